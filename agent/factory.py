@@ -1,0 +1,49 @@
+"""One factory for every `--llm SPEC`."""
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+from .llm import LLM
+
+
+class LLMSpecError(ValueError):
+    """An `--llm` value that names no backend."""
+
+
+def default_spec() -> str:
+    """`openai:gpt-4o-mini` when an endpoint is configured, else the embedded local model."""
+    if os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"):
+        return "openai:" + os.environ.get("P2M_OPENAI_MODEL", "gpt-4o-mini")
+    return "local"
+
+
+def make_llm(spec: Optional[str], **kwargs: Any) -> Optional[LLM]:
+    """The LLM for `spec`; None for `none` (deterministic policy, nothing generated).
+
+    Specs: openai:MODEL | local | local:PATH.gguf | scripted:FILE | none.
+    kwargs (usage, cache, max_calls) are passed to the backend.
+    """
+    spec = (spec or default_spec()).strip()
+    kind, _, arg = spec.partition(":")
+    if kind == "none":
+        return None
+    if kind == "openai":
+        if not arg:
+            raise LLMSpecError("openai backend needs a model name: --llm openai:MODEL")
+        from .openai_llm import OpenAILLM
+
+        return OpenAILLM(arg, **kwargs)
+    if kind == "local":
+        from .local_llm import LocalLLM
+
+        return LocalLLM(arg or None, **kwargs)
+    if kind == "scripted":
+        if not arg:
+            raise LLMSpecError("scripted backend needs a file: --llm scripted:FILE")
+        from .scripted_llm import ScriptedLLM
+
+        return ScriptedLLM.from_file(arg, **kwargs)
+    raise LLMSpecError(
+        f"unknown LLM spec {spec!r}; expected openai:MODEL, local[:PATH.gguf], scripted:FILE or none"
+    )

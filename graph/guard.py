@@ -1,0 +1,65 @@
+"""The guard: checks a proposed tool call against the arguments' schema and the preconditions."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from pydantic import ValidationError
+
+from ..agent.context import RunContext
+from ..tools.toolkit import TOOLS
+from .policy import MAX_TOOL_FAILURES, can_generate
+from .state import AgentState
+
+
+def check(proposal: dict[str, Any], state: AgentState, ctx: RunContext) -> Optional[str]:
+    """Why `proposal` must not run, or None when it may."""
+    tool, args = proposal.get("tool"), proposal.get("args") or {}
+    if tool not in TOOLS:
+        return f"unknown tool {tool!r}"
+    if not isinstance(args, dict):
+        return "arguments are not an object"
+    try:
+        TOOLS[tool][1].model_validate(args)
+    except ValidationError as exc:
+        return f"invalid arguments: {exc.errors()[0]['msg']}"
+    if state.get("failures", {}).get(tool, 0) >= MAX_TOOL_FAILURES:
+        return f"{tool} already failed {MAX_TOOL_FAILURES} times"
+    n_train = state.get("n_train", 0)
+    if tool == "search_datasets":
+        if not ctx.catalog:
+            return "no dataset catalog is configured"
+        if state.get("searched"):
+            return "the catalog was already searched"
+    elif tool == "load_dataset":
+        names = {c["name"]: c for c in state.get("candidates", [])}
+        name = args.get("name")
+        if name not in names:
+            return f"{name!r} was not returned by search_datasets"
+        if not names[name].get("compatible"):
+            return f"{name} does not fit the task: {names[name].get('reason')}"
+        if name in state.get("loaded", []) or name in state.get("rejected", {}):
+            return f"{name} was already loaded or rejected"
+    elif tool == "generate_examples":
+        if not can_generate(state, ctx):
+            return "no LLM to generate with"
+        if args.get("errors_only") and not state.get("history"):
+            return "errors_only needs an evaluation first"
+    elif tool == "train":
+        if n_train < 8:
+            return f"no training without data: {n_train} training rows"
+        if not state.get("model"):
+            return "no model chosen yet"
+        if state.get("trained_rows") == n_train and not args.get("epochs"):
+            return "the model is already trained on exactly this data"
+    elif tool == "evaluate":
+        if state.get("trained_rows", -1) < 0:
+            return "no evaluation before training"
+        if state.get("n_test", 0) == 0:
+            return "no test rows to evaluate on"
+        if not state.get("needs_eval"):
+            return "this model is already evaluated"
+    elif tool == "finish":
+        if not state.get("history") and (n_train > 0 or can_generate(state, ctx) or
+                                         (ctx.catalog and not state.get("searched"))):
+            return "finishing before any model was evaluated, while data can still be had"
+    return None

@@ -1,0 +1,57 @@
+"""The deterministic default policy: the planner with `--llm none`, and the guard's fallback."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..agent.context import RunContext
+from .state import AgentState
+
+MAX_TOOL_FAILURES = 2
+
+
+def target_met(state: AgentState, ctx: RunContext) -> bool:
+    target = ctx.task.target
+    return bool(state.get("history")) and target is not None and \
+        state["history"][-1]["value"] >= target.value
+
+
+def can_generate(state: AgentState, ctx: RunContext) -> bool:
+    return ctx.llm is not None and state.get("failures", {}).get("generate_examples", 0) < MAX_TOOL_FAILURES
+
+
+def default_step(state: AgentState, ctx: RunContext) -> dict[str, Any]:
+    """The next sensible tool call, with the reason, from the state alone."""
+    data = ctx.config.data
+    failures = state.get("failures", {})
+    if ctx.catalog and not state.get("searched") and failures.get("search_datasets", 0) < MAX_TOOL_FAILURES:
+        return _step("search_datasets", {"query": ctx.task.instruction}, "look for existing data first")
+    usable = [c["name"] for c in state.get("candidates", [])
+              if c.get("compatible") and c["name"] not in state.get("loaded", [])
+              and c["name"] not in state.get("rejected", {})]
+    if usable and not state.get("loaded"):
+        return _step("load_dataset", {"name": usable[0]}, f"{usable[0]} matches the task's type and labels")
+    if (state.get("n_train", 0) < data.min_train or state.get("n_test", 0) == 0) and can_generate(state, ctx):
+        return _step("generate_examples", {"n": data.generate_n, "errors_only": False},
+                     f"only {state.get('n_train', 0)} training rows; generate more")
+    if state.get("n_train", 0) == 0:
+        return _step("finish", {"reason": "no training data: nothing in the catalog fits and no LLM "
+                                          "is available to generate examples"}, "no data")
+    if not state.get("model"):
+        return _step("choose_model", {"name": ""}, "pick the student model")
+    if state.get("trained_rows", -1) != state.get("n_train") and failures.get("train", 0) < MAX_TOOL_FAILURES:
+        return _step("train", {"epochs": 0}, "the data changed since the last training")
+    if state.get("trained_rows", -1) < 0:
+        return _step("finish", {"reason": "training failed repeatedly"}, "cannot train")
+    if state.get("needs_eval"):
+        return _step("evaluate", {}, "score the newly trained model")
+    if target_met(state, ctx):
+        return _step("finish", {"reason": "target met"}, "the metric reached the target")
+    if state.get("evaluations", 0) < ctx.config.budget.max_iterations and can_generate(state, ctx):
+        return _step("generate_examples", {"n": data.generate_n, "errors_only": True},
+                     "below target: generate examples like the ones the model got wrong")
+    return _step("finish", {"reason": "below target and nothing left to try within the budget"},
+                 "no further step can help")
+
+
+def _step(tool: str, args: dict[str, Any], reason: str) -> dict[str, Any]:
+    return {"tool": tool, "args": args, "reason": reason, "by": "policy"}

@@ -1,0 +1,144 @@
+"""`p2m`: a thin command line over the library API in p2m.runner."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+from .config import RunConfig
+
+
+def _config(args: argparse.Namespace) -> RunConfig:
+    from .agent.factory import default_spec
+
+    cfg = RunConfig(llm=args.llm or default_spec(), catalog=args.catalog or [], auto=args.auto,
+                    model=args.model)
+    if args.epochs is not None:
+        cfg.train.epochs = args.epochs
+    if args.max_iterations is not None:
+        cfg.budget.max_iterations = args.max_iterations
+    if args.max_llm_calls is not None:
+        cfg.budget.max_llm_calls = args.max_llm_calls
+    if args.max_wall_s is not None:
+        cfg.budget.max_wall_s = args.max_wall_s
+    if args.generate_n is not None:
+        cfg.data.generate_n = args.generate_n
+    if args.teacher_n is not None:
+        cfg.data.teacher_n = args.teacher_n
+    return cfg
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runner import default_run_dir, start
+
+    if bool(args.prompt) == bool(args.task_file):
+        raise SystemExit("p2m run: give either a PROMPT or --task-file, not both or neither")
+    report = start(args.prompt, args.task_file, _config(args), args.out or default_run_dir(),
+                   progress=not args.quiet)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from .runner import resume
+
+    print(json.dumps(resume(args.run, progress=not args.quiet), indent=2))
+    return 0
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    from .agent.trace import read_trace
+    from .trace_view import render_timeline
+
+    if not (Path(args.run) / "trace.jsonl").exists():
+        raise SystemExit(f"p2m trace: {args.run} has no trace.jsonl")
+    if args.json:
+        for event in read_trace(Path(args.run) / "trace.jsonl"):
+            print(json.dumps(event, ensure_ascii=False))
+    else:
+        render_timeline(args.run)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .scoring import score_run
+
+    print(json.dumps(score_run(args.run, args.data, limit=args.limit)))
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .doctor import diagnose
+
+    info = diagnose(args.llm, ping=not args.no_ping)
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        for key, value in info.items():
+            print(f"{key:>12}: {value}")
+    return 0 if info.get("ok") else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="p2m", description="Turn a task description into a small trained model.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start a run")
+    run.add_argument("prompt", nargs="?", help="the task in plain words, or a .md/.txt file")
+    run.add_argument("--task-file", help="a structured YAML task file (needs no LLM to read)")
+    run.add_argument("--catalog", action="append", help="a local dataset catalog directory (repeatable)")
+    run.add_argument("--llm", help="openai:MODEL | local[:PATH.gguf] | scripted:FILE | none")
+    run.add_argument("--out", help="run directory (default runs/run-DATE)")
+    run.add_argument("--auto", action="store_true", default=True, help="ask nothing (default)")
+    run.add_argument("--model", help="force a student model directory")
+    run.add_argument("--epochs", type=float)
+    run.add_argument("--max-iterations", type=int)
+    run.add_argument("--max-llm-calls", type=int)
+    run.add_argument("--max-wall-s", type=float)
+    run.add_argument("--generate-n", type=int, help="examples per generation round")
+    run.add_argument("--teacher-n", type=int, help="test rows the teacher LLM is scored on")
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.set_defaults(func=cmd_run)
+
+    res = sub.add_parser("resume", help="continue an interrupted run")
+    res.add_argument("run")
+    res.add_argument("--quiet", action="store_true")
+    res.set_defaults(func=cmd_resume)
+
+    tr = sub.add_parser("trace", help="show a run's decisions as a timeline")
+    tr.add_argument("run")
+    tr.add_argument("--json", action="store_true", help="one JSON event per line")
+    tr.set_defaults(func=cmd_trace)
+
+    ev = sub.add_parser("eval", help="score a run's model on a JSONL file of {input, output}")
+    ev.add_argument("run")
+    ev.add_argument("--data", required=True)
+    ev.add_argument("--limit", type=int)
+    ev.set_defaults(func=cmd_eval)
+
+    doc = sub.add_parser("doctor", help="which LLM backend and model would be used, and does it answer")
+    doc.add_argument("--llm")
+    doc.add_argument("--json", action="store_true")
+    doc.add_argument("--no-ping", action="store_true", help="skip the one-line test prompt")
+    doc.set_defaults(func=cmd_doctor)
+    return p
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .agent.factory import LLMSpecError
+    from .runner import RunError
+    from .schemas import TaskSpecError
+    from .tools.datasets import DatasetError
+
+    try:
+        return args.func(args)
+    except (TaskSpecError, RunError, LLMSpecError, DatasetError, FileNotFoundError, ValueError) as exc:
+        print(f"p2m {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Run configuration: budgets, data sizes and training settings, as one typed object."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+
+@dataclass
+class TrainConfig:
+    """How the student is fine-tuned."""
+
+    epochs: float = 3.0
+    """Passes over the training data."""
+    learning_rate: float = 5e-5
+    """Peak learning rate (linear decay, AdamW)."""
+    batch_size: int = 16
+    """Per-device batch size; halved automatically on out-of-memory."""
+    max_length: int = 128
+    """Tokens per input; longer inputs are truncated."""
+    val_fraction: float = 0.1
+    """Share of the training rows held out for early stopping and best-checkpoint selection."""
+    early_stopping_patience: int = 2
+    """Evaluations without improvement before training stops."""
+    seed: int = 42
+    """Seed for data shuffles, head initialisation and dropout."""
+
+
+@dataclass
+class Budget:
+    """When the agent must stop, whatever the metric."""
+
+    max_iterations: int = 3
+    """Train/evaluate rounds."""
+    max_llm_calls: int = 400
+    """LLM calls of any kind (planning, parsing, generating, labelling, teacher)."""
+    max_wall_s: float = 3600.0
+    """Wall-clock seconds for the whole run."""
+    max_steps: int = 30
+    """Tool calls in total, a guard against loops."""
+
+
+@dataclass
+class DataConfig:
+    """How much data to gather."""
+
+    max_train: int = 2000
+    """Training rows taken from a retrieved dataset."""
+    max_test: int = 500
+    """Rows of the run's own test split."""
+    min_train: int = 64
+    """Below this many training rows the agent generates more."""
+    generate_n: int = 80
+    """Examples asked of the generator per call of generate_examples."""
+    teacher_n: int = 100
+    """Test rows the teacher LLM is scored on (it is slow on a CPU)."""
+    concurrency: int = 4
+    """LLM calls in flight at once while generating."""
+
+
+@dataclass
+class RunConfig:
+    """Everything a run needs besides the task itself."""
+
+    llm: str = "none"
+    """LLM spec: openai:MODEL | local[:PATH.gguf] | scripted:FILE | none."""
+    catalog: list[str] = field(default_factory=list)
+    """Local dataset catalog directories (card.json + {train,test}.jsonl per dataset)."""
+    auto: bool = True
+    """Ask the user nothing."""
+    train: TrainConfig = field(default_factory=TrainConfig)
+    budget: Budget = field(default_factory=Budget)
+    data: DataConfig = field(default_factory=DataConfig)
+    model: Optional[str] = None
+    """Force a student model (a local path or a known name)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
+        d = dict(d)
+        return cls(
+            train=TrainConfig(**d.pop("train", {})),
+            budget=Budget(**d.pop("budget", {})),
+            data=DataConfig(**d.pop("data", {})),
+            **d,
+        )

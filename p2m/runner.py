@@ -1,0 +1,119 @@
+"""The library API behind the CLI: create a run, run or resume it, read its results."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Optional
+
+from .agent.accounting import Usage
+from .agent.cache import ResponseCache
+from .agent.context import RunContext
+from .agent.factory import make_llm
+from .agent.llm import LLM
+from .agent.trace import TraceWriter
+from .config import RunConfig
+from .schemas import TaskSpec
+from .tools.datasets import load_catalog
+from .tools.task import parse_task, save_task
+from .tools.toolkit import add_user_examples
+
+
+class RunError(RuntimeError):
+    """A run directory that cannot be created, read or resumed."""
+
+
+def default_run_dir(root: str | Path = "runs") -> Path:
+    import time
+
+    return Path(root) / time.strftime("run-%Y%m%d-%H%M%S")
+
+
+def check_run_name(out: str | Path) -> Path:
+    """A run directory path; names that climb out of their parent ('..') are refused."""
+    path = Path(out)
+    if any(part == ".." for part in path.parts):
+        raise RunError(f"run directory {out!r} must not contain '..'")
+    if not re.fullmatch(r"[\w./ -]+", str(out)):
+        raise RunError(f"run directory {out!r} has characters outside letters, digits, '._- /'")
+    return path
+
+
+def make_run_llm(config: RunConfig, run_dir: Optional[Path]) -> Optional[LLM]:
+    cache = ResponseCache(run_dir / "llm_cache.sqlite") if run_dir else None
+    return make_llm(config.llm, usage=Usage(), cache=cache, max_calls=config.budget.max_llm_calls)
+
+
+def create_run(task: TaskSpec, config: RunConfig, out: str | Path) -> Path:
+    """Lay out a new run directory: task.json, config.json, data/ with the user's examples."""
+    run_dir = check_run_name(out)
+    if (run_dir / "task.json").exists():
+        raise RunError(f"{run_dir} already holds a run; use `p2m resume {run_dir}` or another --out")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    save_task(task, run_dir / "task.json")
+    (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")
+    return run_dir
+
+
+def open_context(run_dir: str | Path, progress: bool = True, llm: Optional[LLM] = None) -> RunContext:
+    """The RunContext of an existing run directory (LLM, catalog and trace made once here)."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "task.json").is_file():
+        raise RunError(f"{run_dir} is not a p2m run (no task.json)")
+    task = TaskSpec.model_validate_json((run_dir / "task.json").read_text(encoding="utf-8"))
+    config = RunConfig.from_dict(json.loads((run_dir / "config.json").read_text(encoding="utf-8")))
+    if llm is None:
+        llm = make_run_llm(config, run_dir)
+    elif llm.cache is None:
+        llm.cache = ResponseCache(run_dir / "llm_cache.sqlite")
+    catalog = load_catalog(config.catalog) if config.catalog else []
+    return RunContext(run_dir=run_dir, task=task, config=config, llm=llm,
+                      trace=TraceWriter(run_dir / "trace.jsonl"), catalog=catalog, progress=progress)
+
+
+def execute(ctx: RunContext) -> dict[str, Any]:
+    """Run the graph to the end, continuing from the last checkpoint when there is one."""
+    from .graph.graph import THREAD, build_graph, sqlite_checkpointer
+    from .graph.state import initial_state
+
+    checkpointer = sqlite_checkpointer(ctx.path("checkpoints.sqlite"))
+    graph = build_graph(ctx, checkpointer)
+    snapshot = graph.get_state(THREAD)
+    limit = {"recursion_limit": 4 * ctx.config.budget.max_steps + 20, **THREAD}
+    if snapshot.values:
+        if ctx.llm is not None:
+            ctx.llm.usage.load(snapshot.values.get("usage"))
+        if not snapshot.next:
+            return json.loads(ctx.path("report.json").read_text())
+        ctx.trace.write("runner", "resume", summary={"next": list(snapshot.next)},
+                        iteration=snapshot.values.get("evaluations", 0))
+        graph.invoke(None, limit)
+    else:
+        add_user_examples(ctx)
+        counts = ctx.store.counts()
+        ctx.trace.write("runner", "start", summary={"task": ctx.task.model_dump(),
+                                                   "llm": ctx.llm.describe() if ctx.llm else None})
+        graph.invoke({**initial_state(), "n_train": counts["train"], "n_test": counts["test"]}, limit)
+    return json.loads(ctx.path("report.json").read_text())
+
+
+def start(prompt: Optional[str], task_file: Optional[str], config: RunConfig, out: str | Path,
+          progress: bool = True) -> dict[str, Any]:
+    """Read the task (file, or free text through the LLM), create the run and execute it."""
+    from .tools.task import load_task_file
+
+    run_dir = check_run_name(out)
+    if (run_dir / "task.json").exists():
+        raise RunError(f"{run_dir} already holds a run; use `p2m resume {run_dir}` or another --out")
+    llm = None
+    if task_file:
+        task = load_task_file(task_file)
+    else:
+        llm = make_run_llm(config, None)
+        task = parse_task(prompt or "", llm)
+    create_run(task, config, run_dir)
+    return execute(open_context(run_dir, progress=progress, llm=llm))
+
+
+def resume(run_dir: str | Path, progress: bool = True) -> dict[str, Any]:
+    return execute(open_context(run_dir, progress=progress))

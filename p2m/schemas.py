@@ -1,0 +1,147 @@
+"""Typed shapes shared by every part of p2m.
+
+Pydantic models serve three jobs at once: validation, JSON on disk, and the JSON schema used
+for constrained decoding by the local LLM.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+TaskType = Literal["classification", "extractive_qa", "text2text", "ner"]
+TASK_TYPES: tuple[str, ...] = ("classification", "extractive_qa", "text2text", "ner")
+# Names that datasets in the wild use for the same families.
+TASK_TYPE_ALIASES = {
+    "text-classification": "classification",
+    "text2code": "text2text",
+    "generation": "text2text",
+    "question-answering": "extractive_qa",
+    "qa": "extractive_qa",
+    "token-classification": "ner",
+}
+DEFAULT_METRIC = {
+    "classification": "accuracy",
+    "extractive_qa": "f1",
+    "text2text": "chrf",
+    "ner": "entity_f1",
+}
+
+
+class TaskSpecError(ValueError):
+    """A task description that cannot be used, with the reason in the message."""
+
+
+class Demonstration(BaseModel):
+    """One example the user gave: an input and the output they expect."""
+
+    input: str = Field(description="the input text")
+    output: str = Field(description="the expected output text")
+
+
+class Target(BaseModel):
+    """The score at which the agent stops improving the model."""
+
+    metric: str = Field(description="metric name, e.g. accuracy, macro_f1, f1, chrf")
+    value: float = Field(description="the score to reach, in [0, 1]")
+
+    @field_validator("value")
+    @classmethod
+    def _in_unit_interval(cls, v: float) -> float:
+        if not 0.0 <= v <= 1.0:
+            raise ValueError(f"target value must be in [0, 1], got {v}")
+        return v
+
+
+class TaskSpec(BaseModel):
+    """What the user wants: instruction, demonstrations, family, labels and target."""
+
+    instruction: str = Field(description="what the model must do, in plain language")
+    examples: list[Demonstration] = Field(default_factory=list, description="demonstrations")
+    task_type: TaskType = Field(default="classification", description="the task family")
+    labels: Optional[list[str]] = Field(default=None, description="label set for classification")
+    target: Optional[Target] = Field(default=None, description="metric to reach")
+
+    @field_validator("task_type", mode="before")
+    @classmethod
+    def _alias_task_type(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            key = v.strip().lower()
+            key = TASK_TYPE_ALIASES.get(key, key)
+            if key not in TASK_TYPES:
+                raise ValueError(f"unknown task type {v!r}; expected one of {', '.join(TASK_TYPES)}")
+            return key
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> "TaskSpec":
+        self.instruction = self.instruction.strip()
+        if not self.instruction:
+            raise ValueError("the instruction is empty: say what the model must do")
+        if self.labels is not None:
+            labels = [str(label).strip() for label in self.labels if str(label).strip()]
+            if len(set(labels)) != len(labels):
+                raise ValueError(f"labels repeat: {self.labels}")
+            self.labels = labels or None
+        if self.task_type == "classification" and self.labels:
+            if len(self.labels) < 2:
+                raise ValueError("a classification task needs at least two labels")
+            bad = [ex.output for ex in self.examples if ex.output not in self.labels]
+            if bad:
+                raise ValueError(
+                    f"example outputs not in labels {self.labels}: {sorted(set(bad))}"
+                )
+        if self.task_type == "classification" and not self.labels and self.examples:
+            seen = sorted({ex.output for ex in self.examples})
+            if len(seen) >= 2:
+                self.labels = seen
+        if self.target is None:
+            self.target = Target(metric=DEFAULT_METRIC[self.task_type], value=0.8)
+        return self
+
+
+class Example(BaseModel):
+    """One input/output pair in the run's data, with where it came from."""
+
+    input: str
+    output: str
+    split: Literal["train", "test"] = "train"
+    source: dict[str, Any] = Field(
+        description="provenance: {kind: dataset, name, row} | {kind: generated, call} | {kind: user}"
+    )
+
+
+class ModelChoice(BaseModel):
+    """The pretrained model picked as the student, and why."""
+
+    name: str
+    path: str
+    family: str
+    params: int = 0
+    reason: str = ""
+
+
+class Metrics(BaseModel):
+    """A scored model: the headline metric, the others, and what it got wrong."""
+
+    name: str
+    value: float
+    others: dict[str, float] = Field(default_factory=dict)
+    per_class: dict[str, dict[str, float]] = Field(default_factory=dict)
+    n: int = 0
+    failures: list[dict[str, str]] = Field(default_factory=list)
+
+
+class TraceEvent(BaseModel):
+    """One line of trace.jsonl: a planner decision, a guard override or a tool call."""
+
+    time: float
+    node: str
+    kind: str
+    tool: Optional[str] = None
+    args: dict[str, Any] = Field(default_factory=dict)
+    summary: Any = None
+    reason: Optional[str] = None
+    duration_s: float = 0.0
+    tokens: int = 0
+    iteration: int = 0

@@ -1,0 +1,85 @@
+"""Rendering a run's trace as a readable timeline."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .agent.trace import read_trace
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _tool_summary(event: dict[str, Any]) -> str:
+    s = event.get("summary") or {}
+    if not isinstance(s, dict):
+        return _short(s)
+    if "error" in s:
+        return "ERROR " + _short(s["error"])
+    tool = event.get("tool")
+    if tool == "search_datasets":
+        return "candidates: " + ", ".join(f"{c['name']}{'' if c['compatible'] else ' (unfit)'}"
+                                          for c in s.get("candidates", []))
+    if tool == "load_dataset":
+        return f"{s.get('loaded')}: +{s.get('n_train')} train, +{s.get('n_test')} test"
+    if tool == "generate_examples":
+        return f"kept {s.get('kept')}/{s.get('asked')}, dropped {s.get('dropped')}, labels {s.get('label_counts')}"
+    if tool == "train":
+        return (f"{s.get('n_train')} rows, {s.get('epochs_run')} epochs, {s.get('train_s')} s, "
+                f"{s.get('examples_per_s')} ex/s, best val {s.get('best_val')}")
+    if tool == "evaluate":
+        teacher = s.get("teacher") or {}
+        t = f"; teacher {teacher['metric']['value']}" if teacher else ""
+        return f"{s['metric']['name']} = {s['metric']['value']} on {s.get('n')} rows{t}"
+    return _short(s)
+
+
+def timeline_rows(run_dir: str | Path) -> list[dict[str, str]]:
+    """One row per trace event: time, node, what happened, details."""
+    rows = []
+    start = None
+    for e in read_trace(Path(run_dir) / "trace.jsonl"):
+        start = start if start is not None else e["time"]
+        t = f"{e['time'] - start:7.1f}s"
+        kind = e["kind"]
+        if kind == "decision":
+            by = (e.get("summary") or {}).get("by", "")
+            what, detail = f"decide {e.get('tool')} ({by})", f"{e.get('reason') or ''} {_short(e.get('args'), 80)}"
+        elif kind == "override":
+            prop = (e.get("summary") or {}).get("proposed", {})
+            what = f"OVERRIDE {prop.get('tool')} -> {e.get('tool')}"
+            detail = f"{e.get('reason')}"
+        elif kind == "tool":
+            what = f"{e.get('tool')} [{e.get('duration_s', 0):.1f}s]"
+            detail = _tool_summary(e)
+        elif kind == "llm_error":
+            what, detail = "LLM error", _short(e.get("summary"))
+        elif kind == "stop":
+            what, detail = "stop", str(e.get("reason"))
+        else:
+            what, detail = kind, _short(e.get("summary"))
+        rows.append({"t": t, "node": e["node"], "what": what, "detail": detail,
+                     "tokens": str(e.get("tokens") or "")})
+    return rows
+
+
+def render_timeline(run_dir: str | Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"p2m trace: {run_dir}", show_lines=False)
+    for col in ("t", "node", "what", "detail", "tokens"):
+        table.add_column(col, overflow="fold")
+    for row in timeline_rows(run_dir):
+        style = "bold red" if row["what"].startswith(("OVERRIDE", "LLM error")) or "ERROR" in row["detail"] else None
+        table.add_row(row["t"], row["node"], row["what"], row["detail"], row["tokens"], style=style)
+    console = Console()
+    console.print(table)
+    report = Path(run_dir) / "report.json"
+    if report.exists():
+        r = json.loads(report.read_text())
+        console.print(f"metric: {r.get('metric')}  teacher: {(r.get('teacher') or {}).get('metric')}  "
+                      f"stop: {r.get('stop_reason')}  llm calls: {r.get('llm_calls')}  wall: {r.get('wall_s')} s")

@@ -1,0 +1,56 @@
+"""Shared fixtures: a tiny BERT built from a config, a small SST-2 catalog slice, scripted LLMs."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not (SHARED / "datasets").is_dir():
+        pytest.fail(f"../shared/datasets not found at {SHARED}")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A 2-layer, 32-wide BERT with MiniLM's tokenizer: trains in seconds (a test fixture only)."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from p2m.tools.embed import minilm_path
+
+    path = tmp_path_factory.mktemp("tiny-bert")
+    tok = AutoTokenizer.from_pretrained(minilm_path())
+    config = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+    BertModel(config).save_pretrained(path)
+    tok.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def sst2_catalog(shared, tmp_path_factory) -> Path:
+    """A catalog of three real datasets cut to small slices (sst2, trec, agnews)."""
+    root = tmp_path_factory.mktemp("catalog")
+    for name, n_train, n_test in (("sst2", 240, 60), ("trec", 40, 10), ("agnews", 40, 10)):
+        src, dst = shared / "datasets" / name, root / name
+        dst.mkdir()
+        (dst / "card.json").write_text((src / "card.json").read_text())
+        for split, n in (("train", n_train), ("test", n_test)):
+            lines = (src / f"{split}.jsonl").read_text().splitlines()[:n]
+            (dst / f"{split}.jsonl").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def write_script(path: Path, entries: list[dict]) -> Path:
+    path.write_text("\n".join(json.dumps(e) for e in entries) + "\n")
+    return path

@@ -1,0 +1,42 @@
+import pytest
+
+from p2m.agent.factory import LLMSpecError, default_spec, make_llm
+from p2m.agent.scripted_llm import ScriptedLLM
+
+
+def test_none_is_no_llm():
+    assert make_llm("none") is None
+
+
+def test_scripted(tmp_path):
+    f = tmp_path / "s.jsonl"
+    f.write_text('{"content": "hi"}\n')
+    assert isinstance(make_llm(f"scripted:{f}"), ScriptedLLM)
+
+
+@pytest.mark.parametrize("spec", ["banana", "openai:", "scripted:"])
+def test_bad_specs(spec):
+    with pytest.raises(LLMSpecError):
+        make_llm(spec)
+
+
+def test_default_spec_follows_environment(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    assert default_spec() == "local"
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:8000/v1")
+    assert default_spec().startswith("openai:")
+
+
+def test_openai_backend_honours_base_url(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    llm = make_llm("openai:my-model")
+    assert llm.describe() == {"backend": "openai", "model": "my-model", "base_url": "http://127.0.0.1:9/v1"}
+
+
+def test_openai_without_key_or_url_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    with pytest.raises(ValueError, match="OPENAI_API_KEY"):
+        make_llm("openai:gpt-4o-mini")

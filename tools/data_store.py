@@ -1,0 +1,100 @@
+"""The run's examples on disk: one JSONL file, append-only, every row with its provenance."""
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Optional
+
+from ..schemas import Example
+
+
+def normalize(text: str) -> str:
+    """The key under which two inputs count as the same example."""
+    return re.sub(r"\s+", " ", text.strip().lower())
+
+
+class DataStore:
+    """`RUN/data/examples.jsonl`. Appends are flushed and fsynced, so a kill loses nothing written."""
+
+    def __init__(self, run_dir: str | Path):
+        self.dir = Path(run_dir) / "data"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.dir / "examples.jsonl"
+        self._rows: Optional[list[Example]] = None
+
+    def all(self) -> list[Example]:
+        if self._rows is None:
+            rows: list[Example] = []
+            if self.path.exists():
+                with open(self.path, encoding="utf-8") as f:
+                    for line in f:
+                        line = line.strip()
+                        if not line:
+                            continue
+                        try:
+                            rows.append(Example.model_validate_json(line))
+                        except ValueError:
+                            continue  # a torn last line after a kill: skip it
+            self._rows = rows
+        return list(self._rows)
+
+    def seen_inputs(self) -> set[str]:
+        return {normalize(e.input) for e in self.all()}
+
+    def add(self, examples: Iterable[Example]) -> list[Example]:
+        """Append examples whose input is new; return those kept."""
+        seen = self.seen_inputs()
+        kept = []
+        for ex in examples:
+            key = normalize(ex.input)
+            if not key or key in seen:
+                continue
+            seen.add(key)
+            kept.append(ex)
+        if kept:
+            with open(self.path, "a", encoding="utf-8") as f:
+                for ex in kept:
+                    f.write(ex.model_dump_json() + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            self._rows = None
+        return kept
+
+    def split(self, name: str) -> list[Example]:
+        return [e for e in self.all() if e.split == name]
+
+    def counts(self) -> dict[str, int]:
+        rows = self.all()
+        by_kind = Counter(e.source.get("kind", "?") for e in rows if e.split == "train")
+        return {
+            "train": sum(1 for e in rows if e.split == "train"),
+            "test": sum(1 for e in rows if e.split == "test"),
+            "retrieved": by_kind.get("dataset", 0),
+            "generated": by_kind.get("generated", 0),
+            "user": by_kind.get("user", 0),
+        }
+
+    def label_counts(self, split: str = "train") -> dict[str, int]:
+        return dict(Counter(e.output for e in self.split(split)))
+
+
+def read_jsonl(path: str | Path, limit: Optional[int] = None) -> list[dict]:
+    """Rows of a JSONL file, with an error naming the line that is not JSON."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"data file not found: {path}")
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{n}: not JSON ({exc.msg})") from None
+            if limit is not None and len(rows) >= limit:
+                break
+    return rows

@@ -1,0 +1,97 @@
+"""Scoring: the student on a split, the teacher LLM zero-shot on the same split."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, create_model
+
+from ..prompts import render
+from ..schemas import Example, Metrics, TaskSpec
+
+MAX_FAILURES = 50
+
+
+def classification_metrics(preds: list[str], golds: list[str], labels: list[str],
+                           inputs: Optional[list[str]] = None) -> Metrics:
+    """Accuracy (headline), macro-F1, a per-class report and the failing examples."""
+    from sklearn.metrics import accuracy_score, classification_report, f1_score
+
+    if not golds:
+        raise ValueError("nothing to score: the evaluation split is empty")
+    report = classification_report(golds, preds, labels=labels, output_dict=True, zero_division=0)
+    per_class = {label: {k: round(float(v), 4) for k, v in report[label].items()} for label in labels}
+    failures = []
+    for i, (p, g) in enumerate(zip(preds, golds)):
+        if p != g and len(failures) < MAX_FAILURES:
+            failures.append({"input": inputs[i] if inputs else "", "expected": g, "predicted": p})
+    return Metrics(
+        name="accuracy", value=round(float(accuracy_score(golds, preds)), 4),
+        others={"macro_f1": round(float(f1_score(golds, preds, labels=labels, average="macro",
+                                                 zero_division=0)), 4)},
+        per_class=per_class, n=len(golds), failures=failures,
+    )
+
+
+def predict_classifier(model_dir: str | Path, texts: list[str], batch_size: int = 64,
+                       max_length: int = 128) -> list[str]:
+    """Label names predicted by a saved sequence-classification model."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    model = AutoModelForSequenceClassification.from_pretrained(str(model_dir)).eval()
+    id2label = model.config.id2label
+    out: list[str] = []
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch_size):
+            batch = tokenizer(texts[start:start + batch_size], truncation=True, max_length=max_length,
+                              padding=True, return_tensors="pt")
+            ids = model(**batch).logits.argmax(-1).tolist()
+            out.extend(id2label[int(i)] for i in ids)
+    return out
+
+
+def evaluate_model(model_dir: str | Path, examples: list[Example], task: TaskSpec) -> Metrics:
+    """The student's metrics on `examples` (the task family's metric is the headline)."""
+    if task.task_type != "classification" or not task.labels:
+        raise ValueError(f"evaluation for task type {task.task_type!r} is not available yet")
+    texts = [e.input for e in examples]
+    preds = predict_classifier(model_dir, texts)
+    return classification_metrics(preds, [e.output for e in examples], task.labels, texts)
+
+
+def _answer_model(labels: list[str]) -> type[BaseModel]:
+    return create_model("Answer", label=(Literal[tuple(labels)], ...))  # type: ignore[valid-type]
+
+
+def teacher_predict(llm: Any, task: TaskSpec, texts: list[str]) -> tuple[list[str], float]:
+    """The LLM's zero-shot answers (instruction + demonstrations), constrained to the label set."""
+    if task.task_type != "classification" or not task.labels:
+        raise ValueError("the teacher baseline covers classification tasks")
+    answer = _answer_model(task.labels)
+    demos = "\n".join(f"Input: {d.input}\nOutput: {d.output}" for d in task.examples[:8])
+    label_rule = "Answer with one label from: " + ", ".join(task.labels)
+    preds = []
+    started = time.perf_counter()
+    for text in texts:
+        prompt = render("teacher", instruction=task.instruction, label_rule=label_rule,
+                        demonstrations=demos, input=text)
+        try:
+            reply = llm.structured([{"role": "user", "content": prompt}], answer, purpose="teacher",
+                                   max_tokens=32)
+            preds.append(reply.label)
+        except Exception:  # an unusable answer counts as wrong, it does not stop the run
+            preds.append("")
+    per_item = (time.perf_counter() - started) / max(1, len(texts))
+    return preds, round(per_item, 3)
+
+
+def teacher_score(llm: Any, task: TaskSpec, examples: list[Example]) -> dict[str, Any]:
+    """`{"metric": {"name","value"}, "s_per_item", "n"}` for the teacher on `examples`."""
+    texts = [e.input for e in examples]
+    preds, per_item = teacher_predict(llm, task, texts)
+    metrics = classification_metrics(preds, [e.output for e in examples], task.labels or [], texts)
+    return {"metric": {"name": metrics.name, "value": metrics.value}, "s_per_item": per_item,
+            "n": len(examples), "others": metrics.others}

@@ -1,0 +1,148 @@
+"""Synthetic examples from the LLM: label-conditioned, deduplicated, with provenance per row."""
+from __future__ import annotations
+
+import random
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from ..prompts import render
+from ..schemas import Example, TaskSpec
+from .data_store import normalize
+
+
+class GeneratedInput(BaseModel):
+    """An input written for a given label."""
+
+    input: str = Field(description="the new input text")
+
+
+class GeneratedPair(BaseModel):
+    """A new input with its expected output."""
+
+    input: str = Field(description="the new input text")
+    output: str = Field(description="the expected output for that input")
+
+
+@dataclass
+class GenerationResult:
+    kept: list[Example] = field(default_factory=list)
+    dropped: dict[str, int] = field(default_factory=dict)
+    calls: int = 0
+
+    def drop(self, reason: str) -> None:
+        self.dropped[reason] = self.dropped.get(reason, 0) + 1
+
+
+def temperature_for(i: int) -> float:
+    """A schedule that cycles 0.7 → 1.0 so some samples stay close and others wander."""
+    return round(0.7 + 0.1 * (i % 4), 2)
+
+
+def _demonstrations(task: TaskSpec, pool: list[Example], rng: random.Random, k: int = 4) -> str:
+    demos = [(d.input, d.output) for d in task.examples]
+    extra = rng.sample(pool, min(len(pool), max(0, k - len(demos)))) if pool else []
+    demos += [(e.input, e.output) for e in extra]
+    return "\n".join(f"Input: {i}\nOutput: {o}" for i, o in demos[: max(k, len(task.examples))]) or "(none)"
+
+
+def _one(task: TaskSpec, llm: Any, i: int, sample: int, pool: list[Example],
+         failures: Optional[list[dict]], label: Optional[str]) -> tuple[Optional[Example], str]:
+    rng = random.Random(sample)
+    focus = ""
+    if failures:
+        fail = failures[i % len(failures)]
+        focus = ("The current model gets inputs like this one wrong; write a different input of the "
+                 f"same kind:\n{fail['input']}")
+        if task.task_type == "classification":
+            label = fail.get("expected") or label
+    label_rule = f"The new example's output must be: {label}\n" if label else ""
+    prompt = render("generate", instruction=task.instruction, label_rule=label_rule,
+                    demonstrations=_demonstrations(task, pool, rng), focus=focus)
+    messages = [{"role": "user", "content": prompt}]
+    schema = GeneratedInput if label else GeneratedPair
+    try:
+        reply = llm.structured(messages, schema, purpose="generate", temperature=temperature_for(i),
+                               max_tokens=256, sample=sample)
+    except Exception as exc:  # a bad row is dropped and counted, never fatal
+        return None, type(exc).__name__
+    text = reply.input.strip()
+    output = label if label else getattr(reply, "output", "").strip()
+    if not text or not output:
+        return None, "empty"
+    if task.task_type == "classification" and task.labels and output not in task.labels:
+        return None, "label_not_in_set"
+    source = {"kind": "generated", "model": llm.model, "sample": sample,
+              "temperature": temperature_for(i), "conditioned_on": label,
+              "error_driven": bool(failures)}
+    return Example(input=text, output=output, source=source), ""
+
+
+def near_duplicates(candidates: list[str], existing: list[str], threshold: float = 0.95) -> set[int]:
+    """Indices of candidates whose embedding is within `threshold` cosine of an earlier text."""
+    if not candidates:
+        return set()
+    from .embed import embed
+
+    cand = embed(candidates)
+    prev = embed(existing) if existing else np.zeros((0, cand.shape[1]), dtype=np.float32)
+    dup: set[int] = set()
+    kept_vecs = [prev] if len(prev) else []
+    for i, v in enumerate(cand):
+        for block in kept_vecs:
+            if len(block) and float((block @ v).max()) >= threshold:
+                dup.add(i)
+                break
+        else:
+            kept_vecs.append(v[None, :])
+    return dup
+
+
+def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Example],
+                      first_sample: int = 0, failures: Optional[list[dict]] = None,
+                      concurrency: int = 4, holdout_every: int = 0,
+                      dedup_threshold: float = 0.95) -> GenerationResult:
+    """Ask the LLM for `n` new examples; invalid, duplicate and off-label rows are dropped and counted.
+
+    Classification is label-conditioned (labels cycle, so the data stays balanced); other
+    families get input/output pairs. `first_sample` numbers the calls so a resumed run hits
+    the reply cache instead of asking again. With `holdout_every=k`, every k-th kept example
+    goes to the test split.
+    """
+    if n <= 0:
+        return GenerationResult()
+    labels = task.labels if task.task_type == "classification" and task.labels else None
+    pool = [e for e in existing if e.split == "train"]
+    result = GenerationResult(calls=n)
+    jobs = []
+    for i in range(n):
+        label = labels[(first_sample + i) % len(labels)] if labels else None
+        jobs.append((i, first_sample + i, label))
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool_exec:
+        outcomes = list(pool_exec.map(
+            lambda job: _one(task, llm, job[0], job[1], pool, failures, job[2]), jobs))
+    seen = {normalize(e.input) for e in existing}
+    fresh: list[Example] = []
+    for example, why in outcomes:
+        if example is None:
+            result.drop(why)
+            continue
+        key = normalize(example.input)
+        if key in seen:
+            result.drop("exact_duplicate")
+            continue
+        seen.add(key)
+        fresh.append(example)
+    dups = near_duplicates([e.input for e in fresh], [e.input for e in existing][-2000:],
+                           dedup_threshold) if fresh else set()
+    for i, example in enumerate(fresh):
+        if i in dups:
+            result.drop("near_duplicate")
+            continue
+        if holdout_every and (len(result.kept) + 1) % holdout_every == 0:
+            example = example.model_copy(update={"split": "test"})
+        result.kept.append(example)
+    return result

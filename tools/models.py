@@ -1,0 +1,58 @@
+"""Choosing the student: a pretrained model that is really on disk and fits the task family."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+from ..schemas import ModelChoice, TaskSpec
+from .embed import minilm_path
+
+# Architectures that take a sequence-classification head on top of an encoder.
+ENCODER_TYPES = {"bert", "roberta", "distilbert", "deberta", "deberta-v2", "electra", "xlm-roberta",
+                 "albert", "mpnet"}
+
+
+class ModelChoiceError(ValueError):
+    """A requested model that is missing or does not fit the task family."""
+
+
+def count_params(config: dict) -> int:
+    """Parameters of a BERT-style encoder, from its config alone (no weights loaded)."""
+    h, layers = config.get("hidden_size", 0), config.get("num_hidden_layers", 0)
+    inter, vocab = config.get("intermediate_size", 4 * h), config.get("vocab_size", 0)
+    pos, types = config.get("max_position_embeddings", 512), config.get("type_vocab_size", 2)
+    embeddings = (vocab + pos + types) * h + 2 * h
+    per_layer = 4 * (h * h + h) + 2 * (h * inter) + inter + h + 4 * h
+    return embeddings + layers * per_layer + h * h + h
+
+
+def describe_local(path: str | Path) -> dict:
+    config_path = Path(path) / "config.json"
+    if not config_path.is_file():
+        raise ModelChoiceError(f"{path}: no config.json, not a transformers model directory")
+    return json.loads(config_path.read_text(encoding="utf-8"))
+
+
+def choose_model(task: TaskSpec, requested: Optional[str] = None) -> ModelChoice:
+    """The student for `task`: `requested` if given and suitable, else the local all-MiniLM-L6-v2."""
+    if task.task_type != "classification":
+        raise ModelChoiceError(f"no student model for task type {task.task_type!r} yet")
+    if requested:
+        path = Path(requested).expanduser()
+        if not path.is_dir():
+            raise ModelChoiceError(f"unknown model {requested!r}: not a local model directory")
+        config = describe_local(path)
+        if config.get("model_type") not in ENCODER_TYPES:
+            raise ModelChoiceError(
+                f"{requested}: model type {config.get('model_type')!r} does not fit "
+                f"{task.task_type}; an encoder ({', '.join(sorted(ENCODER_TYPES))}) is needed")
+        return ModelChoice(name=path.name, path=str(path), family="encoder",
+                           params=count_params(config), reason="requested by the user")
+    path = minilm_path()
+    return ModelChoice(
+        name="sentence-transformers/all-MiniLM-L6-v2", path=path, family="encoder",
+        params=count_params(describe_local(path)),
+        reason="a 6-layer English encoder on local disk (22M parameters): fast to fine-tune on a CPU "
+               "and strong on sentence-level classification",
+    )

@@ -1,0 +1,98 @@
+"""Reading the task: a structured YAML/JSON file (no LLM) or free text parsed by the LLM."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+from pydantic import ValidationError
+
+from ..prompts import render
+from ..schemas import TaskSpec, TaskSpecError
+
+MAX_PROMPT_CHARS = 20_000
+TASK_FILE_KEYS = {"instruction", "examples", "task_type", "labels", "target"}
+
+
+def _format_validation(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "task"
+        parts.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
+    return "; ".join(parts)
+
+
+def task_from_dict(data: Any, origin: str = "task") -> TaskSpec:
+    """Validate a mapping as a TaskSpec, with errors that name the field."""
+    if not isinstance(data, dict):
+        raise TaskSpecError(f"{origin}: expected a mapping with 'instruction', got {type(data).__name__}")
+    unknown = set(data) - TASK_FILE_KEYS
+    if unknown:
+        raise TaskSpecError(f"{origin}: unknown keys {sorted(unknown)}; allowed: {sorted(TASK_FILE_KEYS)}")
+    if "instruction" not in data:
+        raise TaskSpecError(f"{origin}: 'instruction' is missing")
+    try:
+        return TaskSpec.model_validate(data)
+    except ValidationError as exc:
+        raise TaskSpecError(f"{origin}: {_format_validation(exc)}") from None
+
+
+def load_task_file(path: str | Path) -> TaskSpec:
+    """Read a structured task file (YAML or JSON): instruction, examples, task_type, labels, target."""
+    path = Path(path)
+    if not path.is_file():
+        raise TaskSpecError(f"task file not found: {path}")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TaskSpecError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise TaskSpecError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    return task_from_dict(data, origin=str(path))
+
+
+def read_prompt(arg: str) -> str:
+    """The prompt text: the argument itself, or the contents of a .md/.txt file it names."""
+    candidate = Path(arg)
+    if candidate.suffix.lower() in (".md", ".txt") and len(arg) < 4096:
+        if not candidate.is_file():
+            raise TaskSpecError(f"prompt file not found: {candidate}")
+        try:
+            arg = candidate.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise TaskSpecError(f"{candidate}: not UTF-8 text (byte {exc.start})") from None
+    text = arg.strip()
+    if not text:
+        raise TaskSpecError("the prompt is empty: describe the task and give a few examples")
+    if len(text) > MAX_PROMPT_CHARS:
+        raise TaskSpecError(
+            f"the prompt is {len(text):,} characters; the limit is {MAX_PROMPT_CHARS:,}: "
+            "put long material in a dataset, not the prompt"
+        )
+    return text
+
+
+def parse_task(description: str, llm: Optional[Any]) -> TaskSpec:
+    """Turn a free-text task description into a TaskSpec with the LLM (structured output)."""
+    text = read_prompt(description)
+    if llm is None:
+        raise TaskSpecError(
+            "a free-text prompt needs an LLM to read it; with --llm none give --task-file"
+        )
+    messages = [{"role": "user", "content": render("parse_task", description=text)}]
+    from ..agent.retry import LLMOutputError
+
+    try:
+        spec = llm.structured(messages, TaskSpec, purpose="parse_task", max_tokens=1024)
+    except LLMOutputError as exc:
+        raise TaskSpecError(f"the LLM could not read the prompt as a task: {exc}") from None
+    except ValidationError as exc:
+        raise TaskSpecError(f"the task read from the prompt is invalid: {_format_validation(exc)}") from None
+    return spec
+
+
+def save_task(task: TaskSpec, path: Path) -> None:
+    path.write_text(json.dumps(task.model_dump(), indent=2, ensure_ascii=False), encoding="utf-8")

@@ -1,0 +1,208 @@
+"""The agent's tools bound to one run, and their LangChain wrappers.
+
+Each `*_tool` function does one step against the run directory and returns a JSON summary;
+`build_tools` wraps them as LangChain StructuredTools for the planner and for outside use.
+"""
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Callable, Optional
+
+from langchain_core.tools import StructuredTool
+from pydantic import BaseModel, Field
+
+from ..agent.context import RunContext
+from ..schemas import Example
+from . import datasets as ds
+from .evaluate import evaluate_model, teacher_score
+from .export import write_model_card
+from .generate import generate_examples
+from .models import choose_model
+from .train import train_classifier
+
+
+class SearchArgs(BaseModel):
+    query: str = Field(default="", description="what to look for; empty means the task instruction")
+
+
+class LoadArgs(BaseModel):
+    name: str = Field(description="a dataset name returned by search_datasets")
+
+
+class GenerateArgs(BaseModel):
+    n: int = Field(default=0, ge=0, le=1000, description="how many examples; 0 means the default")
+    errors_only: bool = Field(default=False, description="imitate the inputs the model got wrong")
+
+
+class ChooseModelArgs(BaseModel):
+    name: str = Field(default="", description="a local model path; empty picks the default")
+
+
+class TrainArgs(BaseModel):
+    epochs: float = Field(default=0, ge=0, le=50, description="passes over the data; 0 = default")
+
+
+class NoArgs(BaseModel):
+    pass
+
+
+class FinishArgs(BaseModel):
+    reason: str = Field(default="", description="why the run ends here")
+
+
+def search_datasets_tool(ctx: RunContext, query: str = "") -> dict[str, Any]:
+    """Search the dataset catalog for data that fits the task."""
+    hits = ds.search_datasets(query or ctx.task.instruction, ctx.catalog, ctx.task)
+    return {"candidates": hits}
+
+
+def load_dataset_tool(ctx: RunContext, name: str) -> dict[str, Any]:
+    """Load a catalog dataset's train and test rows as input/output pairs."""
+    entry = next((e for e in ctx.catalog if e.name == name), None)
+    if entry is None:
+        raise ds.DatasetError(f"no dataset named {name!r} in the catalog")
+    ok, why = ds.compatibility(entry, ctx.task)
+    if not ok:
+        raise ds.DatasetError(f"{name}: {why}")
+    train, test = ds.load_examples(entry, ctx.task, ctx.config.data.max_train,
+                                   ctx.config.data.max_test, ctx.config.train.seed)
+    store = ctx.store
+    has_test = bool(store.split("test"))
+    kept = store.add(train + ([] if has_test else test))
+    return {"loaded": name, "n_train": sum(e.split == "train" for e in kept),
+            "n_test": sum(e.split == "test" for e in kept)}
+
+
+def generate_examples_tool(ctx: RunContext, n: int = 0, errors_only: bool = False) -> dict[str, Any]:
+    """Generate training examples with the LLM (label-balanced, deduplicated)."""
+    if ctx.llm is None:
+        raise RuntimeError("generate_examples needs an LLM (--llm is none)")
+    store = ctx.store
+    state = ctx.read_json("data/generation.json", {"next_sample": 0, "rounds": 0})
+    failures = ctx.read_json("failures.json", []) if errors_only else None
+    if errors_only and not failures:
+        raise RuntimeError("errors_only: no failing examples recorded yet (evaluate first)")
+    n = n or ctx.config.data.generate_n
+    existing = store.all()
+    result = generate_examples(ctx.task, ctx.llm, n, existing=existing,
+                               first_sample=state["next_sample"], failures=failures,
+                               concurrency=ctx.config.data.concurrency,
+                               holdout_every=0 if store.split("test") else 5)
+    kept = store.add(result.kept)
+    ctx.write_json("data/generation.json", {"next_sample": state["next_sample"] + n,
+                                            "rounds": state["rounds"] + 1})
+    return {"asked": n, "kept": len(kept), "dropped": result.dropped,
+            "label_counts": store.label_counts("train"), "error_driven": errors_only}
+
+
+def choose_model_tool(ctx: RunContext, name: str = "") -> dict[str, Any]:
+    """Pick the pretrained student model for the task."""
+    choice = choose_model(ctx.task, name or ctx.config.model)
+    ctx.write_json("model_choice.json", choice.model_dump())
+    return choice.model_dump()
+
+
+def train_tool(ctx: RunContext, epochs: float = 0) -> dict[str, Any]:
+    """Fine-tune the chosen model on the run's training rows."""
+    choice = ctx.read_json("model_choice.json")
+    if choice is None:
+        raise RuntimeError("train: no model chosen yet")
+    train_rows = ctx.store.split("train")
+    cfg = ctx.config.train
+    if epochs:
+        from dataclasses import replace
+
+        cfg = replace(cfg, epochs=epochs)
+    iteration = len(ctx.read_json("metrics.json", {"history": []})["history"]) + 1
+    result = train_classifier(choice["path"], train_rows, ctx.task.labels or [],
+                              ctx.path("train", f"iter-{iteration}"), cfg, progress=ctx.progress)
+    summary = {k: v for k, v in result.__dict__.items() if k != "loss_curve"}
+    summary["n_rows"] = len(train_rows)
+    ctx.write_json("train.json", {**summary, "loss_curve": result.loss_curve})
+    return summary
+
+
+def evaluate_tool(ctx: RunContext) -> dict[str, Any]:
+    """Score the trained model on the run's test split (and the teacher, once)."""
+    trained = ctx.read_json("train.json")
+    if trained is None:
+        raise RuntimeError("evaluate: nothing trained yet")
+    test = ctx.store.split("test")
+    if not test:
+        raise RuntimeError("evaluate: the run has no test rows")
+    metrics = evaluate_model(trained["path"], test, ctx.task)
+    teacher = ctx.read_json("teacher.json")
+    if teacher is None and ctx.llm is not None and ctx.task.task_type == "classification":
+        teacher = teacher_score(ctx.llm, ctx.task, test[: ctx.config.data.teacher_n])
+        ctx.write_json("teacher.json", teacher)
+    history = ctx.read_json("metrics.json", {"history": []})["history"]
+    entry = {"iteration": len(history) + 1, "name": metrics.name, "value": metrics.value,
+             "others": metrics.others, "per_class": metrics.per_class, "n": metrics.n,
+             "model_path": trained["path"], "n_train": trained["n_rows"]}
+    history.append(entry)
+    ctx.write_json("metrics.json", {"history": history, "latest": entry, "teacher": teacher})
+    ctx.write_json("failures.json", metrics.failures)
+    _publish_model(ctx, trained["path"], entry)
+    return {"metric": {"name": metrics.name, "value": metrics.value}, "others": metrics.others,
+            "n": metrics.n, "n_failures": len(metrics.failures), "teacher": teacher,
+            "iteration": entry["iteration"]}
+
+
+def _publish_model(ctx: RunContext, trained_path: str, entry: dict[str, Any]) -> None:
+    """Make RUN/model the best model so far, with its card (a copy renamed into place)."""
+    import shutil
+
+    history = ctx.read_json("metrics.json")["history"]
+    best = max(history, key=lambda h: h["value"])
+    if best is not entry:
+        return
+    dest = ctx.path("model")
+    tmp = ctx.path("model.tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    shutil.copytree(trained_path, tmp)
+    choice = ctx.read_json("model_choice.json") or {}
+    store = ctx.store
+    sources = sorted({e.source.get("name") or e.source.get("kind") for e in store.all()})
+    write_model_card(tmp, ctx.task, choice.get("name", "?"), store.counts(), sources,
+                     {"metric": {"name": entry["name"], "value": entry["value"]}, **entry["others"]})
+    old = ctx.path("model.old")
+    if dest.exists():
+        dest.replace(old)
+    tmp.replace(dest)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def finish_tool(ctx: RunContext, reason: str = "") -> dict[str, Any]:
+    """End the run."""
+    return {"finished": True, "reason": reason or "planner chose to finish"}
+
+
+TOOLS: dict[str, tuple[Callable[..., dict[str, Any]], type[BaseModel]]] = {
+    "search_datasets": (search_datasets_tool, SearchArgs),
+    "load_dataset": (load_dataset_tool, LoadArgs),
+    "generate_examples": (generate_examples_tool, GenerateArgs),
+    "choose_model": (choose_model_tool, ChooseModelArgs),
+    "train": (train_tool, TrainArgs),
+    "evaluate": (evaluate_tool, NoArgs),
+    "finish": (finish_tool, FinishArgs),
+}
+
+
+def build_tools(ctx: RunContext, names: Optional[list[str]] = None) -> list[StructuredTool]:
+    """LangChain tools bound to `ctx`, in the planner's usual order."""
+    out = []
+    for name, (fn, schema) in TOOLS.items():
+        if names is not None and name not in names:
+            continue
+        out.append(StructuredTool.from_function(func=partial(fn, ctx), name=name,
+                                                description=fn.__doc__ or name, args_schema=schema))
+    return out
+
+
+def add_user_examples(ctx: RunContext) -> list[Example]:
+    """The user's demonstrations, stored as training rows with provenance 'user'."""
+    rows = [Example(input=d.input, output=d.output, source={"kind": "user", "row": i})
+            for i, d in enumerate(ctx.task.examples)]
+    return ctx.store.add(rows)

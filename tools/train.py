@@ -1,0 +1,127 @@
+"""Fine-tuning the student with transformers' Trainer (runs under accelerate/torchrun as is)."""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from ..config import TrainConfig
+from ..schemas import Example
+
+
+class TrainingError(ValueError):
+    """Training data or settings that cannot produce a model."""
+
+
+@dataclass
+class TrainResult:
+    path: str
+    train_s: float
+    examples_per_s: float
+    n_train: int
+    n_val: int
+    best_val: Optional[float]
+    epochs_run: float
+    batch_size: int
+    loss_curve: list[dict[str, float]] = field(default_factory=list)
+
+
+def split_validation(examples: list[Example], fraction: float, seed: int,
+                     stratify: bool) -> tuple[list[Example], list[Example]]:
+    """Hold out a validation share (stratified by label when every label has two rows)."""
+    if fraction <= 0 or len(examples) < 10:
+        return examples, []
+    from sklearn.model_selection import train_test_split
+
+    labels = [e.output for e in examples] if stratify else None
+    if labels is not None:
+        counts: dict[str, int] = {}
+        for label in labels:
+            counts[label] = counts.get(label, 0) + 1
+        if min(counts.values()) < 2:
+            labels = None
+    n_val = max(2, int(round(len(examples) * fraction)))
+    if labels is not None:
+        n_val = max(n_val, len(set(labels)))
+    train, val = train_test_split(examples, test_size=n_val, random_state=seed, stratify=labels)
+    return list(train), list(val)
+
+
+def _accuracy(eval_pred: Any) -> dict[str, float]:
+    logits, labels = eval_pred
+    return {"accuracy": float((np.argmax(logits, axis=-1) == labels).mean())}
+
+
+def train_classifier(model_path: str, examples: list[Example], labels: list[str], out_dir: str | Path,
+                     cfg: TrainConfig, progress: bool = True) -> TrainResult:
+    """Fine-tune `model_path` with a sequence-classification head; the best checkpoint is kept.
+
+    Early stopping on validation accuracy; checkpoints under `out_dir/checkpoints` make an
+    interrupted training resumable; the batch size halves itself on out-of-memory
+    (accelerate's find_executable_batch_size, through `auto_find_batch_size`).
+    """
+    from datasets import Dataset
+    from transformers import (AutoModelForSequenceClassification, AutoTokenizer,
+                              DataCollatorWithPadding, EarlyStoppingCallback, Trainer,
+                              TrainingArguments, set_seed)
+    from transformers.trainer_utils import get_last_checkpoint
+
+    unknown = sorted({e.output for e in examples} - set(labels))
+    if unknown:
+        raise TrainingError(f"training outputs not in the label set {labels}: {unknown[:5]}")
+    present = {e.output for e in examples}
+    if len(present) < 2:
+        raise TrainingError(f"training data has {len(present)} label(s) {sorted(present)}; need two or more")
+    out_dir = Path(out_dir)
+    set_seed(cfg.seed)
+    label2id = {label: i for i, label in enumerate(labels)}
+    train_rows, val_rows = split_validation(examples, cfg.val_fraction, cfg.seed, stratify=True)
+
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        model_path, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=label2id)
+
+    def encode(rows: list[Example]) -> Dataset:
+        ds = Dataset.from_dict({"text": [r.input for r in rows],
+                                "label": [label2id[r.output] for r in rows]})
+        return ds.map(lambda b: tokenizer(b["text"], truncation=True, max_length=cfg.max_length),
+                      batched=True, remove_columns=["text"])
+
+    train_ds = encode(train_rows)
+    val_ds = encode(val_rows) if val_rows else None
+    ckpt_dir = out_dir / "checkpoints"
+    args = TrainingArguments(
+        output_dir=str(ckpt_dir), num_train_epochs=cfg.epochs, learning_rate=cfg.learning_rate,
+        per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=64,
+        warmup_steps=int(0.06 * cfg.epochs * len(train_rows) / cfg.batch_size), weight_decay=0.01,
+        eval_strategy="epoch" if val_ds is not None else "no",
+        save_strategy="epoch", save_total_limit=2,
+        load_best_model_at_end=val_ds is not None, metric_for_best_model="accuracy",
+        logging_steps=10, report_to=[], seed=cfg.seed, data_seed=cfg.seed, use_cpu=True,
+        disable_tqdm=not progress, auto_find_batch_size=True, dataloader_num_workers=0,
+    )
+    callbacks = [EarlyStoppingCallback(cfg.early_stopping_patience)] if val_ds is not None else []
+    trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
+                      data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
+                      compute_metrics=_accuracy, callbacks=callbacks)
+    last = get_last_checkpoint(str(ckpt_dir)) if ckpt_dir.is_dir() else None
+    started = time.perf_counter()
+    output = trainer.train(resume_from_checkpoint=last)
+    train_s = time.perf_counter() - started
+    model_dir = out_dir / "model"
+    trainer.save_model(str(model_dir))
+    tokenizer.save_pretrained(str(model_dir))
+    history = trainer.state.log_history
+    curve = [{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h]
+    (out_dir / "log_history.json").write_text(json.dumps(history, indent=1))
+    return TrainResult(
+        path=str(model_dir), train_s=round(train_s, 2),
+        examples_per_s=round(float(output.metrics.get("train_samples_per_second", 0.0)), 2),
+        n_train=len(train_rows), n_val=len(val_rows),
+        best_val=trainer.state.best_metric, epochs_run=round(float(trainer.state.epoch or 0), 2),
+        batch_size=trainer.args.per_device_train_batch_size, loss_curve=curve,
+    )
