@@ -40,7 +40,7 @@ def check_run_name(out: str | Path) -> Path:
 
 
 def make_run_llm(config: RunConfig, run_dir: Optional[Path]) -> Optional[LLM]:
-    cache = ResponseCache(run_dir / "llm_cache.sqlite") if run_dir else None
+    cache = ResponseCache(run_dir / "llm_cache.sqlite") if run_dir and config.llm != "none" else None
     return make_llm(config.llm, usage=Usage(), cache=cache, max_calls=config.budget.max_llm_calls)
 
 

@@ -51,6 +51,12 @@ def sst2_catalog(shared, tmp_path_factory) -> Path:
     return root
 
 
-def write_script(path: Path, entries: list[dict]) -> Path:
-    path.write_text("\n".join(json.dumps(e) for e in entries) + "\n")
-    return path
+@pytest.fixture
+def write_script():
+    """Write a scripted-LLM file: write_script(path, entries) -> path."""
+
+    def write(path: Path, entries: list[dict]) -> Path:
+        path.write_text("\n".join(json.dumps(e) for e in entries) + "\n")
+        return path
+
+    return write

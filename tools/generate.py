@@ -81,7 +81,7 @@ def _one(task: TaskSpec, llm: Any, i: int, sample: int, pool: list[Example],
     return Example(input=text, output=output, source=source), ""
 
 
-def near_duplicates(candidates: list[str], existing: list[str], threshold: float = 0.95) -> set[int]:
+def near_duplicates(candidates: list[str], existing: list[str], threshold: float = 0.92) -> set[int]:
     """Indices of candidates whose embedding is within `threshold` cosine of an earlier text."""
     if not candidates:
         return set()
@@ -104,7 +104,7 @@ def near_duplicates(candidates: list[str], existing: list[str], threshold: float
 def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Example],
                       first_sample: int = 0, failures: Optional[list[dict]] = None,
                       concurrency: int = 4, holdout_every: int = 0,
-                      dedup_threshold: float = 0.95) -> GenerationResult:
+                      dedup_threshold: float = 0.92) -> GenerationResult:
     """Ask the LLM for `n` new examples; invalid, duplicate and off-label rows are dropped and counted.
 
     Classification is label-conditioned (labels cycle, so the data stays balanced); other

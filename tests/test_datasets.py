@@ -1,0 +1,95 @@
+import json
+
+import pytest
+
+from p2m.schemas import TaskSpec
+from p2m.tools import datasets as ds
+
+
+@pytest.fixture(scope="module")
+def catalog(shared):
+    return ds.load_catalog([shared / "datasets"])
+
+
+def sentiment():
+    return TaskSpec(instruction="Classify movie review sentiment as positive or negative",
+                    labels=["negative", "positive"])
+
+
+def test_catalog_reads_cards(catalog):
+    names = {e.name for e in catalog}
+    assert {"sst2", "agnews", "trec", "squad", "conala_en", "wnut17_ner"} <= names
+    assert all(e.loadable for e in catalog)
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("Classify movie review sentiment as positive or negative", "sst2"),
+    ("Categorize news articles by topic: world, sports, business, science", "agnews"),
+    ("What kind of answer does a question expect: a person, a location, a number", "trec"),
+    ("Answer a question by copying a span of a Wikipedia paragraph", "squad"),
+    ("Write a Python one-liner for an English instruction", "conala_en"),
+])
+def test_search_finds_the_right_dataset_first(catalog, query, expected):
+    assert ds.search_datasets(query, catalog)[0]["name"] == expected
+
+
+def test_compatibility_checks_type_and_labels(catalog):
+    by = {e.name: e for e in catalog}
+    assert ds.compatibility(by["sst2"], sentiment())[0]
+    ok, why = ds.compatibility(by["agnews"], sentiment())
+    assert not ok and "labels" in why
+    ok, why = ds.compatibility(by["squad"], sentiment())
+    assert not ok and "task type" in why
+
+
+def test_load_examples_keeps_provenance_and_maps_labels(catalog):
+    entry = next(e for e in catalog if e.name == "sst2")
+    task = TaskSpec(instruction="x", labels=["Negative", "Positive"])
+    train, test = ds.load_examples(entry, task, max_train=50, max_test=20)
+    assert len(train) == 50 and len(test) == 20
+    assert {e.output for e in train} <= {"Negative", "Positive"}
+    src = train[0].source
+    assert src["kind"] == "dataset" and src["name"] == "sst2" and isinstance(src["row"], int)
+    line = (entry.path / "train.jsonl").read_text().splitlines()[src["row"]]
+    assert json.loads(line)["input"] == train[0].input
+
+
+def _make(tmp_path, name, train_rows, test_rows=None, card=None):
+    d = tmp_path / name
+    d.mkdir()
+    (d / "card.json").write_text(json.dumps(card or {"name": name, "task_type": "classification",
+                                                     "labels": ["negative", "positive"]}))
+    (d / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in train_rows))
+    if test_rows is not None:
+        (d / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in test_rows))
+    return ds.load_catalog([tmp_path])[0]
+
+
+def test_missing_columns_are_named(tmp_path):
+    entry = _make(tmp_path, "bad", [{"text": "a", "label": 1}])
+    with pytest.raises(ds.DatasetError, match=r"lack columns \['input', 'output'\]"):
+        ds.load_examples(entry, sentiment(), 10, 10)
+
+
+def test_empty_split_is_named(tmp_path):
+    entry = _make(tmp_path, "empty", [])
+    with pytest.raises(ds.DatasetError, match="train split is empty"):
+        ds.load_examples(entry, sentiment(), 10, 10)
+
+
+def test_foreign_labels_are_rejected(tmp_path):
+    entry = _make(tmp_path, "odd", [{"input": "a", "output": "meh"}])
+    with pytest.raises(ds.DatasetError, match="not in the task's labels"):
+        ds.load_examples(entry, sentiment(), 10, 10)
+
+
+def test_snapshot_entries_are_search_only(shared, tmp_path):
+    lines = (shared / "catalog" / "hf_datasets.jsonl").read_text().splitlines()
+    assert len(lines) > 2000
+    snapshot = tmp_path / "snap.jsonl"
+    snapshot.write_text("\n".join(l for l in lines if '"imdb"' in l or '"ag_news"' in l) + "\n"
+                        + "\n".join(lines[:150]) + "\n")
+    entries = ds.load_catalog([snapshot])
+    assert not entries[0].loadable
+    hits = ds.search_datasets("movie review sentiment", entries, sentiment())
+    assert hits and not hits[0]["compatible"] and "search-only" in hits[0]["reason"]

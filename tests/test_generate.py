@@ -1,0 +1,52 @@
+from p2m.agent.scripted_llm import ScriptedLLM
+from p2m.schemas import Example, TaskSpec
+from p2m.tools.generate import generate_examples, temperature_for
+
+TASK = TaskSpec(instruction="Classify sentiment", labels=["negative", "positive"],
+                examples=[{"input": "great", "output": "positive"}, {"input": "awful", "output": "negative"}])
+
+
+def test_label_conditioned_balanced_and_deduplicated():
+    replies = [{"json": {"input": "a truly moving story"}}, {"json": {"input": "dull and lifeless"}},
+               {"json": {"input": "A truly moving story"}},            # exact duplicate (case)
+               {"content": "{broken"},                                 # invalid JSON
+               {"json": {"input": ""}},                                # empty
+               {"json": {"input": "the cast shines in every scene"}}]
+    llm = ScriptedLLM(replies)
+    result = generate_examples(TASK, llm, 6, existing=[], concurrency=1)
+    inputs = [e.input for e in result.kept]
+    assert inputs == ["a truly moving story", "dull and lifeless", "the cast shines in every scene"]
+    assert [e.output for e in result.kept] == ["negative", "positive", "positive"]
+    assert result.dropped == {"exact_duplicate": 1, "LLMOutputError": 1, "empty": 1}
+    assert all(e.source["kind"] == "generated" and "sample" in e.source for e in result.kept)
+
+
+def test_near_duplicates_are_dropped():
+    existing = [Example(input="the movie was absolutely wonderful", output="positive",
+                        source={"kind": "user"})]
+    llm = ScriptedLLM([{"json": {"input": "the movie was absolutely wonderful!"}},
+                       {"json": {"input": "tax policy in the eurozone"}}])
+    result = generate_examples(TASK, llm, 2, existing=existing, concurrency=1, first_sample=1)
+    assert [e.input for e in result.kept] == ["tax policy in the eurozone"]
+    assert result.dropped == {"near_duplicate": 1}
+
+
+def test_holdout_and_error_driven_prompts():
+    llm = ScriptedLLM([{"json": {"input": f"sentence number {i} about {w}"}}
+                       for i, w in enumerate(["cats", "tax law", "rockets", "opera", "soup"])])
+    failures = [{"input": "not bad at all", "expected": "positive", "predicted": "negative"}]
+    result = generate_examples(TASK, llm, 5, existing=[], concurrency=1, failures=failures, holdout_every=5)
+    assert [e.split for e in result.kept].count("test") == 1
+    assert all(e.output == "positive" for e in result.kept)  # conditioned on the failure's gold label
+    assert "not bad at all" in llm.seen[0][0]["content"]
+
+
+def test_temperature_schedule():
+    assert [temperature_for(i) for i in range(5)] == [0.7, 0.8, 0.9, 1.0, 0.7]
+
+
+def test_text2text_pairs():
+    task = TaskSpec(instruction="Translate to French", task_type="text2text")
+    llm = ScriptedLLM([{"json": {"input": "hello", "output": "bonjour"}}])
+    result = generate_examples(task, llm, 1, existing=[], concurrency=1)
+    assert (result.kept[0].input, result.kept[0].output) == ("hello", "bonjour")

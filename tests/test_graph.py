@@ -1,0 +1,124 @@
+"""The whole graph with the scripted LLM on a small slice of real SST-2 data."""
+import json
+
+import pytest
+
+from p2m import runner
+from p2m.agent.trace import read_trace
+from p2m.config import RunConfig
+from p2m.schemas import TaskSpec
+from p2m.tools import toolkit
+
+TASK = TaskSpec(instruction="Classify the sentiment of a movie review as positive or negative.",
+                labels=["negative", "positive"], examples=[{"input": "a joy to watch", "output": "positive"},
+                                                           {"input": "a dull mess", "output": "negative"}],
+                target={"metric": "accuracy", "value": 0.99})
+
+
+def config(catalog, model, llm="none", iterations=1):
+    cfg = RunConfig(llm=llm, catalog=[str(catalog)], model=str(model))
+    cfg.train.epochs = 1
+    cfg.train.learning_rate = 1e-3
+    cfg.budget.max_iterations = iterations
+    cfg.data.teacher_n = 4
+    cfg.data.generate_n = 6
+    cfg.data.concurrency = 1
+    return cfg
+
+
+def events(run_dir):
+    return list(read_trace(run_dir / "trace.jsonl"))
+
+
+def test_scripted_planner_with_faults_and_overrides(tmp_path, sst2_catalog, tiny_model_dir, write_script):
+    script = write_script(tmp_path / "script.jsonl", [
+        {"purpose": "plan", "tool_calls": [{"name": "search_datasets", "args": {"query": "movie sentiment"}}],
+         "content": "find data"},
+        {"purpose": "plan", "error": "rate_limit", "retry_after": 0.01},          # retried
+        {"purpose": "plan", "tool_calls": [{"name": "train", "args": {}}], "content": "train now"},  # guard: no data
+        {"purpose": "plan", "tool_calls": [{"name": "dance", "args": {}}]},        # unknown tool
+        {"purpose": "plan", "content": "{invalid json"},                           # no tool call at all
+        {"purpose": "plan", "tool_calls": [{"name": "choose_model", "args": {"name": ""}}]},
+        # then the script is exhausted: the default policy carries on
+        *[{"purpose": "teacher", "json": {"label": "positive"}} for _ in range(4)],
+    ])
+    run_dir = tmp_path / "run"
+    runner.create_run(TASK, config(sst2_catalog, tiny_model_dir, llm=f"scripted:{script}"), run_dir)
+    report = runner.execute(runner.open_context(run_dir, progress=False))
+
+    for key in ("task_type", "metric", "target", "n_train", "n_retrieved", "n_generated", "model",
+                "iterations", "llm_calls", "wall_s"):
+        assert key in report
+    assert report["metric"]["name"] == "accuracy" and 0 <= report["metric"]["value"] <= 1
+    assert report["n_retrieved"] == 240 and report["n_train"] == 242 and report["iterations"] == 1
+    assert report["teacher"]["n"] == 4 and report["faults"]["rate_limit"] == 1
+    assert report["stop_reason"] == "max iterations (1)"
+    ev = events(run_dir)
+    overrides = [e for e in ev if e["kind"] == "override"]
+    assert [o["summary"]["proposed"]["tool"] for o in overrides[:2]] == ["train", "dance"]
+    assert "no training without data" in overrides[0]["reason"] or "not returned" in overrides[0]["reason"] \
+        or "no model" in overrides[0]["reason"]
+    assert overrides[1]["reason"] == "unknown tool 'dance'"
+    assert any(e["kind"] == "llm_error" and "LLMOutputError" in e["summary"] for e in ev)
+    tools = [e["tool"] for e in ev if e["kind"] == "tool"]
+    assert tools[0] == "search_datasets" and "train" in tools and tools[-1] == "evaluate"
+    assert all("duration_s" in e for e in ev if e["kind"] == "tool")
+    rows = [json.loads(l) for l in (run_dir / "data" / "examples.jsonl").read_text().splitlines()]
+    assert {r["source"]["kind"] for r in rows} == {"dataset", "user"}
+    assert (run_dir / "model" / "README.md").exists() and (run_dir / "checkpoints.sqlite").exists()
+
+
+def test_loop_generates_from_errors_until_budget(tmp_path, sst2_catalog, tiny_model_dir, write_script):
+    gen = [{"purpose": "generate", "json": {"input": f"review {i}: {w}"}}
+           for i, w in enumerate(["a dazzling debut", "clumsy and loud", "warm and witty", "a chore",
+                                  "sharp writing", "forgettable"])]
+    script = write_script(tmp_path / "s.jsonl", gen + [{"purpose": "teacher", "json": {"label": "negative"}}] * 4)
+    run_dir = tmp_path / "run"
+    runner.create_run(TASK, config(sst2_catalog, tiny_model_dir, llm=f"scripted:{script}", iterations=2), run_dir)
+    report = runner.execute(runner.open_context(run_dir, progress=False))
+    assert report["iterations"] == 2 and report["stop_reason"] == "max iterations (2)"
+    assert report["n_generated"] > 0
+    gen_events = [e for e in events(run_dir) if e["tool"] == "generate_examples" and e["kind"] == "tool"]
+    assert gen_events and gen_events[0]["args"]["errors_only"] is True
+
+
+def test_none_llm_without_data_stops_cleanly(tmp_path, tiny_model_dir):
+    empty = tmp_path / "empty_catalog"
+    empty.mkdir()
+    task = TASK.model_copy(update={"examples": []})
+    run_dir = tmp_path / "run"
+    runner.create_run(task, config(empty, tiny_model_dir), run_dir)
+    report = runner.execute(runner.open_context(run_dir, progress=False))
+    assert report["metric"] is None and "no training data" in report["stop_reason"]
+
+
+def test_killed_run_resumes_without_redoing_steps(tmp_path, sst2_catalog, tiny_model_dir, monkeypatch):
+    run_dir = tmp_path / "run"
+    runner.create_run(TASK, config(sst2_catalog, tiny_model_dir), run_dir)
+    real_train = toolkit.TOOLS["train"]
+
+    def killed(ctx, **kw):
+        raise KeyboardInterrupt("killed during training")
+
+    monkeypatch.setitem(toolkit.TOOLS, "train", (killed, real_train[1]))
+    with pytest.raises(KeyboardInterrupt):
+        runner.execute(runner.open_context(run_dir, progress=False))
+    assert not (run_dir / "report.json").exists()
+    monkeypatch.setitem(toolkit.TOOLS, "train", real_train)
+    report = runner.resume(run_dir, progress=False)
+    assert report["iterations"] == 1
+    ev = events(run_dir)
+    tools = [e["tool"] for e in ev if e["kind"] == "tool"]
+    assert tools.count("search_datasets") == 1 and tools.count("load_dataset") == 1
+    assert any(e["kind"] == "resume" for e in ev)
+    # A finished run resumes to its report without doing anything.
+    assert runner.resume(run_dir, progress=False) == report
+
+
+def test_run_dir_is_never_clobbered(tmp_path, sst2_catalog, tiny_model_dir):
+    run_dir = tmp_path / "run"
+    runner.create_run(TASK, config(sst2_catalog, tiny_model_dir), run_dir)
+    with pytest.raises(runner.RunError, match="already holds a run"):
+        runner.create_run(TASK, config(sst2_catalog, tiny_model_dir), run_dir)
+    with pytest.raises(runner.RunError, match="'..'"):
+        runner.check_run_name("runs/../../etc")

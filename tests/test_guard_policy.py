@@ -1,0 +1,62 @@
+from pathlib import Path
+
+from p2m.agent.context import RunContext
+from p2m.agent.scripted_llm import ScriptedLLM
+from p2m.agent.trace import TraceWriter
+from p2m.config import RunConfig
+from p2m.graph.guard import check
+from p2m.graph.policy import default_step
+from p2m.graph.state import initial_state
+from p2m.schemas import TaskSpec
+
+TASK = TaskSpec(instruction="sentiment", labels=["negative", "positive"], target={"metric": "accuracy", "value": 0.9})
+
+
+def ctx(tmp_path: Path, llm=None, catalog=True) -> RunContext:
+    return RunContext(run_dir=tmp_path, task=TASK, config=RunConfig(), llm=llm,
+                      trace=TraceWriter(tmp_path / "t.jsonl"), catalog=["x"] if catalog else [])
+
+
+def test_policy_order(tmp_path):
+    c = ctx(tmp_path)
+    s = initial_state()
+    assert default_step(s, c)["tool"] == "search_datasets"
+    s.update(searched=True, candidates=[{"name": "sst2", "compatible": True}])
+    assert default_step(s, c)["args"] == {"name": "sst2"}
+    s.update(loaded=["sst2"], n_train=2000, n_test=500)
+    assert default_step(s, c)["tool"] == "choose_model"
+    s.update(model={"name": "m"})
+    assert default_step(s, c)["tool"] == "train"
+    s.update(trained_rows=2000, needs_eval=True)
+    assert default_step(s, c)["tool"] == "evaluate"
+    s.update(needs_eval=False, evaluations=1, history=[{"value": 0.95}])
+    assert default_step(s, c) == {"tool": "finish", "args": {"reason": "target met"},
+                                  "reason": "the metric reached the target", "by": "policy"}
+
+
+def test_policy_generates_when_short_and_llm_available(tmp_path):
+    c = ctx(tmp_path, llm=ScriptedLLM([]))
+    s = initial_state()
+    s.update(searched=True, n_train=4)
+    assert default_step(s, c)["tool"] == "generate_examples"
+    s.update(n_train=500, n_test=100, model={"name": "m"}, trained_rows=500, evaluations=1,
+             history=[{"value": 0.5}])
+    step = default_step(s, c)
+    assert step["tool"] == "generate_examples" and step["args"]["errors_only"] is True
+
+
+def test_guard_preconditions(tmp_path):
+    c = ctx(tmp_path)
+    s = initial_state()
+    assert check({"tool": "train", "args": {}}, s, c).startswith("no training without data")
+    assert check({"tool": "evaluate", "args": {}}, s, c) == "no evaluation before training"
+    assert check({"tool": "nope", "args": {}}, s, c) == "unknown tool 'nope'"
+    assert "invalid arguments" in check({"tool": "generate_examples", "args": {"n": -3}}, s, c)
+    assert check({"tool": "generate_examples", "args": {}}, s, c) == "no LLM to generate with"
+    assert "not returned" in check({"tool": "load_dataset", "args": {"name": "x"}}, s, c)
+    assert check({"tool": "search_datasets", "args": {}}, s, c) is None
+    assert "finishing before" in check({"tool": "finish", "args": {}}, s, c)
+    s.update(n_train=100, model={"name": "m"})
+    assert check({"tool": "train", "args": {}}, s, c) is None
+    s.update(failures={"train": 2})
+    assert "failed 2 times" in check({"tool": "train", "args": {}}, s, c)

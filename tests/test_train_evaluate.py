@@ -1,0 +1,62 @@
+import json
+
+import pytest
+
+from p2m.config import TrainConfig
+from p2m.schemas import Example, TaskSpec
+from p2m.tools.evaluate import classification_metrics, evaluate_model, teacher_score
+from p2m.tools.train import TrainingError, split_validation, train_classifier
+
+LABELS = ["negative", "positive"]
+
+
+def rows(shared, split, n):
+    out = []
+    for line in (shared / "datasets" / "sst2" / f"{split}.jsonl").read_text().splitlines()[:n]:
+        r = json.loads(line)
+        out.append(Example(input=r["input"], output=r["output"], split=split, source={"kind": "dataset"}))
+    return out
+
+
+def test_metrics_report_failures_and_per_class():
+    m = classification_metrics(["a", "b", "a", "a"], ["a", "b", "b", "a"], ["a", "b"], ["w", "x", "y", "z"])
+    assert m.value == 0.75 and m.others["macro_f1"] == pytest.approx(0.7333, abs=1e-3)
+    assert m.per_class["b"]["recall"] == 0.5
+    assert m.failures == [{"input": "y", "expected": "b", "predicted": "a"}]
+
+
+def test_validation_split_is_stratified():
+    ex = [Example(input=str(i), output=LABELS[i % 2], source={}) for i in range(40)]
+    train, val = split_validation(ex, 0.1, 0, stratify=True)
+    assert len(val) == 4 and {e.output for e in val} == set(LABELS) and len(train) == 36
+
+
+def test_train_and_evaluate_tiny_model(shared, tiny_model_dir, tmp_path):
+    train = rows(shared, "train", 120)
+    cfg = TrainConfig(epochs=2, batch_size=16, learning_rate=1e-3)
+    result = train_classifier(str(tiny_model_dir), train, LABELS, tmp_path / "run", cfg, progress=False)
+    assert result.n_train + result.n_val == 120 and result.loss_curve
+    assert (tmp_path / "run" / "model" / "config.json").exists()
+    task = TaskSpec(instruction="sentiment", labels=LABELS)
+    metrics = evaluate_model(result.path, rows(shared, "test", 40), task)
+    assert metrics.n == 40 and 0.0 <= metrics.value <= 1.0
+    assert len(metrics.failures) == round((1 - metrics.value) * 40)
+
+
+def test_training_rejects_bad_data(tiny_model_dir, tmp_path):
+    one_label = [Example(input=f"t{i}", output="positive", source={}) for i in range(20)]
+    with pytest.raises(TrainingError, match="need two or more"):
+        train_classifier(str(tiny_model_dir), one_label, LABELS, tmp_path, TrainConfig())
+    off = one_label + [Example(input="x", output="meh", source={})]
+    with pytest.raises(TrainingError, match="not in the label set"):
+        train_classifier(str(tiny_model_dir), off, LABELS, tmp_path, TrainConfig())
+
+
+def test_teacher_score_with_scripted_llm(shared):
+    from p2m.agent.scripted_llm import ScriptedLLM
+
+    test = rows(shared, "test", 4)
+    replies = [{"json": {"label": e.output}} for e in test[:3]] + [{"content": "???"}]
+    task = TaskSpec(instruction="sentiment", labels=LABELS)
+    result = teacher_score(ScriptedLLM(replies), task, test)
+    assert result["metric"] == {"name": "accuracy", "value": 0.75} and result["n"] == 4
