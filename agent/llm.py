@@ -146,7 +146,6 @@ class LLM:
         Backends with native tool calling get the tools bound; the others decode a decision
         object whose `tool` is constrained to the tool names.
         """
-        names = [t.name for t in tools]
         if self.native_tools:
             reply = self.call(messages, purpose="plan", tools=tools)
             if not reply.tool_calls:
@@ -154,15 +153,7 @@ class LLM:
             call = reply.tool_calls[0]
             return {"tool": call.get("name"), "args": call.get("args") or {},
                     "reason": reply.content.strip() or call.get("reason", "")}
-        schema = {
-            "type": "object",
-            "properties": {
-                "reason": {"type": "string"},
-                "tool": {"type": "string", "enum": names},
-                "args": {"type": "object"},
-            },
-            "required": ["reason", "tool", "args"],
-        }
+        schema = decision_schema(tools)
         reply = self.call(messages, purpose="plan", schema=schema, max_tokens=256)
         try:
             data = extract_json(reply.content)
@@ -174,6 +165,27 @@ class LLM:
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.backend, "model": self.model}
+
+
+def _plain_args_schema(tool: Any) -> dict[str, Any]:
+    """A tool's argument schema reduced to what grammar compilers handle (types, enums, required)."""
+    full = tool_schema(tool)
+    props = {}
+    for name, prop in (full.get("properties") or {}).items():
+        props[name] = {k: v for k, v in prop.items() if k in ("type", "enum", "items")}
+        props[name].setdefault("type", "string")
+    return {"type": "object", "properties": props, "required": sorted(props),
+            "additionalProperties": False}
+
+
+def decision_schema(tools: Sequence[Any]) -> dict[str, Any]:
+    """The JSON schema of one planner decision: a reason, then one tool with its own arguments."""
+    branches = [{"type": "object",
+                 "properties": {"reason": {"type": "string", "maxLength": 200},
+                                "tool": {"const": t.name},
+                                "args": _plain_args_schema(t)},
+                 "required": ["reason", "tool", "args"]} for t in tools]
+    return {"anyOf": branches}
 
 
 def _is_context_length(exc: BaseException) -> bool:

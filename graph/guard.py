@@ -44,6 +44,9 @@ def check(proposal: dict[str, Any], state: AgentState, ctx: RunContext) -> Optio
             return "no LLM to generate with"
         if args.get("errors_only") and not state.get("history"):
             return "errors_only needs an evaluation first"
+    elif tool == "choose_model":
+        if state.get("model") and not args.get("name"):
+            return "a model is already chosen"
     elif tool == "train":
         if n_train < 8:
             return f"no training without data: {n_train} training rows"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -35,8 +36,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if bool(args.prompt) == bool(args.task_file):
         raise SystemExit("p2m run: give either a PROMPT or --task-file, not both or neither")
-    report = start(args.prompt, args.task_file, _config(args), args.out or default_run_dir(),
-                   progress=not args.quiet)
+    with contextlib.redirect_stdout(sys.stderr):  # progress and library chatter: stderr only
+        report = start(args.prompt, args.task_file, _config(args), args.out or default_run_dir(),
+                       progress=not args.quiet)
     print(json.dumps(report, indent=2))
     return 0
 
@@ -44,7 +46,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     from .runner import resume
 
-    print(json.dumps(resume(args.run, progress=not args.quiet), indent=2))
+    with contextlib.redirect_stdout(sys.stderr):
+        report = resume(args.run, progress=not args.quiet)
+    print(json.dumps(report, indent=2))
     return 0
 
 

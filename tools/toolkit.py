@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any, Callable, Optional
 
 from langchain_core.tools import StructuredTool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..agent.context import RunContext
 from ..schemas import Example
@@ -21,38 +21,47 @@ from .models import choose_model
 from .train import train_classifier
 
 
-class SearchArgs(BaseModel):
+class ToolArgs(BaseModel):
+    """Arguments of a tool; unknown keys are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class SearchArgs(ToolArgs):
     query: str = Field(default="", description="what to look for; empty means the task instruction")
 
 
-class LoadArgs(BaseModel):
+class LoadArgs(ToolArgs):
     name: str = Field(description="a dataset name returned by search_datasets")
 
 
-class GenerateArgs(BaseModel):
+class GenerateArgs(ToolArgs):
     n: int = Field(default=0, ge=0, le=1000, description="how many examples; 0 means the default")
     errors_only: bool = Field(default=False, description="imitate the inputs the model got wrong")
 
 
-class ChooseModelArgs(BaseModel):
+class ChooseModelArgs(ToolArgs):
     name: str = Field(default="", description="a local model path; empty picks the default")
 
 
-class TrainArgs(BaseModel):
+class TrainArgs(ToolArgs):
     epochs: float = Field(default=0, ge=0, le=50, description="passes over the data; 0 = default")
 
 
-class NoArgs(BaseModel):
+class NoArgs(ToolArgs):
     pass
 
 
-class FinishArgs(BaseModel):
+class FinishArgs(ToolArgs):
     reason: str = Field(default="", description="why the run ends here")
 
 
 def search_datasets_tool(ctx: RunContext, query: str = "") -> dict[str, Any]:
     """Search the dataset catalog for data that fits the task."""
-    hits = ds.search_datasets(query or ctx.task.instruction, ctx.catalog, ctx.task)
+    # The instruction always takes part: a planner's terse query only adds words to it.
+    full_query = ctx.task.instruction if not query or query in ctx.task.instruction else \
+        f"{ctx.task.instruction} {query}"
+    hits = ds.search_datasets(full_query, ctx.catalog, ctx.task)
     return {"candidates": hits}
 
 

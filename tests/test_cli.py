@@ -1,0 +1,75 @@
+"""The command line, driven as a user would (subprocess for the real entry point)."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from p2m.cli import main
+
+
+def run_cli(*args, check=True):
+    proc = subprocess.run([sys.executable, "-m", "p2m.cli", *map(str, args)], capture_output=True,
+                          text=True, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(proc.stderr[-2000:])
+    return proc
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory, sst2_catalog, tiny_model_dir):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    task = out.parent / "task.yaml"
+    task.write_text("instruction: Classify movie review sentiment.\nlabels: [negative, positive]\n"
+                    "target: {metric: accuracy, value: 0.99}\n")
+    proc = run_cli("run", "--task-file", task, "--catalog", sst2_catalog, "--llm", "none", "--out", out,
+                   "--model", tiny_model_dir, "--epochs", "1", "--max-iterations", "1", "--quiet")
+    return out, json.loads(proc.stdout)
+
+
+def test_run_prints_the_report(finished_run):
+    out, report = finished_run
+    assert report == json.loads((out / "report.json").read_text())
+    assert report["n_retrieved"] == 240 and report["llm_calls"] == 0
+
+
+def test_eval_scores_any_jsonl(finished_run, shared, tmp_path):
+    out, _ = finished_run
+    data = tmp_path / "d.jsonl"
+    data.write_text("\n".join((shared / "datasets/sst2/test.jsonl").read_text().splitlines()[:30]))
+    result = json.loads(run_cli("eval", out, "--data", data).stdout)
+    assert result["metric"]["name"] == "accuracy" and result["n"] == 30 and "macro_f1" in result
+
+
+def test_trace_timeline_and_json(finished_run):
+    out, _ = finished_run
+    text = run_cli("trace", out).stdout
+    for word in ("search_datasets", "load_dataset", "train", "evaluate", "stop"):
+        assert word in text
+    events = [json.loads(l) for l in run_cli("trace", out, "--json").stdout.splitlines()]
+    assert events[0]["kind"] == "start" and events[-1]["kind"] == "stop"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "--task-file", "/nonexistent.yaml", "--llm", "none"], "task file not found"),
+    (["run", "Classify things", "--llm", "none"], "needs an LLM"),
+    (["run", "   ", "--llm", "none"], "prompt is empty"),
+    (["run", "x", "--llm", "banana"], "unknown LLM spec"),
+    (["eval", "/nonexistent-run", "--data", "x.jsonl"], "no trained model"),
+])
+def test_errors_are_clear_and_exit_2(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_eval_rejects_foreign_labels(finished_run, tmp_path, capsys):
+    out, _ = finished_run
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"input": "x", "output": "Sports"}\n')
+    assert main(["eval", str(out), "--data", str(data)]) == 2
+    assert "not in the run's labels" in capsys.readouterr().err
+
+
+def test_doctor_none():
+    assert main(["doctor", "--llm", "none", "--json"]) == 0
