@@ -76,7 +76,7 @@ class LLM:
     # -- to implement -------------------------------------------------------------------------
     def _chat(self, messages: Messages, *, schema: Optional[dict] = None,
               tools: Optional[Sequence[Any]] = None, temperature: float = 0.0,
-              max_tokens: int = 512) -> Reply:
+              max_tokens: int = 512, seed: int = 0) -> Reply:
         raise NotImplementedError
 
     # -- the one door every call goes through -------------------------------------------------
@@ -102,7 +102,7 @@ class LLM:
         retrying = make_retrying(on_retry=on_retry, **self._retrying_args)
         try:
             reply = retrying(self._chat, messages, schema=schema, tools=tools,
-                             temperature=temperature, max_tokens=max_tokens)
+                             temperature=temperature, max_tokens=max_tokens, seed=sample)
         except Exception as exc:  # count the final failure too, then let the caller decide
             kind = classify_error(exc)
             if kind is not None:

@@ -89,9 +89,9 @@ class LocalLLM(LLM):
 
     def _chat(self, messages: Messages, *, schema: Optional[dict] = None,
               tools: Optional[Sequence[Any]] = None, temperature: float = 0.0,
-              max_tokens: int = 512) -> Reply:
+              max_tokens: int = 512, seed: int = 0) -> Reply:
         kwargs: dict[str, Any] = dict(messages=messages, temperature=temperature,
-                                      max_tokens=max_tokens, seed=0)
+                                      max_tokens=max_tokens, seed=seed)
         if schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": schema}
         with _CALL_LOCK:

@@ -33,8 +33,8 @@ class OpenAILLM(LLM):
 
     def _chat(self, messages: Messages, *, schema: Optional[dict] = None,
               tools: Optional[Sequence[Any]] = None, temperature: float = 0.0,
-              max_tokens: int = 512) -> Reply:
-        client: Any = self._client.bind(temperature=temperature, max_tokens=max_tokens)
+              max_tokens: int = 512, seed: int = 0) -> Reply:
+        client: Any = self._client.bind(temperature=temperature, max_tokens=max_tokens, seed=seed)
         msgs = [dict(m) for m in messages]
         if tools:
             client = self._client.bind_tools(list(tools)).bind(temperature=temperature,

@@ -69,7 +69,7 @@ class ScriptedLLM(LLM):
 
     def _chat(self, messages: Messages, *, schema: Optional[dict] = None,
               tools: Optional[Sequence[Any]] = None, temperature: float = 0.0,
-              max_tokens: int = 512) -> Reply:
+              max_tokens: int = 512, seed: int = 0) -> Reply:
         self.seen.append(messages)
         entry = self._next(self._current_purpose)
         if "error" in entry:

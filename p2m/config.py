@@ -9,11 +9,11 @@ from typing import Any, Optional
 class TrainConfig:
     """How the student is fine-tuned."""
 
-    epochs: float = 3.0
+    epochs: float = 4.0
     """Passes over the training data."""
-    learning_rate: float = 5e-5
+    learning_rate: float = 8e-5
     """Peak learning rate (linear decay, AdamW)."""
-    batch_size: int = 16
+    batch_size: int = 32
     """Per-device batch size; halved automatically on out-of-memory."""
     max_length: int = 128
     """Tokens per input; longer inputs are truncated."""

@@ -17,14 +17,14 @@ from .data_store import normalize
 class GeneratedInput(BaseModel):
     """An input written for a given label."""
 
-    input: str = Field(description="the new input text")
+    input: str = Field(description="the new input text", max_length=400)
 
 
 class GeneratedPair(BaseModel):
     """A new input with its expected output."""
 
-    input: str = Field(description="the new input text")
-    output: str = Field(description="the expected output for that input")
+    input: str = Field(description="the new input text", max_length=1000)
+    output: str = Field(description="the expected output for that input", max_length=1000)
 
 
 @dataclass

@@ -1,0 +1,31 @@
+"""One end-to-end run with the real embedded LLM (worth its minutes): it parses a free-text task,
+plans, writes training data, trains the student and is scored as the teacher."""
+import json
+import os
+
+import pytest
+
+from p2m import runner
+from p2m.config import RunConfig
+
+
+def test_free_text_run_with_the_local_llm(tmp_path, tiny_model_dir):
+    cfg = RunConfig(llm="local", model=str(tiny_model_dir))
+    cfg.train.epochs = 2
+    cfg.train.learning_rate = 1e-3
+    cfg.budget.max_iterations = 1
+    cfg.data.generate_n = 16
+    cfg.data.min_train = 12
+    cfg.data.teacher_n = 6
+    prompt = ("Classify a short customer message as 'complaint' or 'praise'. Examples: "
+              "'The package arrived broken and nobody answers the phone.' -> complaint; "
+              "'Wonderful service, the staff were so kind!' -> praise")
+    report = runner.start(prompt, None, cfg, tmp_path / "run", progress=False)
+    task = json.loads((tmp_path / "run" / "task.json").read_text())
+    assert task["task_type"] == "classification"
+    assert sorted(label.lower() for label in task["labels"]) == ["complaint", "praise"]
+    assert report["n_generated"] > 0 and report["metric"] is not None
+    assert report["teacher"]["n"] > 0 and 0 <= report["teacher"]["metric"]["value"] <= 1
+    assert report["llm_calls"] > 10 and report["llm"]["backend"] == "local"
+    events = [json.loads(l) for l in (tmp_path / "run" / "trace.jsonl").read_text().splitlines()]
+    assert any(e["kind"] == "decision" and e["summary"]["by"] == "llm" for e in events)
