@@ -52,6 +52,8 @@ def check(proposal: dict[str, Any], state: AgentState, ctx: RunContext) -> Optio
             return f"no training without data: {n_train} training rows"
         if not state.get("model"):
             return "no model chosen yet"
+        if state.get("needs_eval"):
+            return "the trained model is not evaluated yet"
         if state.get("trained_rows") == n_train and not args.get("epochs"):
             return "the model is already trained on exactly this data"
     elif tool == "evaluate":

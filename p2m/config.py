@@ -19,6 +19,10 @@ class TrainConfig:
     """Tokens per input; longer inputs are truncated."""
     val_fraction: float = 0.1
     """Share of the training rows held out for early stopping and best-checkpoint selection."""
+    min_steps: int = 150
+    """Small datasets get a smaller batch and more epochs until training takes this many steps."""
+    max_epochs: float = 30.0
+    """Cap on the epochs added for small datasets."""
     early_stopping_patience: int = 2
     """Evaluations without improvement before training stops."""
     seed: int = 42

@@ -58,5 +58,7 @@ def test_guard_preconditions(tmp_path):
     assert "finishing before" in check({"tool": "finish", "args": {}}, s, c)
     s.update(n_train=100, model={"name": "m"})
     assert check({"tool": "train", "args": {}}, s, c) is None
-    s.update(failures={"train": 2})
+    s.update(trained_rows=100, needs_eval=True)
+    assert check({"tool": "train", "args": {"epochs": 5}}, s, c) == "the trained model is not evaluated yet"
+    s.update(needs_eval=False, failures={"train": 2})
     assert "failed 2 times" in check({"tool": "train", "args": {}}, s, c)

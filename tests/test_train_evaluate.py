@@ -25,6 +25,15 @@ def test_metrics_report_failures_and_per_class():
     assert m.failures == [{"input": "y", "expected": "b", "predicted": "a"}]
 
 
+def test_schedule_gives_small_data_enough_steps():
+    from p2m.config import TrainConfig
+    from p2m.tools.train import schedule
+
+    assert schedule(2000, TrainConfig()) == (32, 4.0)          # big data: as configured
+    bs, epochs = schedule(100, TrainConfig())
+    assert bs == 12 and epochs * -(-100 // bs) >= 150 and epochs <= 30
+
+
 def test_validation_split_is_stratified():
     ex = [Example(input=str(i), output=LABELS[i % 2], source={}) for i in range(40)]
     train, val = split_validation(ex, 0.1, 0, stratify=True)

@@ -122,9 +122,11 @@ def train_tool(ctx: RunContext, epochs: float = 0) -> dict[str, Any]:
         from dataclasses import replace
 
         cfg = replace(cfg, epochs=epochs)
-    iteration = len(ctx.read_json("metrics.json", {"history": []})["history"]) + 1
+    # One directory per training job (data size, epochs): a killed job resumes from its own
+    # checkpoints, a different job starts fresh.
+    job = f"n{len(train_rows)}-e{cfg.epochs:g}"
     result = train_classifier(choice["path"], train_rows, ctx.task.labels or [],
-                              ctx.path("train", f"iter-{iteration}"), cfg, progress=ctx.progress)
+                              ctx.path("train", job), cfg, progress=ctx.progress)
     summary = {k: v for k, v in result.__dict__.items() if k != "loss_curve"}
     summary["n_rows"] = len(train_rows)
     ctx.write_json("train.json", {**summary, "loss_curve": result.loss_curve})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,17 @@ def split_validation(examples: list[Example], fraction: float, seed: int,
     return list(train), list(val)
 
 
+def schedule(n_rows: int, cfg: TrainConfig) -> tuple[int, float]:
+    """Batch size and epochs: small datasets get smaller batches and more passes, so that the
+    optimiser takes at least `cfg.min_steps` steps (capped at `cfg.max_epochs`)."""
+    batch_size = max(8, min(cfg.batch_size, n_rows // 8))
+    steps_per_epoch = max(1, math.ceil(n_rows / batch_size))
+    epochs = cfg.epochs
+    if steps_per_epoch * epochs < cfg.min_steps:
+        epochs = min(cfg.max_epochs, float(math.ceil(cfg.min_steps / steps_per_epoch)))
+    return batch_size, epochs
+
+
 def _accuracy(eval_pred: Any) -> dict[str, float]:
     logits, labels = eval_pred
     return {"accuracy": float((np.argmax(logits, axis=-1) == labels).mean())}
@@ -91,20 +103,22 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
         return ds.map(lambda b: tokenizer(b["text"], truncation=True, max_length=cfg.max_length),
                       batched=True, remove_columns=["text"])
 
+    batch_size, epochs = schedule(len(train_rows), cfg)
     train_ds = encode(train_rows)
     val_ds = encode(val_rows) if val_rows else None
     ckpt_dir = out_dir / "checkpoints"
     args = TrainingArguments(
-        output_dir=str(ckpt_dir), num_train_epochs=cfg.epochs, learning_rate=cfg.learning_rate,
-        per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=64,
-        warmup_steps=int(0.06 * cfg.epochs * len(train_rows) / cfg.batch_size), weight_decay=0.01,
+        output_dir=str(ckpt_dir), num_train_epochs=epochs, learning_rate=cfg.learning_rate,
+        per_device_train_batch_size=batch_size, per_device_eval_batch_size=64,
+        warmup_steps=int(0.06 * epochs * len(train_rows) / batch_size), weight_decay=0.01,
         eval_strategy="epoch" if val_ds is not None else "no",
         save_strategy="epoch", save_total_limit=2,
         load_best_model_at_end=val_ds is not None, metric_for_best_model="accuracy",
         logging_steps=10, report_to=[], seed=cfg.seed, data_seed=cfg.seed, use_cpu=True,
         disable_tqdm=not progress, auto_find_batch_size=True, dataloader_num_workers=0,
     )
-    callbacks = [EarlyStoppingCallback(cfg.early_stopping_patience)] if val_ds is not None else []
+    patience = max(cfg.early_stopping_patience, round(epochs / 4))
+    callbacks = [EarlyStoppingCallback(patience)] if val_ds is not None else []
     trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
                       data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
                       compute_metrics=_accuracy, callbacks=callbacks)
