@@ -40,8 +40,10 @@ def check_run_name(out: str | Path) -> Path:
 
 
 def make_run_llm(config: RunConfig, run_dir: Optional[Path]) -> Optional[LLM]:
-    cache = ResponseCache(run_dir / "llm_cache.sqlite") if run_dir and config.llm != "none" else None
-    return make_llm(config.llm, usage=Usage(), cache=cache, max_calls=config.budget.max_llm_calls)
+    llm = make_llm(config.llm, usage=Usage(), max_calls=config.budget.max_llm_calls)
+    if llm is not None and run_dir is not None:
+        llm.cache = ResponseCache(run_dir / "llm_cache.sqlite")
+    return llm
 
 
 def create_run(task: TaskSpec, config: RunConfig, out: str | Path) -> Path:
