@@ -15,10 +15,11 @@ install:
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e ".[local,dev]"
 
+# Each demo writes a new run directory: earlier runs are never deleted.
+DEMO_OUT ?= runs/demo-$(shell date +%Y%m%d-%H%M%S)
 demo: install
-	rm -rf runs/demo
-	p2m run --task-file examples/sentiment.yaml --llm local --out runs/demo --quiet
-	p2m trace runs/demo
+	p2m run --task-file examples/sentiment.yaml --llm local --out $(DEMO_OUT) --quiet
+	p2m trace $(DEMO_OUT)
 
 test: install
 	$(PYTHON) -m pytest -q
