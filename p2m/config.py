@@ -57,6 +57,11 @@ class DataConfig:
     """Examples asked of the generator per call of generate_examples."""
     teacher_n: int = 100
     """Test rows the teacher LLM is scored on (it is slow on a CPU)."""
+    rerank_votes: int = 3
+    """Sampled LLM choices among the top retrieved datasets (majority vote); 0 skips the rerank."""
+    expand_query: bool = False
+    """Add the LLM's task name and known dataset names to the search query (HyDE-style). Off by
+    default: the local 0.5B model's expansions were off-topic (e.g. CIFAR-10 for NLI)."""
     concurrency: int = 4
     """LLM calls in flight at once while generating."""
 

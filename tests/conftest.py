@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ["P2M_INDEX_DIR"] = tempfile.mkdtemp(prefix="p2m-index-")  # never the user's cache
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

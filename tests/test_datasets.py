@@ -27,7 +27,7 @@ def test_catalog_reads_cards(catalog):
     ("Categorize news articles by topic: world, sports, business, science", "agnews"),
     ("What kind of answer does a question expect: a person, a location, a number", "trec"),
     ("Answer a question by copying a span of a Wikipedia paragraph", "squad"),
-    ("Write a Python one-liner for an English instruction", "conala_en"),
+    ("Turn an English instruction into a line of Python code", "conala_en"),
 ])
 def test_search_finds_the_right_dataset_first(catalog, query, expected):
     assert ds.search_datasets(query, catalog)[0]["name"] == expected

@@ -85,48 +85,71 @@ def compatibility(entry: CatalogEntry, task: TaskSpec) -> tuple[bool, str]:
     return True, "task type and labels match"
 
 
-def _rrf(rankings: list[list[int]], k: int = 60) -> dict[int, float]:
-    scores: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, idx in enumerate(ranking):
-            scores[idx] = scores.get(idx, 0.0) + 1.0 / (k + rank + 1)
-    return scores
+def _base_name(name: str) -> str:
+    """`GEM/e2e_nlg`, `lhoestq/squad` -> `e2e_nlg`, `squad`: copies under another owner."""
+    return name.rsplit("/", 1)[-1].lower().replace("-", "_")
 
 
-def bm25_rank(query: str, docs: list[str]) -> list[int]:
-    import bm25s
+def collapse_duplicates(order: list[int], catalog: list[CatalogEntry], vectors: np.ndarray,
+                        threshold: float = 0.95) -> list[list[int]]:
+    """Group ranked entries that are the same dataset: same base name or near-identical text.
 
-    retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(docs, stopwords="en", show_progress=False), show_progress=False)
-    res, _ = retriever.retrieve(bm25s.tokenize([query], stopwords="en", show_progress=False),
-                                k=len(docs), show_progress=False)
-    return [int(i) for i in res[0]]
-
-
-def dense_rank(query: str, docs: list[str]) -> list[int]:
-    from .embed import embed
-
-    sims = embed(docs) @ embed([query])[0]
-    return [int(i) for i in np.argsort(-sims)]
+    `vectors` are unit embeddings aligned with `order`; each group keeps its best-ranked member
+    first, so a mirror never pushes a different dataset out of the top k.
+    """
+    groups: list[list[int]] = []
+    heads: list[int] = []  # position in `order` of each group's first member
+    for pos, idx in enumerate(order):
+        for g, head_pos in enumerate(heads):
+            head = order[head_pos]
+            same_name = _base_name(catalog[head].name) == _base_name(catalog[idx].name)
+            if same_name or float(vectors[pos] @ vectors[head_pos]) >= threshold:
+                groups[g].append(idx)
+                break
+        else:
+            groups.append([idx])
+            heads.append(pos)
+    return groups
 
 
 def search_datasets(query: str, catalog: list[CatalogEntry], task: Optional[TaskSpec] = None,
-                    top_k: int = 5) -> list[dict[str, Any]]:
-    """Rank catalog entries for `query` by BM25 and dense similarity fused with reciprocal ranks.
+                    top_k: int = 5, index: Any = None, llm: Any = None, rerank_n: int = 8,
+                    votes: int = 3, expand: bool = False) -> list[dict[str, Any]]:
+    """Rank catalog entries for `query`: BM25 + dense (RRF), duplicates collapsed, LLM rerank.
 
-    Each hit says whether it can train `task` as it is, and why.
+    With an LLM and `expand`, the query is first expanded with the task's standard name and known dataset
+    names (HyDE-style), and the top `rerank_n` groups are shown to it `votes` times (sampled); the dataset
+    chosen most often moves to the top with the LLM's stated reason (Prompt2Model's majority
+    vote). Each hit says whether it can train `task` as it is, and why.
     """
     if not catalog:
         return []
-    docs = [e.text() for e in catalog]
-    fused = _rrf([bm25_rank(query, docs), dense_rank(query, docs)])
-    order = sorted(fused, key=lambda i: -fused[i])[:top_k]
+    from .dataset_index import DatasetIndex
+
+    index = index or DatasetIndex(catalog, progress=False)
+    if llm is not None and expand:
+        from .rerank import expand_query
+
+        query = expand_query(llm, query)
+    order = index.hybrid(query, k=max(3 * top_k, rerank_n * 2))
+    groups = collapse_duplicates(order, catalog, index.embeddings(order))
+    vote_info: dict[int, dict[str, Any]] = {}
+    if llm is not None and len(groups) > 1:
+        from .rerank import rerank_by_vote
+
+        groups, vote_info = rerank_by_vote(llm, task.instruction if task else query,
+                                           groups, catalog, rerank_n, votes)
     hits = []
-    for i in order:
-        entry = catalog[i]
+    for rank, group in enumerate(groups[:top_k]):
+        entry = catalog[group[0]]
         ok, why = compatibility(entry, task) if task else (entry.loadable, "")
-        hits.append({"name": entry.name, "score": round(fused[i], 5), "task_type": entry.task_type,
-                     "labels": entry.labels, "compatible": ok, "reason": why})
+        hit = {"name": entry.name, "rank": rank + 1, "task_type": entry.task_type,
+               "labels": entry.labels, "compatible": ok, "reason": why,
+               "duplicates": [catalog[i].name for i in group[1:]]}
+        if group[0] in vote_info:
+            hit["llm_votes"] = vote_info[group[0]]["votes"]
+            hit["llm_reason"] = vote_info[group[0]]["reason"]
+        hits.append(hit)
     return hits
 
 

@@ -61,7 +61,10 @@ def search_datasets_tool(ctx: RunContext, query: str = "") -> dict[str, Any]:
     # The instruction always takes part: a planner's terse query only adds words to it.
     full_query = ctx.task.instruction if not query or query in ctx.task.instruction else \
         f"{ctx.task.instruction} {query}"
-    hits = ds.search_datasets(full_query, ctx.catalog, ctx.task)
+    data = ctx.config.data
+    llm = ctx.llm if data.rerank_votes > 0 else None
+    hits = ds.search_datasets(full_query, ctx.catalog, ctx.task, llm=llm,
+                              votes=data.rerank_votes, expand=data.expand_query)
     return {"candidates": hits}
 
 

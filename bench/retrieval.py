@@ -1,0 +1,89 @@
+"""Dataset retrieval quality: BM25 alone, dense alone and p2m's full retriever.
+
+usage: python bench/retrieval.py --catalog FILE_OR_DIR --queries FILE [--llm SPEC] [--limit N]
+Queries are JSONL {"prompt", "relevant": [dataset names]}. Prints one JSON line with recall@5,
+recall@10 and MRR@10 per retriever. recall@k = |relevant in top k| / min(|relevant|, k), averaged
+over queries; hit@5 = share of queries with any relevant dataset in the top 5; MRR@10 uses the
+first relevant hit. The full retriever (`search_datasets`) fuses
+BM25 and dense ranks, collapses near-duplicate datasets (a group counts as one rank and its
+members are all "retrieved") and, with an LLM, reranks the top candidates by majority vote.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+
+def scores(ranked: list[list[str]], relevant: set[str], k: int) -> tuple[float, float]:
+    """(recall@k, reciprocal rank within k) for one query; each rank holds a group of names."""
+    found, rr = set(), 0.0
+    for rank, group in enumerate(ranked[:k]):
+        hit = relevant & set(group)
+        if hit and not rr:
+            rr = 1.0 / (rank + 1)
+        found |= hit
+    return len(found) / min(len(relevant), k), rr
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--catalog", required=True)
+    ap.add_argument("--queries", required=True)
+    ap.add_argument("--llm", default="none", help="LLM for the rerank step ('none' skips it)")
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--expand", action="store_true", help="LLM query expansion before search")
+    ap.add_argument("--votes", type=int, default=3)
+    args = ap.parse_args()
+
+    from p2m.agent.factory import make_llm
+    from p2m.tools.data_store import read_jsonl
+    from p2m.tools.dataset_index import DatasetIndex
+    from p2m.tools.datasets import load_catalog, search_datasets
+
+    catalog = load_catalog([args.catalog])
+    queries = read_jsonl(args.queries, limit=args.limit or None)
+    started = time.perf_counter()
+    index = DatasetIndex(catalog)
+    build_s = time.perf_counter() - started
+    llm = None if args.llm == "none" else make_llm(args.llm)
+
+    def names(ids: list[int]) -> list[list[str]]:
+        return [[catalog[i].name] for i in ids]
+
+    retrievers = {
+        "bm25": lambda q: names(index.bm25(q, 10)),
+        "dense": lambda q: names(index.dense(q, 10)),
+        "p2m": lambda q: [[h["name"], *h.get("duplicates", [])]
+                          for h in search_datasets(q, catalog, top_k=10, index=index, llm=llm,
+                                                      votes=args.votes, expand=args.expand)],
+    }
+    out: dict[str, dict[str, float]] = {}
+    misses: list[str] = []
+    for name, retrieve in retrievers.items():
+        r5 = r10 = mrr = hit5 = 0.0
+        t0 = time.perf_counter()
+        for q in queries:
+            ranked = retrieve(q["prompt"])
+            relevant = set(q["relevant"])
+            r5 += scores(ranked, relevant, 5)[0]
+            hit5 += scores(ranked, relevant, 5)[0] > 0
+            rec10, rr = scores(ranked, relevant, 10)
+            r10 += rec10
+            mrr += rr
+            if name == "p2m" and not scores(ranked, relevant, 5)[0]:
+                misses.append(q["prompt"][:60])
+        n = max(1, len(queries))
+        out[name] = {"recall@5": round(r5 / n, 3), "recall@10": round(r10 / n, 3),
+                     "mrr@10": round(mrr / n, 3),
+                     "hit@5": round(hit5 / n, 3),
+                     "s_per_query": round((time.perf_counter() - t0) / n, 3)}
+    print(json.dumps({"catalog": args.catalog, "datasets": len(catalog), "queries": len(queries),
+                      "index_built_now": index.built_now, "index_s": round(build_s, 1),
+                      "llm": llm.describe() if llm else None, "expand": args.expand, "votes": args.votes, **out, "p2m_misses@5": misses}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""The persistent chromadb + BM25 index: built once, reused, never chromadb's default embedder."""
+from __future__ import annotations
+
+from p2m.tools.dataset_index import DatasetIndex, MiniLMEmbedding, catalog_fingerprint, index_text
+from p2m.tools.datasets import CatalogEntry
+
+
+def entries() -> list[CatalogEntry]:
+    return [
+        CatalogEntry("imdb", "Large movie review dataset for binary sentiment classification."),
+        CatalogEntry("squad", "Stanford question answering: answer spans in Wikipedia paragraphs."),
+        CatalogEntry("sms_spam", "SMS messages labelled as spam or ham (legitimate)."),
+        CatalogEntry("conll2003", "Named entity recognition: persons, locations, organisations.",
+                     extra={"evaluation_metadata": [{"task": "token-classification",
+                                                     "task_id": "entity_extraction"}]}),
+    ]
+
+
+def test_index_is_built_once_and_reused(tmp_path):
+    first = DatasetIndex(entries(), root=tmp_path, progress=False)
+    assert first.built_now and first.path.parent == tmp_path
+    again = DatasetIndex(entries(), root=tmp_path, progress=False)
+    assert not again.built_now and again.path == first.path
+
+
+def test_changed_catalog_gets_a_new_index(tmp_path):
+    changed = entries()
+    changed[0] = CatalogEntry("imdb", "Movie reviews, now with a new description.")
+    assert catalog_fingerprint(changed) != catalog_fingerprint(entries())
+
+
+def test_each_retriever_finds_the_obvious_dataset(tmp_path):
+    index = DatasetIndex(entries(), root=tmp_path, progress=False)
+    for query, name in (("detect spam text messages", "sms_spam"),
+                        ("extract answers to questions from wikipedia", "squad")):
+        for ranking in (index.bm25(query, 4), index.dense(query, 4), index.hybrid(query, 4)):
+            assert entries()[ranking[0]].name == name
+
+
+def test_task_tags_and_name_words_are_indexed():
+    text = index_text(entries()[3])
+    assert "entity extraction" in text and "token classification" in text
+
+
+def test_embedding_function_is_local_minilm():
+    ef = MiniLMEmbedding()
+    vectors = ef(["a sentence", "another one"])
+    assert len(vectors) == 2 and len(vectors[0]) == 384
+    assert MiniLMEmbedding.name() == "p2m-minilm"
