@@ -28,14 +28,15 @@ def classify_error(exc: BaseException) -> Optional[str]:
     """The fault kind of a retryable exception, or None when it must not be retried."""
     if isinstance(exc, TransientLLMError):
         return exc.kind
-    name = type(exc).__name__
-    if name == "RateLimitError":
+    names = {cls.__name__ for cls in type(exc).__mro__}  # openai, httpx and langchain subclasses
+    if "RateLimitError" in names:
         return "rate_limit"
-    if name in ("APITimeoutError", "TimeoutError", "ReadTimeout", "ConnectTimeout"):
+    if names & {"APITimeoutError", "OpenAITimeoutError", "TimeoutError", "ReadTimeout",
+                "ConnectTimeout", "TimeoutException"}:
         return "timeout"
-    if name in ("APIConnectionError", "ConnectError"):
+    if names & {"APIConnectionError", "ConnectError", "RemoteProtocolError"}:
         return "connection"
-    if name == "InternalServerError":
+    if "InternalServerError" in names:
         return "server_error"
     status = getattr(exc, "status_code", None)
     if isinstance(status, int) and (status == 429 or status >= 500):

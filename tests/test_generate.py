@@ -50,3 +50,15 @@ def test_text2text_pairs():
     llm = ScriptedLLM([{"json": {"input": "hello", "output": "bonjour"}}])
     result = generate_examples(task, llm, 1, existing=[], concurrency=1)
     assert (result.kept[0].input, result.kept[0].output) == ("hello", "bonjour")
+
+
+def test_self_consistency_drops_inputs_the_votes_disagree_with():
+    gen = [{"purpose": "generate", "json": {"input": "a sad, slow film"}},        # asked as negative
+           {"purpose": "generate", "json": {"input": "a joyful triumph"}}]        # asked as positive
+    votes = [{"purpose": "verify", "json": {"label": x}}
+             for x in ("negative", "negative", "positive", "negative", "negative", "negative")]
+    result = generate_examples(TASK, ScriptedLLM(gen + votes), 2, existing=[], concurrency=1,
+                               verify_votes=3)
+    assert [e.input for e in result.kept] == ["a sad, slow film"]
+    assert result.kept[0].source["agreement"] == 0.667
+    assert result.dropped == {"low_agreement": 1}

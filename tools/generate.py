@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import random
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import numpy as np
 from pydantic import BaseModel, Field
 
+from ..agent.concurrency import run_limited
 from ..prompts import render
 from ..schemas import Example, TaskSpec
 from .data_store import normalize
@@ -81,6 +81,34 @@ def _one(task: TaskSpec, llm: Any, i: int, sample: int, pool: list[Example],
     return Example(input=text, output=output, source=source), ""
 
 
+class Answer(BaseModel):
+    """The output for a given input."""
+
+    output: str = Field(description="the expected output", max_length=1000)
+
+
+def agreement(task: TaskSpec, llm: Any, example: Example, votes: int) -> float:
+    """Share of `votes` sampled answers to `example.input` that equal its output (self-consistency)."""
+    from .evaluate import _answer_model, teacher_messages
+
+    same = 0
+    for v in range(votes):
+        try:
+            if task.task_type == "classification" and task.labels:
+                got = llm.structured(teacher_messages(task, example.input), _answer_model(task.labels),
+                                     purpose="verify", temperature=0.7, max_tokens=32,
+                                     sample=int(example.source.get("sample", 0)) * 100 + v).label
+            else:
+                prompt = f"{task.instruction}\n\nInput: {example.input}"
+                got = llm.structured([{"role": "user", "content": prompt}], Answer, purpose="verify",
+                                     temperature=0.7, max_tokens=256,
+                                     sample=int(example.source.get("sample", 0)) * 100 + v).output
+        except Exception:
+            continue  # a failed vote is a vote against
+        same += normalize(got) == normalize(example.output)
+    return round(same / votes, 3)
+
+
 def near_duplicates(candidates: list[str], existing: list[str], threshold: float = 0.92) -> set[int]:
     """Indices of candidates whose embedding is within `threshold` cosine of an earlier text."""
     if not candidates:
@@ -103,13 +131,15 @@ def near_duplicates(candidates: list[str], existing: list[str], threshold: float
 
 def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Example],
                       first_sample: int = 0, failures: Optional[list[dict]] = None,
-                      concurrency: int = 4, holdout_every: int = 0,
-                      dedup_threshold: float = 0.92) -> GenerationResult:
+                      concurrency: int = 4, rpm: Optional[float] = None, holdout_every: int = 0,
+                      dedup_threshold: float = 0.92, verify_votes: int = 0) -> GenerationResult:
     """Ask the LLM for `n` new examples; invalid, duplicate and off-label rows are dropped and counted.
 
     Classification is label-conditioned (labels cycle, so the data stays balanced); other
     families get input/output pairs. `first_sample` numbers the calls so a resumed run hits
-    the reply cache instead of asking again. With `holdout_every=k`, every k-th kept example
+    the reply cache instead of asking again. With `verify_votes=k`, each new input is answered k
+    more times and kept only when most answers agree with its output. Calls run concurrently on an asyncio loop, at most
+    `concurrency` at once and `rpm` per minute. With `holdout_every=k`, every k-th kept example
     goes to the test split.
     """
     if n <= 0:
@@ -121,9 +151,8 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
     for i in range(n):
         label = labels[(first_sample + i) % len(labels)] if labels else None
         jobs.append((i, first_sample + i, label))
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool_exec:
-        outcomes = list(pool_exec.map(
-            lambda job: _one(task, llm, job[0], job[1], pool, failures, job[2]), jobs))
+    outcomes = run_limited(lambda job: _one(task, llm, job[0], job[1], pool, failures, job[2]),
+                           jobs, concurrency=concurrency, rpm=rpm)
     seen = {normalize(e.input) for e in existing}
     fresh: list[Example] = []
     for example, why in outcomes:
@@ -138,10 +167,24 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
         fresh.append(example)
     dups = near_duplicates([e.input for e in fresh], [e.input for e in existing][-2000:],
                            dedup_threshold) if fresh else set()
+    unique = []
     for i, example in enumerate(fresh):
         if i in dups:
             result.drop("near_duplicate")
-            continue
+        else:
+            unique.append(example)
+    fresh = unique
+    if verify_votes > 0 and fresh:
+        agreements = run_limited(lambda e: agreement(task, llm, e, verify_votes), fresh,
+                                 concurrency=concurrency, rpm=rpm)
+        checked = []
+        for example, share in zip(fresh, agreements):
+            if share <= 0.5:
+                result.drop("low_agreement")
+                continue
+            checked.append(example.model_copy(update={"source": {**example.source, "agreement": share}}))
+        fresh = checked
+    for example in fresh:
         if holdout_every and (len(result.kept) + 1) % holdout_every == 0:
             example = example.model_copy(update={"split": "test"})
         result.kept.append(example)

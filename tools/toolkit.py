@@ -98,7 +98,8 @@ def generate_examples_tool(ctx: RunContext, n: int = 0, errors_only: bool = Fals
     existing = store.all()
     result = generate_examples(ctx.task, ctx.llm, n, existing=existing,
                                first_sample=state["next_sample"], failures=failures,
-                               concurrency=ctx.config.data.concurrency,
+                               concurrency=ctx.config.data.concurrency, rpm=ctx.config.data.rpm,
+                               verify_votes=ctx.config.data.verify_votes,
                                holdout_every=0 if store.split("test") else 5)
     kept = store.add(result.kept)
     ctx.write_json("data/generation.json", {"next_sample": state["next_sample"] + n,

@@ -1,0 +1,200 @@
+"""An OpenAI-compatible fake server on 127.0.0.1 for benchmarks and fault tests.
+
+It answers `POST /v1/chat/completions` after a fixed latency with JSON that matches the schema
+p2m appends to structured prompts (unique strings, enum values, nested objects), and injects
+faults at given rates: 429 with and without Retry-After, 500, timeouts (a reply slower than the
+client waits), truncated bodies, invalid JSON content and context-length errors. Tool-calling
+requests get a plain-text reply (a model that does not call tools), which the agent must survive.
+
+    with FakeOpenAI(latency=0.3, faults={"rate_limit": 0.05}) as server:
+        OpenAILLM("fake", base_url=server.base_url, api_key="sk-test")
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Optional
+
+FAULT_KINDS = ("rate_limit", "rate_limit_retry_after", "server_error", "timeout", "truncated",
+               "invalid_json", "context_length")
+SCHEMA_MARKER = "matches this JSON schema:\n"
+WORDS = ("river harbor lantern meadow violin cactus glacier bakery orbit saddle tunnel pepper "
+         "compass ladder quartz mango ferry canyon pillow rocket walnut badge tulip anchor "
+         "marble falcon kettle prairie cobalt ember").split()
+
+
+def instance(schema: dict[str, Any], defs: dict[str, Any], rng: random.Random, serial: int) -> Any:
+    """A value valid for a (pydantic-made) JSON schema; strings are unique per `serial`."""
+    if "$ref" in schema:
+        return instance(defs[schema["$ref"].rsplit("/", 1)[-1]], defs, rng, serial)
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return rng.choice(schema["enum"])
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [s for s in schema[key] if s.get("type") != "null"] or schema[key]
+            return instance(options[0], defs, rng, serial)
+    kind = schema.get("type") or ("object" if "properties" in schema else "string")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {name: instance(sub, defs, rng, serial) for name, sub in props.items()}
+    if kind == "array":
+        return [instance(schema.get("items", {}), defs, rng, serial) for _ in range(2)]
+    if kind in ("integer", "number"):
+        return int(schema.get("minimum", 1))
+    if kind == "boolean":
+        return True
+    words = " ".join(rng.sample(WORDS, 5))
+    text = f"item {serial}: the {words} story"
+    return text[: schema.get("maxLength", 400)]
+
+
+class FakeOpenAI:
+    """A threaded HTTP server; use as a context manager or call start()/stop()."""
+
+    def __init__(self, latency: float = 0.3, faults: Optional[dict[str, float]] = None,
+                 seed: int = 0, timeout_sleep: float = 3.0, retry_after: float = 0.2):
+        unknown = set(faults or {}) - set(FAULT_KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {FAULT_KINDS}")
+        self.latency = latency
+        self.faults = dict(faults or {})
+        self.timeout_sleep = timeout_sleep
+        self.retry_after = retry_after
+        self.rng = random.Random(seed)
+        self.serial = itertools.count()
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.injected: Counter[str] = Counter()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._server: Optional[ThreadingHTTPServer] = None
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "server not started"
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def start(self) -> "FakeOpenAI":
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                fake._send(self, 200, {"object": "list", "data": [{"id": "fake", "object": "model"}]})
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("content-length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                fake._handle(self, body)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> "FakeOpenAI":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- request handling ----------------------------------------------------------------------
+    def _pick_fault(self) -> Optional[str]:
+        with self.lock:
+            roll = self.rng.random()
+        edge = 0.0
+        for kind in FAULT_KINDS:
+            edge += self.faults.get(kind, 0.0)
+            if roll < edge:
+                return kind
+        return None
+
+    def _send(self, handler: BaseHTTPRequestHandler, status: int, payload: Any,
+              headers: Optional[dict[str, str]] = None, raw: Optional[bytes] = None) -> None:
+        data = raw if raw is not None else json.dumps(payload).encode()
+        handler.send_response(status)
+        handler.send_header("content-type", "application/json")
+        handler.send_header("content-length", str(len(json.dumps(payload).encode()) if raw else len(data)))
+        for key, value in (headers or {}).items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        try:
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _handle(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        with self.lock:
+            self.requests += 1
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            time.sleep(self.latency)
+            fault = self._pick_fault()
+            if fault:
+                with self.lock:
+                    self.injected[fault] += 1
+            self._reply(handler, body, fault)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def _reply(self, handler: BaseHTTPRequestHandler, body: dict[str, Any], fault: Optional[str]) -> None:
+        error = lambda code, msg: {"error": {"message": msg, "type": code, "code": code}}  # noqa: E731
+        if fault == "rate_limit":
+            return self._send(handler, 429, error("rate_limit_exceeded", "Rate limit reached"))
+        if fault == "rate_limit_retry_after":
+            return self._send(handler, 429, error("rate_limit_exceeded", "Rate limit reached"),
+                              headers={"retry-after": str(self.retry_after)})
+        if fault == "server_error":
+            return self._send(handler, 500, error("server_error", "The server had an error"))
+        if fault == "context_length":
+            return self._send(handler, 400, error(
+                "context_length_exceeded",
+                "This model's maximum context length is 4096 tokens. However, your messages "
+                "resulted in 5000 tokens."))
+        if fault == "timeout":
+            time.sleep(self.timeout_sleep)
+        content = self._content(body)
+        if fault == "invalid_json":
+            content = content[: max(1, len(content) // 2)]  # cut mid-object: unparseable
+        payload = {
+            "id": f"chatcmpl-{next(self.serial)}", "object": "chat.completion",
+            "created": int(time.time()), "model": body.get("model", "fake"),
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content}}],
+            "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70},
+        }
+        if fault == "truncated":
+            raw = json.dumps(payload).encode()
+            return self._send(handler, 200, payload, raw=raw[: len(raw) // 2])
+        self._send(handler, 200, payload)
+
+    def _content(self, body: dict[str, Any]) -> str:
+        if body.get("tools"):
+            return "I think the next step is to gather data."  # no tool call
+        schema = None
+        for message in body.get("messages", []):
+            text = message.get("content") or ""
+            if isinstance(text, str) and SCHEMA_MARKER in text:
+                schema = json.loads(text.split(SCHEMA_MARKER, 1)[1])
+        if schema is None:
+            return "A plain answer."
+        with self.lock:
+            serial = next(self.serial)
+            rng = random.Random(serial * 7919 + self.rng.randint(0, 10**6))
+        return json.dumps(instance(schema, schema.get("$defs", {}), rng, serial))
