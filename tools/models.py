@@ -34,24 +34,56 @@ def describe_local(path: str | Path) -> dict:
     return json.loads(config_path.read_text(encoding="utf-8"))
 
 
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def local_models() -> dict[str, str]:
+    """Models really on disk, by Hub name: the packaged MiniLM and the Hugging Face cache."""
+    found = {MINILM: minilm_path()}
+    try:
+        from huggingface_hub import scan_cache_dir
+
+        for repo in scan_cache_dir().repos:
+            if repo.repo_type == "model" and repo.revisions:
+                newest = max(repo.revisions, key=lambda r: r.last_modified)
+                found.setdefault(repo.repo_id, str(newest.snapshot_path))
+    except Exception:  # no cache directory yet, or an unreadable one: only the packaged model
+        pass
+    return found
+
+
+def resolve_local(requested: str) -> Path:
+    """A model directory for a local path, a Hub name on disk, or its short name."""
+    known = local_models()
+    by_short = {name.rsplit("/", 1)[-1].lower(): path for name, path in known.items()}
+    if requested in known:
+        return Path(known[requested])
+    if requested.lower() in by_short:
+        return Path(by_short[requested.lower()])
+    path = Path(requested).expanduser()
+    if path.is_dir():
+        return path
+    raise ModelChoiceError(f"unknown model {requested!r}: not a local model directory and not on "
+                           f"disk (available: {', '.join(sorted(known))})")
+
+
 def choose_model(task: TaskSpec, requested: Optional[str] = None) -> ModelChoice:
     """The student for `task`: `requested` if given and suitable, else the local all-MiniLM-L6-v2."""
     if task.task_type != "classification":
         raise ModelChoiceError(f"no student model for task type {task.task_type!r} yet")
     if requested:
-        path = Path(requested).expanduser()
-        if not path.is_dir():
-            raise ModelChoiceError(f"unknown model {requested!r}: not a local model directory")
+        path = resolve_local(requested)
         config = describe_local(path)
         if config.get("model_type") not in ENCODER_TYPES:
             raise ModelChoiceError(
                 f"{requested}: model type {config.get('model_type')!r} does not fit "
                 f"{task.task_type}; an encoder ({', '.join(sorted(ENCODER_TYPES))}) is needed")
-        return ModelChoice(name=path.name, path=str(path), family="encoder",
+        name = requested if requested in local_models() else path.name
+        return ModelChoice(name=name, path=str(path), family="encoder",
                            params=count_params(config), reason="requested by the user")
     path = minilm_path()
     return ModelChoice(
-        name="sentence-transformers/all-MiniLM-L6-v2", path=path, family="encoder",
+        name=MINILM, path=path, family="encoder",
         params=count_params(describe_local(path)),
         reason="a 6-layer English encoder on local disk (22M parameters): fast to fine-tune on a CPU "
                "and strong on sentence-level classification",
