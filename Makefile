@@ -18,7 +18,8 @@ install:
 # Each demo writes a new run directory: earlier runs are never deleted.
 DEMO_OUT ?= runs/demo-$(shell date +%Y%m%d-%H%M%S)
 demo: install
-	p2m run --task-file examples/sentiment.yaml --llm local --out $(DEMO_OUT) --quiet
+	p2m run --task-file examples/sentiment.yaml --llm local --out $(DEMO_OUT) --quiet \
+		--generate-n 100 --max-iterations 2
 	p2m trace $(DEMO_OUT)
 
 test: install

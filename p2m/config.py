@@ -66,10 +66,10 @@ class DataConfig:
     """LLM calls in flight at once while generating."""
     rpm: Optional[float] = None
     """Requests per minute the generator may start (a provider's rate limit); None: no limit."""
-    verify_votes: int = 0
+    verify_votes: int = 1
     """Self-consistency: answer each generated input this many more times (sampled) and keep it
-    only when the majority agrees with its output; 0 skips the check (the local 0.5B teacher
-    labels SST-2 at 0.78, so it would drop many correct rows)."""
+    only when most answers agree with its output; 0 skips the check. One vote costs about a
+    tenth of a generation with the local model (0.3 s vs 3.7 s per example)."""
 
 
 @dataclass

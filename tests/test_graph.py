@@ -23,6 +23,7 @@ def config(catalog, model, llm="none", iterations=1):
     cfg.data.teacher_n = 4
     cfg.data.generate_n = 6
     cfg.data.concurrency = 1
+    cfg.data.verify_votes = 0  # scripts below carry no verification votes
     return cfg
 
 

@@ -49,6 +49,17 @@ def _demonstrations(task: TaskSpec, pool: list[Example], rng: random.Random, k: 
     return "\n".join(f"Input: {i}\nOutput: {o}" for i, o in demos[: max(k, len(task.examples))]) or "(none)"
 
 
+def _same_label_inputs(task: TaskSpec, pool: list[Example], label: str, rng: random.Random,
+                       k: int = 4) -> str:
+    """The user's inputs for `label`, topped up with earlier rows of that label (mixing in past
+    generations). Showing only one label's inputs keeps a small model from writing the other one."""
+    mine = [d.input for d in task.examples if d.output == label]
+    others = [e.input for e in pool if e.output == label and e.input not in mine]
+    extra = rng.sample(others, min(len(others), max(1, k - len(mine)))) if others else []
+    rng.shuffle(mine)
+    return "\n".join(f"- {text}" for text in (mine[:k] + extra)[: max(k, 2)]) or "(none yet)"
+
+
 def _one(task: TaskSpec, llm: Any, i: int, sample: int, pool: list[Example],
          failures: Optional[list[dict]], label: Optional[str]) -> tuple[Optional[Example], str]:
     rng = random.Random(sample)
@@ -59,9 +70,12 @@ def _one(task: TaskSpec, llm: Any, i: int, sample: int, pool: list[Example],
                  f"same kind:\n{fail['input']}")
         if task.task_type == "classification":
             label = fail.get("expected") or label
-    label_rule = f"The new example's output must be: {label}\n" if label else ""
-    prompt = render("generate", instruction=task.instruction, label_rule=label_rule,
-                    demonstrations=_demonstrations(task, pool, rng), focus=focus)
+    if label:
+        prompt = render("generate_for_label", instruction=task.instruction, label=label,
+                        demonstrations=_same_label_inputs(task, pool, label, rng), focus=focus)
+    else:
+        prompt = render("generate", instruction=task.instruction, label_rule="",
+                        demonstrations=_demonstrations(task, pool, rng), focus=focus)
     messages = [{"role": "user", "content": prompt}]
     schema = GeneratedInput if label else GeneratedPair
     try:
