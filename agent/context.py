@@ -42,6 +42,10 @@ class RunContext:
         p = self.path(name)
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = p.with_name(p.name + ".tmp")
-        tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-        tmp.replace(p)
+        try:
+            tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+            tmp.replace(p)
+        except OSError:  # e.g. disk full: the old file stays whole, no temporary is left behind
+            tmp.unlink(missing_ok=True)
+            raise
         return p

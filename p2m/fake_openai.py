@@ -11,6 +11,7 @@ requests get a plain-text reply (a model that does not call tools), which the ag
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import random
@@ -74,6 +75,7 @@ class FakeOpenAI:
         self.injected: Counter[str] = Counter()
         self.in_flight = 0
         self.max_in_flight = 0
+        self.answered: Counter[str] = Counter()  # successful replies per request body
         self._server: Optional[ThreadingHTTPServer] = None
 
     @property
@@ -182,9 +184,18 @@ class FakeOpenAI:
         if fault == "truncated":
             raw = json.dumps(payload).encode()
             return self._send(handler, 200, payload, raw=raw[: len(raw) // 2])
+        if fault is None:
+            with self.lock:
+                self.answered[hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()] += 1
         self._send(handler, 200, payload)
 
+    def duplicate_calls(self) -> int:
+        """Requests with the same body answered successfully more than once."""
+        return sum(n - 1 for n in self.answered.values() if n > 1)
+
     def _content(self, body: dict[str, Any]) -> str:
+        """Depends on the request alone, so a rerun or a resumed run gets the same replies."""
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
         if body.get("tools"):
             return "I think the next step is to gather data."  # no tool call
         schema = None
@@ -194,7 +205,5 @@ class FakeOpenAI:
                 schema = json.loads(text.split(SCHEMA_MARKER, 1)[1])
         if schema is None:
             return "A plain answer."
-        with self.lock:
-            serial = next(self.serial)
-            rng = random.Random(serial * 7919 + self.rng.randint(0, 10**6))
-        return json.dumps(instance(schema, schema.get("$defs", {}), rng, serial))
+        rng = random.Random(int(digest[:12], 16))
+        return json.dumps(instance(schema, schema.get("$defs", {}), rng, int(digest[:6], 16)))

@@ -51,6 +51,14 @@ def create_run(task: TaskSpec, config: RunConfig, out: str | Path) -> Path:
     run_dir = check_run_name(out)
     if (run_dir / "task.json").exists():
         raise RunError(f"{run_dir} already holds a run; use `p2m resume {run_dir}` or another --out")
+    # Everything that can be checked up front is checked before anything is written.
+    if config.model:
+        from .tools.models import choose_model
+
+        choose_model(task, config.model)  # ModelChoiceError: missing, or wrong for the task family
+    for source in config.catalog:
+        if not Path(source).exists():
+            raise FileNotFoundError(f"catalog not found: {source}")
     run_dir.mkdir(parents=True, exist_ok=True)
     save_task(task, run_dir / "task.json")
     (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")

@@ -55,11 +55,15 @@ class DataStore:
             seen.add(key)
             kept.append(ex)
         if kept:
-            with open(self.path, "a", encoding="utf-8") as f:
-                for ex in kept:
-                    f.write(ex.model_dump_json() + "\n")
-                f.flush()
-                os.fsync(f.fileno())
+            block = "".join(ex.model_dump_json() + "\n" for ex in kept).encode("utf-8")
+            with open(self.path, "ab", buffering=0) as f:
+                size = f.tell()
+                try:
+                    f.write(block)
+                    os.fsync(f.fileno())
+                except OSError:  # e.g. disk full: cut back to the last whole row, then report it
+                    f.truncate(size)
+                    raise
             self._rows = None
         return kept
 

@@ -63,6 +63,24 @@ def schedule(n_rows: int, cfg: TrainConfig) -> tuple[int, float]:
     return batch_size, epochs
 
 
+def save_atomically(trainer: Any, tokenizer: Any, model_dir: Path) -> Path:
+    """Save into a sibling temporary folder, then rename: a full disk never leaves half a model."""
+    import shutil
+
+    partial = model_dir.with_name(model_dir.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        trainer.save_model(str(partial))
+        tokenizer.save_pretrained(str(partial))
+        shutil.rmtree(model_dir, ignore_errors=True)
+        partial.rename(model_dir)
+    except OSError as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise TrainingError(f"could not save the model to {model_dir}: {exc} "
+                            "(the training checkpoints are kept; free space and resume)") from exc
+    return model_dir
+
+
 def _accuracy(eval_pred: Any) -> dict[str, float]:
     logits, labels = eval_pred
     return {"accuracy": float((np.argmax(logits, axis=-1) == labels).mean())}
@@ -126,9 +144,7 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
     started = time.perf_counter()
     output = trainer.train(resume_from_checkpoint=last)
     train_s = time.perf_counter() - started
-    model_dir = out_dir / "model"
-    trainer.save_model(str(model_dir))
-    tokenizer.save_pretrained(str(model_dir))
+    model_dir = save_atomically(trainer, tokenizer, out_dir / "model")
     history = trainer.state.log_history
     curve = [{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h]
     (out_dir / "log_history.json").write_text(json.dumps(history, indent=1))
