@@ -19,8 +19,12 @@ class OpenAILLM(LLM):
     native_tools = True
 
     def __init__(self, model: str, *, base_url: Optional[str] = None, api_key: Optional[str] = None,
-                 timeout: float = 120.0, **kwargs: Any):
+                 timeout: Optional[float] = None, **kwargs: Any):
+        if os.environ.get("P2M_LLM_MAX_WAIT"):
+            kwargs.setdefault("retry_max_wait", float(os.environ["P2M_LLM_MAX_WAIT"]))
         super().__init__(**kwargs)
+        # Seconds to wait for one reply (P2M_LLM_TIMEOUT, default 120); a slower reply is a timeout fault.
+        timeout = timeout or float(os.environ.get("P2M_LLM_TIMEOUT", "120"))
         from langchain_openai import ChatOpenAI
 
         self.model = model

@@ -93,17 +93,23 @@ def execute(ctx: RunContext) -> dict[str, Any]:
     if snapshot.values:
         if ctx.llm is not None:
             ctx.llm.usage.load(snapshot.values.get("usage"))
-        if not snapshot.next:
+        # Finished runs have no task left. A run killed mid-step can show no `next` while the
+        # step's node already saved its writes (they are in `tasks`): that one must go on.
+        if not snapshot.next and not snapshot.tasks and ctx.path("report.json").exists():
             return json.loads(ctx.path("report.json").read_text())
-        ctx.trace.write("runner", "resume", summary={"next": list(snapshot.next)},
+        ctx.trace.write("runner", "resume",
+                        summary={"next": list(snapshot.next) or [t.name for t in snapshot.tasks]},
                         iteration=snapshot.values.get("evaluations", 0))
-        graph.invoke(None, limit)
+        graph.invoke(None, limit, durability="sync")
     else:
         add_user_examples(ctx)
         counts = ctx.store.counts()
         ctx.trace.write("runner", "start", summary={"task": ctx.task.model_dump(),
                                                    "llm": ctx.llm.describe() if ctx.llm else None})
-        graph.invoke({**initial_state(), "n_train": counts["train"], "n_test": counts["test"]}, limit)
+        # durability="sync": each step's checkpoint is on disk before the next step starts, so
+        # a kill -9 loses at most the step that was running.
+        graph.invoke({**initial_state(), "n_train": counts["train"], "n_test": counts["test"]}, limit,
+                     durability="sync")
     return json.loads(ctx.path("report.json").read_text())
 
 

@@ -63,6 +63,27 @@ def schedule(n_rows: int, cfg: TrainConfig) -> tuple[int, float]:
     return batch_size, epochs
 
 
+def last_complete_checkpoint(ckpt_dir: Path) -> Optional[str]:
+    """The newest checkpoint that was fully written; ones cut short by a kill are removed.
+
+    The Trainer writes a checkpoint folder file by file, trainer_state.json among the last, so a
+    kill -9 mid-save leaves a folder that `resume_from_checkpoint` cannot load.
+    """
+    import shutil
+
+    if not ckpt_dir.is_dir():
+        return None
+    found = sorted((p for p in ckpt_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
+                   key=lambda p: int(p.name.split("-")[-1]), reverse=True)
+    for path in found:
+        weights = any((path / name).is_file() for name in ("model.safetensors", "pytorch_model.bin"))
+        if weights and (path / "trainer_state.json").is_file() and (path / "optimizer.pt").is_file() \
+                and (path / "scheduler.pt").is_file():
+            return str(path)
+        shutil.rmtree(path, ignore_errors=True)
+    return None
+
+
 def save_atomically(trainer: Any, tokenizer: Any, model_dir: Path) -> Path:
     """Save into a sibling temporary folder, then rename: a full disk never leaves half a model."""
     import shutil
@@ -98,7 +119,6 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
     from transformers import (AutoModelForSequenceClassification, AutoTokenizer,
                               DataCollatorWithPadding, EarlyStoppingCallback, Trainer,
                               TrainingArguments, set_seed)
-    from transformers.trainer_utils import get_last_checkpoint
 
     unknown = sorted({e.output for e in examples} - set(labels))
     if unknown:
@@ -140,7 +160,7 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
     trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
                       data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
                       compute_metrics=_accuracy, callbacks=callbacks)
-    last = get_last_checkpoint(str(ckpt_dir)) if ckpt_dir.is_dir() else None
+    last = last_complete_checkpoint(ckpt_dir)
     started = time.perf_counter()
     output = trainer.train(resume_from_checkpoint=last)
     train_s = time.perf_counter() - started

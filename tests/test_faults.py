@@ -1,0 +1,47 @@
+"""The fault, kill, bad-input and security scenarios of bench/faults.py, run as tests.
+
+Each scenario drives the real `p2m` command against the fake OpenAI server (tiny student model),
+so this module takes a few minutes; bench/faults.py prints the same results as one JSON line.
+"""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "faults.py"
+
+
+@pytest.fixture(scope="module")
+def faults():
+    spec = importlib.util.spec_from_file_location("bench_faults", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def check(results):
+    failed = [r for r in results if not r["passed"]]
+    assert not failed, failed
+    return results
+
+
+def test_runs_finish_under_faults_and_count_them(faults, tmp_path):
+    for result in check(faults.fault_scenarios(tmp_path, rate=0.15)):
+        assert result["counted"] and not result["leaks"]
+
+
+def test_kill_9_then_resume_matches_an_uninterrupted_run(faults, tmp_path):
+    results = check(faults.kill_scenarios(tmp_path, {"retrieval", "generation", "training",
+                                                     "evaluation"}))
+    assert all(r["killed"] and r["examples_lost"] == 0 and r["duplicate_calls"] == 0 for r in results)
+
+
+def test_bad_input_exits_2_and_writes_nothing(faults, tmp_path):
+    assert len(check(faults.bad_input_scenarios(tmp_path))) == len(faults.BAD)
+
+
+def test_key_never_written_and_injected_rows_change_no_decision(faults, tmp_path):
+    results = check(faults.security_scenarios(tmp_path))
+    assert results[0]["tools_clean"] == results[0]["tools_hostile"] and results[0]["obeyed"] == 0
