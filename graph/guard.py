@@ -24,6 +24,10 @@ def check(proposal: dict[str, Any], state: AgentState, ctx: RunContext) -> Optio
         return f"invalid arguments: {exc.errors()[0]['msg']}"
     if state.get("failures", {}).get(tool, 0) >= MAX_TOOL_FAILURES:
         return f"{tool} already failed {MAX_TOOL_FAILURES} times"
+    last = state.get("last") or {}
+    if tool == last.get("tool") and args == last.get("args") and tool != "generate_examples":
+        # A weak planner whose prompt did not change repeats itself (its reply is even cached).
+        return f"repeats the previous {tool} call with the same arguments"
     n_train = state.get("n_train", 0)
     if tool == "search_datasets":
         if not ctx.catalog:
@@ -45,8 +49,9 @@ def check(proposal: dict[str, Any], state: AgentState, ctx: RunContext) -> Optio
         if args.get("errors_only") and not state.get("history"):
             return "errors_only needs an evaluation first"
     elif tool == "choose_model":
-        if state.get("model") and not args.get("name"):
-            return "a model is already chosen"
+        chosen = state.get("model") or {}
+        if chosen and (not args.get("name") or args.get("name") in (chosen.get("name"), chosen.get("path"))):
+            return f"{chosen.get('name')} is already chosen"
     elif tool == "train":
         if n_train < 8:
             return f"no training without data: {n_train} training rows"

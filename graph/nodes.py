@@ -61,7 +61,8 @@ def _shortfall(ctx: RunContext, state: AgentState) -> str:
 def _facts(value: Any) -> Any:
     """A tool result reduced to numbers, flags and short names (no free text from data or LLMs)."""
     if isinstance(value, dict):
-        return {k: _facts(v) for k, v in value.items() if k not in ("reason", "llm_reason", "failures")}
+        return {k: _facts(v) for k, v in value.items()
+                if k not in ("reason", "llm_reason", "failures", "args")}
     if isinstance(value, list):
         return [_facts(v) for v in value[:10]]
     if isinstance(value, str):
@@ -189,7 +190,7 @@ def make_act(ctx: RunContext):
                         tokens=(ctx.llm.usage.tokens - tokens_before) if ctx.llm else 0,
                         iteration=update.get("evaluations", state.get("evaluations", 0)))
         update.update(n_train=counts["train"], n_test=counts["test"], failures=failures,
-                      steps=state.get("steps", 0) + 1, last={"tool": tool, "summary": summary},
+                      steps=state.get("steps", 0) + 1, last={"tool": tool, "args": args, "summary": summary},
                       elapsed_s=state.get("elapsed_s", 0.0) + duration, proposal=None,
                       usage=ctx.llm.usage.to_dict() if ctx.llm else {})
         return update

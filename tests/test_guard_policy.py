@@ -62,3 +62,11 @@ def test_guard_preconditions(tmp_path):
     assert check({"tool": "train", "args": {"epochs": 5}}, s, c) == "the trained model is not evaluated yet"
     s.update(needs_eval=False, failures={"train": 2})
     assert "failed 2 times" in check({"tool": "train", "args": {}}, s, c)
+
+
+def test_repeating_the_last_call_or_rechoosing_the_same_model_is_refused(tmp_path):
+    s, c = initial_state(), ctx(tmp_path)
+    s.update(n_train=100, model={"name": "m", "path": "/m"})
+    assert "already chosen" in check({"tool": "choose_model", "args": {"name": "m"}}, s, c)
+    s["last"] = {"tool": "evaluate", "args": {}, "summary": {}}
+    assert "repeats the previous" in check({"tool": "evaluate", "args": {}}, s, c)
