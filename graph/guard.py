@@ -39,7 +39,12 @@ def check(proposal: dict[str, Any], state: AgentState, ctx: RunContext) -> Optio
         name = args.get("name")
         if name not in names:
             return f"{name!r} was not returned by search_datasets"
-        if not names[name].get("compatible"):
+        if args.get("relabel"):
+            if not names[name].get("relabel"):
+                return f"{name} cannot be relabelled: {names[name].get('reason')}"
+            if ctx.llm is None:
+                return "relabelling needs an LLM"
+        elif not names[name].get("compatible"):
             return f"{name} does not fit the task: {names[name].get('reason')}"
         if name in state.get("loaded", []) or name in state.get("rejected", {}):
             return f"{name} was already loaded or rejected"

@@ -29,7 +29,15 @@ def default_step(state: AgentState, ctx: RunContext) -> dict[str, Any]:
               if c.get("compatible") and c["name"] not in state.get("loaded", [])
               and c["name"] not in state.get("rejected", {})]
     if usable and not state.get("loaded"):
-        return _step("load_dataset", {"name": usable[0]}, f"{usable[0]} matches the task's type and labels")
+        return _step("load_dataset", {"name": usable[0], "relabel": False},
+                     f"{usable[0]} matches the task's type and labels")
+    relabel = [c["name"] for c in state.get("candidates", [])[:3]
+               if c.get("relabel") and c["name"] not in state.get("loaded", [])
+               and c["name"] not in state.get("rejected", {})]
+    if relabel and not state.get("loaded") and ctx.llm is not None:
+        return _step("load_dataset", {"name": relabel[0], "relabel": True},
+                     f"{relabel[0]} has fitting inputs under another label scheme: the teacher "
+                     "labels them in the task's scheme")
     if (state.get("n_train", 0) < data.min_train or state.get("n_test", 0) == 0) and can_generate(state, ctx):
         return _step("generate_examples", {"n": data.generate_n, "errors_only": False},
                      f"only {state.get('n_train', 0)} training rows; generate more")

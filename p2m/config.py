@@ -57,6 +57,9 @@ class DataConfig:
     """Examples asked of the generator per call of generate_examples."""
     teacher_n: int = 100
     """Test rows the teacher LLM is scored on (it is slow on a CPU)."""
+    relabel_max: int = 200
+    """Rows of a dataset with another label scheme that the teacher LLM labels (train; a quarter
+    of it for test). The local model labels about 1-2 rows a second."""
     rerank_votes: int = 3
     """Sampled LLM choices among the top retrieved datasets (majority vote); 0 skips the rerank."""
     expand_query: bool = False

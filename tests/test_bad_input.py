@@ -69,9 +69,10 @@ TASK = TaskSpec(instruction="Classify sentiment", labels=["negative", "positive"
 
 
 @pytest.mark.parametrize("train, words", [
-    ('{"text": "good", "label": 1}\n', ["lack columns", "input", "text"]),
+    ('{"text": "good", "label": 1}\n', ["label ids", "names no labels"]),
+    ('{"a": "good", "b": "x"}\n', ["cannot tell input and output apart", "['a', 'b']"]),
     ("", ["train split is empty"]),
-    ('{"input": "", "output": ""}\n', ["no row with both input and output"]),
+    ('{"input": "", "output": ""}\n', ["0% of rows have both a non-empty input"]),
     ('{"input": "fine", "output": "meh"}\n', ["'meh'", "not in the task's labels"]),
 ])
 def test_unusable_dataset_is_rejected_with_its_reason(tmp_path, train, words):

@@ -65,9 +65,25 @@ def _make(tmp_path, name, train_rows, test_rows=None, card=None):
     return ds.load_catalog([tmp_path])[0]
 
 
-def test_missing_columns_are_named(tmp_path):
+def test_label_ids_without_names_are_refused(tmp_path):
     entry = _make(tmp_path, "bad", [{"text": "a", "label": 1}])
-    with pytest.raises(ds.DatasetError, match=r"lack columns \['input', 'output'\]"):
+    with pytest.raises(ds.DatasetError, match="label ids .* card names no labels"):
+        ds.load_examples(entry, sentiment(), 10, 10)
+
+
+def test_other_columns_are_mapped_and_ids_named(tmp_path):
+    entry = _make(tmp_path, "ids", [{"sentence": "loved it", "label": 1, "idx": 0},
+                                    {"sentence": "hated it", "label": 0, "idx": 1}])
+    entry.extra["label_names"] = ["negative", "positive"]
+    info: dict = {}
+    train, _ = ds.load_examples(entry, sentiment(), 10, 10, info=info)
+    assert {(e.input, e.output) for e in train} == {("loved it", "positive"), ("hated it", "negative")}
+    assert info["mapping"]["input_columns"] == ["sentence"] and info["mapping"]["output_column"] == "label"
+
+
+def test_unrecognisable_columns_are_named(tmp_path):
+    entry = _make(tmp_path, "odd", [{"a": "x", "b": "y"}])
+    with pytest.raises(ds.DatasetError, match=r"columns \['a', 'b'\]"):
         ds.load_examples(entry, sentiment(), 10, 10)
 
 

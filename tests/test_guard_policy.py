@@ -22,7 +22,7 @@ def test_policy_order(tmp_path):
     s = initial_state()
     assert default_step(s, c)["tool"] == "search_datasets"
     s.update(searched=True, candidates=[{"name": "sst2", "compatible": True}])
-    assert default_step(s, c)["args"] == {"name": "sst2"}
+    assert default_step(s, c)["args"] == {"name": "sst2", "relabel": False}
     s.update(loaded=["sst2"], n_train=2000, n_test=500)
     assert default_step(s, c)["tool"] == "choose_model"
     s.update(model={"name": "m"})
@@ -70,3 +70,14 @@ def test_repeating_the_last_call_or_rechoosing_the_same_model_is_refused(tmp_pat
     assert "already chosen" in check({"tool": "choose_model", "args": {"name": "m"}}, s, c)
     s["last"] = {"tool": "evaluate", "args": {}, "summary": {}}
     assert "repeats the previous" in check({"tool": "evaluate", "args": {}}, s, c)
+
+
+def test_relabel_only_for_relabel_candidates_and_with_an_llm(tmp_path):
+    s = initial_state()
+    s.update(searched=True, candidates=[{"name": "agnews", "compatible": False, "relabel": True,
+                                         "reason": "labels differ"}])
+    assert default_step(s, ctx(tmp_path))["tool"] != "load_dataset"  # no LLM: nothing to relabel with
+    c = ctx(tmp_path, llm=ScriptedLLM([]))
+    assert default_step(s, c)["args"] == {"name": "agnews", "relabel": True}
+    assert check({"tool": "load_dataset", "args": {"name": "agnews"}}, s, c).startswith("agnews does not fit")
+    assert check({"tool": "load_dataset", "args": {"name": "agnews", "relabel": True}}, s, c) is None

@@ -53,6 +53,7 @@ def load_catalog(sources: list[str | Path]) -> list[CatalogEntry]:
                     description=str(card.get("description", "")),
                     task_type=card.get("task_type"), labels=card.get("labels"),
                     path=card_path.parent,
+                    extra={"label_names": card.get("label_names")},
                 ))
         elif src.is_file():
             for row in read_jsonl(src):
@@ -145,6 +146,7 @@ def search_datasets(query: str, catalog: list[CatalogEntry], task: Optional[Task
         ok, why = compatibility(entry, task) if task else (entry.loadable, "")
         hit = {"name": entry.name, "rank": rank + 1, "task_type": entry.task_type,
                "labels": entry.labels, "compatible": ok, "reason": why,
+               "relabel": bool(task) and not ok and relabel_candidate(entry, task),
                "duplicates": [catalog[i].name for i in group[1:]]}
         if group[0] in vote_info:
             hit["llm_votes"] = vote_info[group[0]]["votes"]
@@ -162,12 +164,29 @@ def _map_label(value: str, task: TaskSpec) -> str:
     raise DatasetError(f"label {value!r} is not in the task's labels {task.labels}")
 
 
+def relabel_candidate(entry: CatalogEntry, task: TaskSpec) -> bool:
+    """A local classification dataset whose label scheme differs from the task's: its inputs fit,
+    and the teacher LLM can label them in the task's scheme."""
+    return (entry.loadable and task.task_type == "classification" and bool(task.labels)
+            and _family(entry.task_type) in (None, "classification")
+            and not compatibility(entry, task)[0])
+
+
 def load_examples(entry: CatalogEntry, task: TaskSpec, max_train: int, max_test: int,
-                  seed: int = 42) -> tuple[list[Example], list[Example]]:
-    """Train and test examples from a local catalog dataset, sampled with `seed`, with provenance."""
+                  seed: int = 42, llm: Any = None, keep_labels: bool = False,
+                  info: Optional[dict[str, Any]] = None) -> tuple[list[Example], list[Example]]:
+    """Train and test examples from a local catalog dataset, sampled with `seed`, with provenance.
+
+    Columns are mapped to input/output by `columns.choose_mapping` (the LLM's validated choice,
+    or common names); label ids become names from the card. `keep_labels` keeps the dataset's
+    own labels (for relabelling) instead of requiring the task's. `info` receives the mapping.
+    """
+    from .columns import ColumnError, choose_mapping
+
     if entry.path is None:
         raise DatasetError(f"{entry.name}: search-only entry, nothing to load")
     out: dict[str, list[Example]] = {}
+    mapping = None
     for split, limit in (("train", max_train), ("test", max_test)):
         path = entry.path / f"{split}.jsonl"
         if not path.is_file():
@@ -178,19 +197,24 @@ def load_examples(entry: CatalogEntry, task: TaskSpec, max_train: int, max_test:
         rows = read_jsonl(path)
         if not rows:
             raise DatasetError(f"{entry.name}: the {split} split is empty")
-        missing = [c for c in ("input", "output") if c not in rows[0]]
-        if missing:
-            raise DatasetError(f"{entry.name}: {split} rows lack columns {missing}; "
-                               f"columns are {sorted(rows[0])}")
+        if mapping is None:
+            try:
+                mapping = choose_mapping(rows, task, entry.name, llm, entry.extra.get("label_names"))
+            except ColumnError as exc:
+                raise DatasetError(str(exc)) from None
+            if info is not None:
+                info["mapping"] = mapping.model_dump()
         indices = list(range(len(rows)))
         random.Random(seed).shuffle(indices)
         examples = []
         for i in indices:
-            row = rows[i]
-            text, target = str(row.get("input") or "").strip(), str(row.get("output") or "").strip()
+            from .columns import apply_mapping
+
+            text, target = apply_mapping(rows[i], mapping)
             if not text or not target:
                 continue
-            examples.append(Example(input=text, output=_map_label(target, task), split=split,
+            output = target if keep_labels else _map_label(target, task)
+            examples.append(Example(input=text, output=output, split=split,
                                     source={"kind": "dataset", "name": entry.name, "split": split,
                                             "row": i}))
             if len(examples) >= limit:

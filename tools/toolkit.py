@@ -33,6 +33,8 @@ class SearchArgs(ToolArgs):
 
 class LoadArgs(ToolArgs):
     name: str = Field(description="a dataset name returned by search_datasets")
+    relabel: bool = Field(default=False, description="label its inputs with the teacher LLM in the "
+                                                     "task's label scheme (for datasets with other labels)")
 
 
 class GenerateArgs(ToolArgs):
@@ -68,21 +70,43 @@ def search_datasets_tool(ctx: RunContext, query: str = "") -> dict[str, Any]:
     return {"candidates": hits}
 
 
-def load_dataset_tool(ctx: RunContext, name: str) -> dict[str, Any]:
+def load_dataset_tool(ctx: RunContext, name: str, relabel: bool = False) -> dict[str, Any]:
     """Load a catalog dataset's train and test rows as input/output pairs."""
     entry = next((e for e in ctx.catalog if e.name == name), None)
     if entry is None:
         raise ds.DatasetError(f"no dataset named {name!r} in the catalog")
     ok, why = ds.compatibility(entry, ctx.task)
-    if not ok:
+    if relabel and not ds.relabel_candidate(entry, ctx.task):
+        raise ds.DatasetError(f"{name}: relabelling applies to classification data with another "
+                              "label scheme")
+    if relabel and ctx.llm is None:
+        raise ds.DatasetError(f"{name}: relabelling needs an LLM (--llm is none)")
+    if not ok and not relabel:
         raise ds.DatasetError(f"{name}: {why}")
-    train, test = ds.load_examples(entry, ctx.task, ctx.config.data.max_train,
-                                   ctx.config.data.max_test, ctx.config.train.seed)
+    data = ctx.config.data
+    info: dict[str, Any] = {}
+    limit_train = min(data.max_train, data.relabel_max) if relabel else data.max_train
+    limit_test = min(data.max_test, max(1, data.relabel_max // 4)) if relabel else data.max_test
+    train, test = ds.load_examples(entry, ctx.task, limit_train, limit_test, ctx.config.train.seed,
+                                   llm=ctx.llm, keep_labels=relabel, info=info)
+    relabelled = relabel_with_teacher(ctx, train + test) if relabel else None
     store = ctx.store
     has_test = bool(store.split("test"))
-    kept = store.add(train + ([] if has_test else test))
+    rows = relabelled if relabelled is not None else train + test
+    kept = store.add([e for e in rows if e.split == "train" or not has_test])
     return {"loaded": name, "n_train": sum(e.split == "train" for e in kept),
-            "n_test": sum(e.split == "test" for e in kept)}
+            "n_test": sum(e.split == "test" for e in kept), "columns": info.get("mapping"),
+            "relabelled": len(relabelled) if relabelled is not None else 0}
+
+
+def relabel_with_teacher(ctx: RunContext, examples: list[Example]) -> list[Example]:
+    """The teacher's labels in the task's scheme; the dataset's own label stays in the provenance."""
+    from .evaluate import teacher_predict
+
+    preds, _ = teacher_predict(ctx.llm, ctx.task, [e.input for e in examples])
+    return [e.model_copy(update={"output": p, "source": {**e.source, "original_label": e.output,
+                                                          "relabelled_by": ctx.llm.model}})
+            for e, p in zip(examples, preds) if p]
 
 
 def generate_examples_tool(ctx: RunContext, n: int = 0, errors_only: bool = False) -> dict[str, Any]:
