@@ -30,7 +30,7 @@ def check(proposal: dict[str, Any], state: AgentState, ctx: RunContext) -> Optio
         return f"repeats the previous {tool} call with the same arguments"
     n_train = state.get("n_train", 0)
     if tool == "search_datasets":
-        if not ctx.catalog:
+        if not ctx.catalog and not ctx.config.hub:
             return "no dataset catalog is configured"
         if state.get("searched"):
             return "the catalog was already searched"

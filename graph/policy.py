@@ -23,7 +23,7 @@ def default_step(state: AgentState, ctx: RunContext) -> dict[str, Any]:
     """The next sensible tool call, with the reason, from the state alone."""
     data = ctx.config.data
     failures = state.get("failures", {})
-    if ctx.catalog and not state.get("searched") and failures.get("search_datasets", 0) < MAX_TOOL_FAILURES:
+    if (ctx.catalog or ctx.config.hub) and not state.get("searched") and failures.get("search_datasets", 0) < MAX_TOOL_FAILURES:
         return _step("search_datasets", {"query": ctx.task.instruction}, "look for existing data first")
     usable = [c["name"] for c in state.get("candidates", [])
               if c.get("compatible") and c["name"] not in state.get("loaded", [])

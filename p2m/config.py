@@ -83,6 +83,8 @@ class RunConfig:
     """LLM spec: openai:MODEL | local[:PATH.gguf] | scripted:FILE | none."""
     catalog: list[str] = field(default_factory=list)
     """Local dataset catalog directories (card.json + {train,test}.jsonl per dataset)."""
+    hub: bool = False
+    """Also search the Hugging Face Hub and download the chosen dataset (needs the network)."""
     auto: bool = True
     """Ask the user nothing."""
     train: TrainConfig = field(default_factory=TrainConfig)

@@ -76,7 +76,9 @@ def open_context(run_dir: str | Path, progress: bool = True, llm: Optional[LLM] 
         llm = make_run_llm(config, run_dir)
     elif llm.cache is None:
         llm.cache = ResponseCache(run_dir / "llm_cache.sqlite")
-    catalog = load_catalog(config.catalog) if config.catalog else []
+    # Hub datasets downloaded by this run live in RUN/hub_datasets: a resumed run finds them again.
+    sources = list(config.catalog) + ([run_dir / "hub_datasets"] if (run_dir / "hub_datasets").is_dir() else [])
+    catalog = load_catalog(sources) if sources else []
     return RunContext(run_dir=run_dir, task=task, config=config, llm=llm,
                       trace=TraceWriter(run_dir / "trace.jsonl"), catalog=catalog, progress=progress)
 

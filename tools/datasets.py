@@ -73,11 +73,14 @@ def _family(task_type: Optional[str]) -> Optional[str]:
 
 def compatibility(entry: CatalogEntry, task: TaskSpec) -> tuple[bool, str]:
     """Whether the dataset can train this task as it is, and why (or why not)."""
-    if not entry.loadable:
+    if not entry.loadable and entry.extra.get("source") != "hub":
         return False, "search-only catalog entry: no local copy to load"
     fam = _family(entry.task_type)
     if fam is not None and fam != task.task_type:
         return False, f"task type {entry.task_type} does not match {task.task_type}"
+    if task.task_type == "classification" and task.labels and entry.labels is None \
+            and entry.extra.get("source") == "hub":
+        return True, "Hub dataset: its labels are checked after the download"
     if task.task_type == "classification" and task.labels:
         theirs = {str(x).lower() for x in entry.labels or []}
         ours = {x.lower() for x in task.labels}

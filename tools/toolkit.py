@@ -64,6 +64,11 @@ def search_datasets_tool(ctx: RunContext, query: str = "") -> dict[str, Any]:
     full_query = ctx.task.instruction if not query or query in ctx.task.instruction else \
         f"{ctx.task.instruction} {query}"
     data = ctx.config.data
+    if ctx.config.hub:
+        from .hub import search_hub
+
+        known = {e.name for e in ctx.catalog}
+        ctx.catalog.extend(e for e in search_hub(ctx.task.instruction) if e.name not in known)
     llm = ctx.llm if data.rerank_votes > 0 else None
     hits = ds.search_datasets(full_query, ctx.catalog, ctx.task, llm=llm,
                               votes=data.rerank_votes, expand=data.expand_query)
@@ -75,6 +80,11 @@ def load_dataset_tool(ctx: RunContext, name: str, relabel: bool = False) -> dict
     entry = next((e for e in ctx.catalog if e.name == name), None)
     if entry is None:
         raise ds.DatasetError(f"no dataset named {name!r} in the catalog")
+    if not entry.loadable and entry.extra.get("source") == "hub":
+        from .hub import download_dataset
+
+        downloaded = download_dataset(name, ctx.path("hub_datasets"))
+        ctx.catalog[ctx.catalog.index(entry)] = entry = downloaded
     ok, why = ds.compatibility(entry, ctx.task)
     if relabel and not ds.relabel_candidate(entry, ctx.task):
         raise ds.DatasetError(f"{name}: relabelling applies to classification data with another "
