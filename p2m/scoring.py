@@ -21,7 +21,9 @@ def score_run(run_dir: str | Path, data: str | Path, limit: Optional[int] = None
     if missing:
         raise ValueError(f"{data}: rows {missing[:5]} lack 'input' or 'output'")
     examples = [Example(input=str(r["input"]), output=str(r["output"]), split="test",
-                        source={"kind": "eval", "row": i}) for i, r in enumerate(rows)]
+                        source={"kind": "eval", "row": i,
+                                **({"answers": r["answers"]} if isinstance(r.get("answers"), list) else {})})
+                for i, r in enumerate(rows)]
     if task.task_type == "classification" and task.labels:
         lower = {label.lower(): label for label in task.labels}
         unknown = sorted({e.output for e in examples if e.output.lower() not in lower})

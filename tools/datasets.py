@@ -217,9 +217,11 @@ def load_examples(entry: CatalogEntry, task: TaskSpec, max_train: int, max_test:
             if not text or not target:
                 continue
             output = target if keep_labels else _map_label(target, task)
-            examples.append(Example(input=text, output=output, split=split,
-                                    source={"kind": "dataset", "name": entry.name, "split": split,
-                                            "row": i}))
+            source: dict[str, Any] = {"kind": "dataset", "name": entry.name, "split": split, "row": i}
+            answers = rows[i].get("answers")
+            if isinstance(answers, list) and all(isinstance(a, str) for a in answers):
+                source["answers"] = answers  # every accepted answer, for SQuAD-style scoring
+            examples.append(Example(input=text, output=output, split=split, source=source))
             if len(examples) >= limit:
                 break
         if not examples:

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, Field, create_model
 
 from ..prompts import render
 from ..schemas import Example, Metrics, TaskSpec
@@ -54,17 +54,30 @@ def predict_classifier(model_dir: str | Path, texts: list[str], batch_size: int 
     return out
 
 
+def gold_answers(example: Example) -> Any:
+    """All accepted outputs of a row (SQuAD keeps several answers in its 'answers' field)."""
+    extra = example.source.get("answers")
+    return extra if isinstance(extra, list) and extra else example.output
+
+
 def evaluate_model(model_dir: str | Path, examples: list[Example], task: TaskSpec) -> Metrics:
     """The student's metrics on `examples` (the task family's metric is the headline)."""
-    if task.task_type != "classification" or not task.labels:
-        raise ValueError(f"evaluation for task type {task.task_type!r} is not available yet")
+    from .families import predict_for, score_for
+
     texts = [e.input for e in examples]
-    preds = predict_classifier(model_dir, texts)
-    return classification_metrics(preds, [e.output for e in examples], task.labels, texts)
+    preds = predict_for(task, model_dir, texts)
+    return score_for(task, preds, [e.output for e in examples], texts,
+                     [gold_answers(e) for e in examples])
 
 
 def _answer_model(labels: list[str]) -> type[BaseModel]:
     return create_model("Answer", label=(Literal[tuple(labels)], ...))  # type: ignore[valid-type]
+
+
+class FreeAnswer(BaseModel):
+    """The teacher's answer for a family without a label set."""
+
+    output: str = Field(description="the expected output", max_length=1000)
 
 
 def teacher_messages(task: TaskSpec, text: str) -> list[dict[str, str]]:
@@ -73,26 +86,28 @@ def teacher_messages(task: TaskSpec, text: str) -> list[dict[str, str]]:
     Measured on 80 SST-2 test rows with the local 0.5B model: demonstrations as chat turns 0.85,
     the same demonstrations inline in one user message 0.51 (it answered one label for all).
     """
-    system = render("teacher", instruction=task.instruction, labels=", ".join(task.labels or []))
+    key = "label" if task.task_type == "classification" and task.labels else "output"
+    choices = "one of: " + ", ".join(task.labels or []) if key == "label" else "the expected output text"
+    system = render("teacher", instruction=task.instruction, key=key, labels=choices)
     messages = [{"role": "system", "content": system}]
     for demo in task.examples[:8]:
         messages += [{"role": "user", "content": demo.input},
-                     {"role": "assistant", "content": json.dumps({"label": demo.output})}]
+                     {"role": "assistant", "content": json.dumps({key: demo.output})}]
     return messages + [{"role": "user", "content": text}]
 
 
 def teacher_predict(llm: Any, task: TaskSpec, texts: list[str]) -> tuple[list[str], float]:
-    """The LLM's zero-shot answers (instruction + demonstrations), constrained to the label set."""
-    if task.task_type != "classification" or not task.labels:
-        raise ValueError("the teacher baseline covers classification tasks")
-    answer = _answer_model(task.labels)
+    """The LLM's zero-shot answers (instruction + demonstrations); constrained to the label set
+    for classification, free text under a JSON schema for the other families."""
+    labelled = task.task_type == "classification" and bool(task.labels)
+    answer = _answer_model(task.labels) if labelled else FreeAnswer
     preds = []
     started = time.perf_counter()
     for text in texts:
         try:
             reply = llm.structured(teacher_messages(task, text), answer, purpose="teacher",
-                                   max_tokens=32)
-            preds.append(reply.label)
+                                   max_tokens=32 if labelled else 256)
+            preds.append(reply.label if labelled else reply.output.strip())
         except Exception:  # an unusable answer counts as wrong, it does not stop the run
             preds.append("")
     per_item = (time.perf_counter() - started) / max(1, len(texts))
@@ -101,8 +116,11 @@ def teacher_predict(llm: Any, task: TaskSpec, texts: list[str]) -> tuple[list[st
 
 def teacher_score(llm: Any, task: TaskSpec, examples: list[Example]) -> dict[str, Any]:
     """`{"metric": {"name","value"}, "s_per_item", "n"}` for the teacher on `examples`."""
+    from .families import score_for
+
     texts = [e.input for e in examples]
     preds, per_item = teacher_predict(llm, task, texts)
-    metrics = classification_metrics(preds, [e.output for e in examples], task.labels or [], texts)
+    metrics = score_for(task, preds, [e.output for e in examples], texts,
+                        [gold_answers(e) for e in examples])
     return {"metric": {"name": metrics.name, "value": metrics.value}, "s_per_item": per_item,
             "n": len(examples), "others": metrics.others}

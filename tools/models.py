@@ -67,10 +67,41 @@ def resolve_local(requested: str) -> Path:
                            f"disk (available: {', '.join(sorted(known))})")
 
 
+DECODER_TYPES = {"gpt2", "qwen2", "llama", "mistral", "phi", "phi3", "gemma", "gemma2", "gemma3",
+                 "gpt_neox", "opt", "bloom", "smollm3", "granite"}
+ENCODER_FAMILIES = ("classification", "extractive_qa", "ner")
+
+
+def local_decoder() -> ModelChoice:
+    """The embedded Qwen2.5-Coder-0.5B GGUF: transformers loads it dequantised, LoRA tunes it."""
+    from ..agent.local_model import resolve_model
+
+    path, _ = resolve_model(allow_network=False)
+    return ModelChoice(name="Qwen/Qwen2.5-Coder-0.5B-Instruct (GGUF, dequantised)", path=str(path),
+                       family="decoder", params=494_032_768,
+                       reason="the only pretrained decoder on local disk; a code model, fit for "
+                              "text-to-code and short text-to-text; tuned with LoRA on a CPU")
+
+
+def choose_decoder(task: TaskSpec, requested: Optional[str]) -> ModelChoice:
+    if not requested:
+        return local_decoder()
+    path = Path(requested).expanduser()
+    if path.suffix == ".gguf" and path.is_file():
+        return ModelChoice(name=path.name, path=str(path), family="decoder", reason="requested by the user")
+    path = resolve_local(requested)
+    config = describe_local(path)
+    if config.get("model_type") not in DECODER_TYPES:
+        raise ModelChoiceError(f"{requested}: model type {config.get('model_type')!r} does not fit "
+                               f"{task.task_type}; a decoder ({', '.join(sorted(DECODER_TYPES))}) is needed")
+    return ModelChoice(name=path.name, path=str(path), family="decoder", reason="requested by the user")
+
+
 def choose_model(task: TaskSpec, requested: Optional[str] = None) -> ModelChoice:
-    """The student for `task`: `requested` if given and suitable, else the local all-MiniLM-L6-v2."""
-    if task.task_type != "classification":
-        raise ModelChoiceError(f"no student model for task type {task.task_type!r} yet")
+    """The student for `task`: `requested` if given and suitable, else the local default of its
+    family (all-MiniLM-L6-v2 for encoder tasks, the local Qwen2.5-Coder for text-to-text)."""
+    if task.task_type not in ENCODER_FAMILIES:
+        return choose_decoder(task, requested)
     if requested:
         path = resolve_local(requested)
         config = describe_local(path)

@@ -18,7 +18,7 @@ from .evaluate import evaluate_model, teacher_score
 from .export import write_model_card
 from .generate import generate_examples
 from .models import choose_model
-from .train import train_classifier
+from .families import train_for
 
 
 class ToolArgs(BaseModel):
@@ -163,8 +163,8 @@ def train_tool(ctx: RunContext, epochs: float = 0) -> dict[str, Any]:
     # One directory per training job (data size, epochs): a killed job resumes from its own
     # checkpoints, a different job starts fresh.
     job = f"n{len(train_rows)}-e{cfg.epochs:g}"
-    result = train_classifier(choice["path"], train_rows, ctx.task.labels or [],
-                              ctx.path("train", job), cfg, progress=ctx.progress)
+    result = train_for(ctx.task, choice["path"], train_rows, ctx.path("train", job), cfg,
+                       progress=ctx.progress)
     summary = {k: v for k, v in result.__dict__.items() if k != "loss_curve"}
     summary["n_rows"] = len(train_rows)
     ctx.write_json("train.json", {**summary, "loss_curve": result.loss_curve})
@@ -181,7 +181,7 @@ def evaluate_tool(ctx: RunContext) -> dict[str, Any]:
         raise RuntimeError("evaluate: the run has no test rows")
     metrics = evaluate_model(trained["path"], test, ctx.task)
     teacher = ctx.read_json("teacher.json")
-    if teacher is None and ctx.llm is not None and ctx.task.task_type == "classification":
+    if teacher is None and ctx.llm is not None:
         teacher = teacher_score(ctx.llm, ctx.task, test[: ctx.config.data.teacher_n])
         ctx.write_json("teacher.json", teacher)
     history = ctx.read_json("metrics.json", {"history": []})["history"]

@@ -1,0 +1,46 @@
+"""Whole runs for extractive QA and NER on real slices (SQuAD, WNUT-17), scored by `p2m eval`."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from p2m import runner
+from p2m.config import RunConfig
+from p2m.schemas import TaskSpec
+from p2m.scoring import score_run
+
+
+@pytest.fixture(scope="module")
+def family_catalog(shared, tmp_path_factory):
+    root = tmp_path_factory.mktemp("families")
+    for name, n_train, n_test in (("squad", 48, 16), ("wnut17_ner", 64, 16)):
+        src, dst = shared / "datasets" / name, root / name
+        dst.mkdir()
+        (dst / "card.json").write_text((src / "card.json").read_text())
+        for split, n in (("train", n_train), ("test", n_test)):
+            lines = (src / f"{split}.jsonl").read_text().splitlines()[:n]
+            (dst / f"{split}.jsonl").write_text("\n".join(lines) + "\n")
+    return root
+
+
+@pytest.mark.parametrize("task, metric", [
+    (TaskSpec(instruction="Answer the question by copying a span of the Wikipedia context paragraph",
+              task_type="extractive_qa"), "f1"),
+    (TaskSpec(instruction="Find named entities (person, location, group, corporation, product, "
+                          "creative-work) in tweets", task_type="ner"), "entity_f1"),
+], ids=["extractive_qa", "ner"])
+def test_family_run_and_eval(task, metric, family_catalog, tiny_model_dir, tmp_path, shared):
+    config = RunConfig(llm="none", catalog=[str(family_catalog)], model=str(tiny_model_dir))
+    config.train.epochs = 1
+    config.budget.max_iterations = 1
+    run_dir = tmp_path / "run"
+    runner.create_run(task, config, run_dir)
+    report = runner.execute(runner.open_context(run_dir, progress=False))
+    assert report["metric"]["name"] == metric and 0.0 <= report["metric"]["value"] <= 1.0
+    assert report["n_retrieved"] > 0
+    name = "squad" if task.task_type == "extractive_qa" else "wnut17_ner"
+    scored = score_run(run_dir, shared / "datasets" / name / "test.jsonl", limit=20)
+    assert scored["metric"]["name"] == metric and scored["n"] == 20
+    card = (run_dir / "model" / "README.md").read_text()
+    assert task.task_type in card or metric in card

@@ -1,0 +1,135 @@
+"""Text-to-text (code, normalisation, summaries) with a decoder-only LM, LoRA when it is large.
+
+Each example becomes 'Input: <x>\\nOutput: <y><eos>' with the loss on <y> only. A model stored as
+GGUF (the local Qwen2.5-Coder) is loaded dequantised by transformers; models over
+`LORA_ABOVE` parameters are tuned through peft LoRA adapters, merged before saving.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+from ..config import TrainConfig
+from ..schemas import Example
+from .train import (TrainingError, TrainResult, last_complete_checkpoint, save_atomically, schedule,
+                    split_validation)
+
+LORA_ABOVE = 100_000_000
+MAX_LENGTH = 192
+
+
+def prompt_for(text: str) -> str:
+    return f"Input: {text}\nOutput: "
+
+
+def load_causal(model_path: str) -> tuple[Any, Any]:
+    """(tokenizer, model) from a transformers folder or a .gguf file (dequantised)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = Path(model_path)
+    kwargs: dict[str, Any] = {}
+    if path.suffix == ".gguf":
+        kwargs["gguf_file"] = path.name
+        path = path.parent
+    tokenizer = AutoTokenizer.from_pretrained(str(path), **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer, model
+
+
+def _encode(tokenizer: Any, examples: list[Example]) -> Any:
+    from datasets import Dataset
+
+    rows: dict[str, list] = {"input_ids": [], "attention_mask": [], "labels": []}
+    for e in examples:
+        prompt = tokenizer(prompt_for(e.input), add_special_tokens=False)["input_ids"]
+        target = tokenizer(e.output, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        ids = (prompt + target)[:MAX_LENGTH]
+        labels = ([-100] * len(prompt) + target)[:MAX_LENGTH]
+        rows["input_ids"].append(ids)
+        rows["attention_mask"].append([1] * len(ids))
+        rows["labels"].append(labels)
+    return Dataset.from_dict(rows)
+
+
+def _collate(pad_id: int):
+    import torch
+
+    def collate(batch: list[dict[str, list[int]]]) -> dict[str, Any]:
+        width = max(len(b["input_ids"]) for b in batch)
+        pad = lambda seq, v: seq + [v] * (width - len(seq))  # noqa: E731
+        return {"input_ids": torch.tensor([pad(b["input_ids"], pad_id) for b in batch]),
+                "attention_mask": torch.tensor([pad(b["attention_mask"], 0) for b in batch]),
+                "labels": torch.tensor([pad(b["labels"], -100) for b in batch])}
+
+    return collate
+
+
+def train_seq2seq(model_path: str, examples: list[Example], out_dir: str | Path, cfg: TrainConfig,
+                  progress: bool = True, lora: Optional[bool] = None) -> TrainResult:
+    """Fine-tune a causal LM on input/output pairs; validation is chrF++ on held-out rows."""
+    from transformers import Trainer, TrainingArguments, set_seed
+
+    if len(examples) < 2:
+        raise TrainingError(f"only {len(examples)} text-to-text training rows")
+    train_ex, val_ex = split_validation(examples, cfg.val_fraction, cfg.seed, stratify=False)
+    set_seed(cfg.seed)
+    out_dir = Path(out_dir)
+    tokenizer, model = load_causal(model_path)
+    n_params = sum(p.numel() for p in model.parameters())
+    use_lora = n_params > LORA_ABOVE if lora is None else lora
+    if use_lora:
+        from peft import LoraConfig, get_peft_model
+
+        model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, lora_dropout=0.05,
+                                                 target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
+    batch_size, epochs = schedule(len(train_ex), cfg)
+    args = TrainingArguments(
+        output_dir=str(out_dir / "checkpoints"), num_train_epochs=epochs,
+        learning_rate=cfg.learning_rate * (25 if use_lora else 1), per_device_train_batch_size=batch_size,
+        weight_decay=0.0, save_strategy="epoch", save_total_limit=2, logging_steps=10, report_to=[],
+        seed=cfg.seed, use_cpu=True, disable_tqdm=not progress, auto_find_batch_size=True,
+        dataloader_num_workers=0, remove_unused_columns=False)
+    trainer = Trainer(model=model, args=args, train_dataset=_encode(tokenizer, train_ex),
+                      data_collator=_collate(tokenizer.pad_token_id), processing_class=tokenizer)
+    started = time.perf_counter()
+    output = trainer.train(resume_from_checkpoint=last_complete_checkpoint(out_dir / "checkpoints"))
+    train_s = time.perf_counter() - started
+    if use_lora:
+        trainer.model = trainer.model.merge_and_unload()
+    model_dir = save_atomically(trainer, tokenizer, out_dir / "model")
+    val = None
+    if val_ex:
+        from .metrics import generation_metrics
+
+        val = generation_metrics(predict_seq2seq(model_dir, [e.input for e in val_ex]),
+                                 [e.output for e in val_ex]).value
+    curve = [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
+    return TrainResult(path=str(model_dir), train_s=round(train_s, 2),
+                       examples_per_s=round(float(output.metrics.get("train_samples_per_second", 0.0)), 2),
+                       n_train=len(train_ex), n_val=len(val_ex), best_val=val,
+                       epochs_run=round(float(trainer.state.epoch or 0), 2),
+                       batch_size=trainer.args.per_device_train_batch_size, loss_curve=curve)
+
+
+def predict_seq2seq(model_dir: str | Path, texts: list[str], max_new_tokens: int = 64,
+                    batch_size: int = 8) -> list[str]:
+    """Greedy outputs, cut at the end-of-sequence token or the first line break."""
+    import torch
+
+    tokenizer, model = load_causal(str(model_dir))
+    model.eval()
+    tokenizer.padding_side = "left"
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch_size):
+            prompts = [prompt_for(t) for t in texts[start:start + batch_size]]
+            enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+            gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
+                                 pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+            for row in gen[:, enc["input_ids"].shape[1]:]:
+                text = tokenizer.decode(row, skip_special_tokens=True)
+                out.append(text.split("\n")[0].strip())
+    return out
