@@ -73,6 +73,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .schemas import TaskSpec
+    from .tools.export import export_onnx
+
+    run = Path(args.run)
+    if not (run / "model" / "config.json").is_file():
+        raise FileNotFoundError(f"{run} has no trained model (model/ is missing)")
+    task = TaskSpec.model_validate_json((run / "task.json").read_text(encoding="utf-8"))
+    out = Path(args.out) if args.out else run / "export" / "model.onnx"
+    print(json.dumps(export_onnx(run / "model", out, task.task_type)))
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .doctor import diagnose
 
@@ -123,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--limit", type=int)
     ev.set_defaults(func=cmd_eval)
 
+    exp = sub.add_parser("export", help="export a run's model (ONNX for encoder models)")
+    exp.add_argument("run")
+    exp.add_argument("--format", choices=["onnx"], default="onnx")
+    exp.add_argument("--out", help="the .onnx file (default RUN/export/model.onnx)")
+    exp.set_defaults(func=cmd_export)
     doc = sub.add_parser("doctor", help="which LLM backend and model would be used, and does it answer")
     doc.add_argument("--llm")
     doc.add_argument("--json", action="store_true")

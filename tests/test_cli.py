@@ -73,3 +73,11 @@ def test_eval_rejects_foreign_labels(finished_run, tmp_path, capsys):
 
 def test_doctor_none():
     assert main(["doctor", "--llm", "none", "--json"]) == 0
+
+
+def test_export_onnx_matches_pytorch(finished_run, tmp_path):
+    out, _ = finished_run
+    target = tmp_path / "m.onnx"
+    result = json.loads(run_cli("export", out, "--format", "onnx", "--out", target).stdout)
+    assert target.is_file() and result["max_abs_diff"] < 1e-3
+    assert not list(tmp_path.glob("*.partial"))

@@ -15,7 +15,7 @@ def write_model_card(model_dir: str | Path, task: TaskSpec, base_model: str,
     labels = ", ".join(task.labels or []) or "-"
     lines = [
         "---", "library_name: transformers", f"base_model: {base_model}",
-        f"pipeline_tag: {'text-classification' if task.task_type == 'classification' else 'text2text-generation'}",
+        f"pipeline_tag: {PIPELINE_TAGS.get(task.task_type, 'text-generation')}",
         "tags: [p2m]", "---", "",
         "# Model trained by p2m", "",
         "## Task", "", task.instruction, "",
@@ -32,3 +32,55 @@ def write_model_card(model_dir: str | Path, task: TaskSpec, base_model: str,
     path = model_dir / "README.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+PIPELINE_TAGS = {"classification": "text-classification", "extractive_qa": "question-answering",
+                 "ner": "token-classification", "text2text": "text-generation"}
+
+
+def export_onnx(model_dir: str | Path, out: str | Path, task_type: str, opset: int = 17,
+                check: bool = True) -> dict[str, Any]:
+    """The encoder model of a run as ONNX (dynamic batch and length), checked against PyTorch.
+
+    Encoder families only (classification, extractive QA, NER); a decoder is better served by
+    llama.cpp/GGUF or optimum. The file is written to a temporary name and renamed when valid.
+    """
+    import numpy as np
+    import torch
+    from transformers import (AutoModelForQuestionAnswering, AutoModelForSequenceClassification,
+                              AutoModelForTokenClassification, AutoTokenizer)
+
+    heads = {"classification": AutoModelForSequenceClassification,
+             "extractive_qa": AutoModelForQuestionAnswering, "ner": AutoModelForTokenClassification}
+    if task_type not in heads:
+        raise ValueError(f"ONNX export covers encoder tasks {sorted(heads)}, not {task_type!r}")
+    model_dir, out = Path(model_dir), Path(out)
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    model = heads[task_type].from_pretrained(str(model_dir)).eval()
+    sample = tokenizer(["an example sentence for tracing", "short"], return_tensors="pt", padding=True)
+    names = ["input_ids", "attention_mask"]
+    outputs = ["start_logits", "end_logits"] if task_type == "extractive_qa" else ["logits"]
+    axes = {n: {0: "batch", 1: "sequence"} for n in names}
+    axes.update({n: {0: "batch"} for n in outputs})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".partial")
+    torch.onnx.export(model, (sample["input_ids"], sample["attention_mask"]), str(tmp),
+                      input_names=names, output_names=outputs, dynamic_axes=axes, opset_version=opset,
+                      dynamo=False)
+    result: dict[str, Any] = {"path": str(out), "opset": opset, "bytes": tmp.stat().st_size}
+    if check:
+        import onnxruntime as ort
+
+        session = ort.InferenceSession(str(tmp))
+        probe = tokenizer(["a different probe sentence, longer than the first one", "ok"],
+                          return_tensors="np", padding=True)
+        got = session.run(None, {n: probe[n] for n in names})[0]
+        with torch.inference_mode():
+            want = model(**{n: torch.tensor(probe[n]) for n in names})[0].numpy()
+        result["max_abs_diff"] = float(np.abs(got - want).max())
+        if result["max_abs_diff"] > 1e-3:
+            tmp.unlink()
+            raise ValueError(f"ONNX outputs differ from PyTorch by {result['max_abs_diff']:.2e}")
+    tmp.replace(out)
+    tokenizer.save_pretrained(str(out.parent))
+    return result
