@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE = 1
 export HF_EVALUATE_OFFLINE = 1
 export GRADIO_ANALYTICS_ENABLED = False
 
-.PHONY: install demo test
+.PHONY: install demo test chromium
 
 # torch first, pinned: the CPU wheel. An unpinned torch pulls a multi-GB CUDA build.
 install:
@@ -22,5 +22,9 @@ demo: install
 		--generate-n 100 --max-iterations 2
 	p2m trace $(DEMO_OUT)
 
-test: install
+# The browser test uses Debian's chromium (no browser download); installed once when missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q chromium)
+
+test: install chromium
 	$(PYTHON) -m pytest -q

@@ -202,7 +202,13 @@ def make_report(ctx: RunContext):
     from ..report import write_report
 
     def report(state: AgentState) -> dict[str, Any]:
+        from ..plots import write_plots
+
         path = write_report(ctx, state)
+        try:
+            write_plots(ctx.run_dir)
+        except Exception as exc:  # a plot is a view: it never fails the run
+            ctx.trace.write("report", "plot_error", summary=f"{type(exc).__name__}: {exc}"[:300])
         ctx.trace.write("report", "stop", reason=state.get("stop_reason"), summary={"report": str(path)},
                         iteration=state.get("evaluations", 0))
         return {"done": True}

@@ -86,6 +86,26 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ui(args: argparse.Namespace) -> int:
+    from .ui import build_app, launch
+
+    from .agent.factory import default_spec
+
+    launch(build_app(args.runs, llm=args.llm or default_spec(), catalog=args.catalog or []),
+           host=args.host, port=args.port)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .ui import build_app, launch
+
+    run = Path(args.run)
+    if not (run / "model" / "config.json").is_file():
+        raise FileNotFoundError(f"{run} has no trained model (model/ is missing)")
+    launch(build_app(run.parent, only_run=run), host=args.host, port=args.port)
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .doctor import diagnose
 
@@ -136,6 +156,18 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--limit", type=int)
     ev.set_defaults(func=cmd_eval)
 
+    ui = sub.add_parser("ui", help="the Gradio app: chat, runs, trace, playground")
+    ui.add_argument("--runs", default="runs", help="the folder holding run directories")
+    ui.add_argument("--llm", help="LLM for the chat and the runs it starts (default: as `run`)")
+    ui.add_argument("--catalog", action="append", help="dataset catalog for runs started from the chat")
+    ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1 only)")
+    ui.add_argument("--port", type=int)
+    ui.set_defaults(func=cmd_ui)
+    dm = sub.add_parser("demo", help="serve only the playground of one run")
+    dm.add_argument("run")
+    dm.add_argument("--host", default="127.0.0.1")
+    dm.add_argument("--port", type=int)
+    dm.set_defaults(func=cmd_demo)
     exp = sub.add_parser("export", help="export a run's model (ONNX for encoder models)")
     exp.add_argument("run")
     exp.add_argument("--format", choices=["onnx"], default="onnx")

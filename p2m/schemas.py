@@ -130,6 +130,8 @@ class Metrics(BaseModel):
     per_class: dict[str, dict[str, float]] = Field(default_factory=dict)
     n: int = 0
     failures: list[dict[str, str]] = Field(default_factory=list)
+    confusion: Optional[dict[str, dict[str, int]]] = None
+    """Classification only: counts by gold label, then predicted label."""
 
 
 class TraceEvent(BaseModel):

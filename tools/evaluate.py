@@ -27,8 +27,12 @@ def classification_metrics(preds: list[str], golds: list[str], labels: list[str]
     for i, (p, g) in enumerate(zip(preds, golds)):
         if p != g and len(failures) < MAX_FAILURES:
             failures.append({"input": inputs[i] if inputs else "", "expected": g, "predicted": p})
+    confusion = {g: {p: 0 for p in labels} for g in labels}
+    for p, g in zip(preds, golds):
+        if g in confusion and p in confusion[g]:
+            confusion[g][p] += 1
     return Metrics(
-        name="accuracy", value=round(float(accuracy_score(golds, preds)), 4),
+        name="accuracy", value=round(float(accuracy_score(golds, preds)), 4), confusion=confusion,
         others={"macro_f1": round(float(f1_score(golds, preds, labels=labels, average="macro",
                                                  zero_division=0)), 4)},
         per_class=per_class, n=len(golds), failures=failures,

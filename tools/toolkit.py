@@ -187,7 +187,8 @@ def evaluate_tool(ctx: RunContext) -> dict[str, Any]:
     history = ctx.read_json("metrics.json", {"history": []})["history"]
     entry = {"iteration": len(history) + 1, "name": metrics.name, "value": metrics.value,
              "others": metrics.others, "per_class": metrics.per_class, "n": metrics.n,
-             "model_path": trained["path"], "n_train": trained["n_rows"]}
+             "model_path": trained["path"], "n_train": trained["n_rows"],
+             "confusion": metrics.confusion}
     history.append(entry)
     ctx.write_json("metrics.json", {"history": history, "latest": entry, "teacher": teacher})
     ctx.write_json("failures.json", metrics.failures)

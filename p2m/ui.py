@@ -1,0 +1,206 @@
+"""`p2m ui`: the Gradio app (Chat, Runs, Trace, Playground); `p2m demo RUN`: one run's playground.
+
+Bound to 127.0.0.1 with analytics off unless told otherwise; never shared through Gradio's relay.
+Runs launched from the chat execute in a background thread of this process, in `runs_dir`.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+from .agent.factory import make_llm
+from .schemas import TaskSpec, TaskSpecError
+
+HOST = "127.0.0.1"
+ACTIVE: dict[str, threading.Thread] = {}
+
+
+# -- the pieces, usable without Gradio ------------------------------------------------------------
+def list_runs(runs_dir: Path) -> list[list[Any]]:
+    """[[name, status, metric, teacher, stop reason]] for each run directory, newest first."""
+    rows = []
+    dirs = [d for d in runs_dir.glob("*") if (d / "task.json").is_file()] if runs_dir.is_dir() else []
+    for d in sorted(dirs, key=lambda p: p.stat().st_mtime, reverse=True):
+        report = d / "report.json"
+        if report.is_file():
+            r = json.loads(report.read_text())
+            metric = r.get("metric") or {}
+            teacher = ((r.get("teacher") or {}).get("metric") or {}).get("value")
+            rows.append([d.name, "finished", f"{metric.get('name', '-')} {metric.get('value', '-')}",
+                         teacher if teacher is not None else "-", r.get("stop_reason") or ""])
+        else:
+            alive = d.name in ACTIVE and ACTIVE[d.name].is_alive()
+            rows.append([d.name, "running" if alive else "stopped (resume it)", "-", "-", ""])
+    return rows
+
+
+def trace_table(run_dir: Path) -> list[list[str]]:
+    from .trace_view import timeline_rows
+
+    if not (run_dir / "trace.jsonl").is_file():
+        return []
+    return [[r["t"], r["node"], r["what"], r["detail"], r["tokens"]] for r in timeline_rows(run_dir)]
+
+
+def run_plots(run_dir: Path) -> list[str]:
+    from .plots import write_plots
+
+    if not (run_dir / "task.json").is_file():
+        return []
+    return list(write_plots(run_dir).values())
+
+
+def describe_task(task: TaskSpec) -> str:
+    lines = [f"**Task:** {task.instruction}", f"**Type:** {task.task_type}"]
+    if task.labels:
+        lines.append(f"**Labels:** {', '.join(task.labels)}")
+    if task.target:
+        lines.append(f"**Target:** {task.target.metric} ≥ {task.target.value}")
+    lines.append(f"**Examples:** {len(task.examples)}")
+    lines.append("Correct anything above in your own words, or say **run** to train.")
+    return "\n\n".join(lines)
+
+
+class Session:
+    """One chat: the user's messages so far, the task read from them, the LLM that reads them."""
+
+    def __init__(self, llm_spec: Optional[str], runs_dir: Path, catalog: list[str]):
+        self.llm = make_llm(llm_spec) if llm_spec != "none" else None
+        self.llm_spec = llm_spec
+        self.runs_dir, self.catalog = runs_dir, catalog
+        self.notes: list[str] = []
+        self.task: Optional[TaskSpec] = None
+        self.revisions: list[dict[str, Any]] = []  # each version of the task the chat produced
+
+    def reply(self, message: str) -> str:
+        from .tools.task import parse_task
+
+        text = message.strip()
+        if not text:
+            return "Tell me what the model should do, with a few examples."
+        if text.lower() in ("run", "start", "go", "train"):
+            return self.launch()
+        self.notes.append(text)
+        try:
+            self.task = parse_task("\n".join(self.notes), self.llm)
+        except TaskSpecError as exc:
+            return f"I could not read a task from that: {exc}"
+        self.revisions.append({"message": text, "task": self.task.model_dump()})
+        return describe_task(self.task)
+
+    def launch(self) -> str:
+        from . import runner
+        from .config import RunConfig
+
+        if self.task is None:
+            return "There is no task yet: describe it first."
+        out = runner.default_run_dir(self.runs_dir)
+        config = RunConfig(llm=self.llm_spec or "none", catalog=list(self.catalog))
+        runner.create_run(self.task, config, out)
+        ctx = runner.open_context(out, progress=False)
+        # The conversation belongs to the run: every revision of the task, in the trace.
+        (out / "chat.json").write_text(json.dumps(self.revisions, indent=1), encoding="utf-8")
+        for i, rev in enumerate(self.revisions, 1):
+            ctx.trace.write("chat", "task_revision", summary={
+                "revision": i, "message": rev["message"][:300], "labels": rev["task"].get("labels"),
+                "task_type": rev["task"].get("task_type"), "target": rev["task"].get("target")})
+        thread = threading.Thread(target=lambda: runner.execute(ctx), daemon=True,
+                                  name=f"p2m-run-{out.name}")
+        ACTIVE[out.name] = thread
+        thread.start()
+        return f"Started run **{out.name}**: follow it in the Runs and Trace tabs."
+
+
+def playground(run_dir: Path, text: str, with_teacher: bool = True) -> tuple[str, str]:
+    """(student's answer, teacher LLM's answer) for one input."""
+    from .tools.evaluate import teacher_predict
+    from .tools.families import predict_for
+
+    if not (run_dir / "model" / "config.json").is_file():
+        return "this run has no trained model yet", ""
+    task = TaskSpec.model_validate_json((run_dir / "task.json").read_text(encoding="utf-8"))
+    student = predict_for(task, run_dir / "model", [text])[0]
+    config = json.loads((run_dir / "config.json").read_text())
+    teacher = "(no teacher LLM: the run used --llm none)"
+    if with_teacher and config.get("llm") not in (None, "none"):
+        try:
+            started = time.perf_counter()
+            answer = teacher_predict(make_llm(config["llm"]), task, [text])[0][0]
+            teacher = f"{answer}  ({time.perf_counter() - started:.1f} s)"
+        except Exception as exc:  # the teacher is optional; say why it is missing
+            teacher = f"(teacher unavailable: {exc})"
+    return student, teacher
+
+
+# -- the app ---------------------------------------------------------------------------------------
+def build_app(runs_dir: str | Path = "runs", llm: Optional[str] = None, catalog: Optional[list[str]] = None,
+              only_run: Optional[str | Path] = None) -> Any:
+    import gradio as gr
+
+    runs_dir = Path(runs_dir)
+    names = lambda: [r[0] for r in list_runs(runs_dir)]  # noqa: E731
+    with gr.Blocks(title="p2m") as app:
+        gr.Markdown("# p2m — a task description in, a small trained model out")
+        if only_run is not None:
+            _playground_tab(gr, Path(only_run).parent, lambda: [Path(only_run).name], fixed=True)
+            return app
+        with gr.Tab("Chat"):
+            session = gr.State(None)
+            chat = gr.Chatbot(label="Agent", height=360)
+            box = gr.Textbox(label="Message", placeholder="Describe the task, give examples; say 'run' to train")
+            send = gr.Button("Send", variant="primary")
+
+            def on_send(message: str, history: list, state: Optional[Session]):
+                state = state or Session(llm, runs_dir, catalog or [])
+                answer = state.reply(message)
+                history = (history or []) + [{"role": "user", "content": message},
+                                             {"role": "assistant", "content": answer}]
+                return "", history, state
+
+            send.click(on_send, [box, chat, session], [box, chat, session])
+            box.submit(on_send, [box, chat, session], [box, chat, session])
+        with gr.Tab("Runs"):
+            table = gr.Dataframe(headers=["run", "status", "metric", "teacher", "stop reason"],
+                                 value=lambda: list_runs(runs_dir), interactive=False)
+            refresh = gr.Button("Refresh")
+            refresh.click(lambda: list_runs(runs_dir), None, table)
+            gr.Timer(3.0).tick(lambda: list_runs(runs_dir), None, table)
+        with gr.Tab("Trace"):
+            pick = gr.Dropdown(choices=names(), label="Run", allow_custom_value=True)
+            show = gr.Button("Show trace")
+            timeline = gr.Dataframe(headers=["t", "node", "what", "detail", "tokens"], interactive=False,
+                                    wrap=True)
+            report = gr.JSON(label="report.json")
+            gallery = gr.Gallery(label="Plots", columns=3, height=300)
+
+            def on_show(name: str):
+                run = runs_dir / (name or "")
+                rep = run / "report.json"
+                return (trace_table(run), json.loads(rep.read_text()) if rep.is_file() else {},
+                        run_plots(run))
+
+            show.click(on_show, pick, [timeline, report, gallery])
+            pick.focus(lambda: gr.Dropdown(choices=names()), None, pick)
+        _playground_tab(gr, runs_dir, names)
+    return app
+
+
+def _playground_tab(gr: Any, runs_dir: Path, names: Any, fixed: bool = False) -> None:
+    with gr.Tab("Playground"):
+        choices = names()
+        pick = gr.Dropdown(choices=choices, value=choices[0] if choices else None, label="Run",
+                           interactive=not fixed, allow_custom_value=True)
+        text = gr.Textbox(label="Your input", lines=3)
+        go = gr.Button("Predict", variant="primary")
+        student = gr.Textbox(label="Student (the trained model)")
+        teacher = gr.Textbox(label="Teacher LLM")
+        go.click(lambda name, t: playground(runs_dir / (name or ""), t), [pick, text], [student, teacher])
+
+
+def launch(app: Any, host: str = HOST, port: Optional[int] = None, block: bool = True) -> Any:
+    """Serve on `host` (127.0.0.1 unless told otherwise); never through a public share link."""
+    return app.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=not block,
+                      quiet=True)
