@@ -86,6 +86,24 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    from .agent.factory import default_spec
+    from .chat import chat
+
+    from .runner import default_run_dir
+
+    out = args.resume or args.out or str(default_run_dir())
+    config = RunConfig(llm=args.llm or default_spec(), catalog=args.catalog or [], auto=False,
+                       model=args.model)
+    if args.epochs is not None:
+        config.train.epochs = args.epochs
+    with contextlib.redirect_stdout(sys.stderr) if args.quiet else contextlib.nullcontext():
+        report = chat(out, config, resume=bool(args.resume))
+    if report is not None:
+        print(json.dumps(report, indent=2))
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from .ui import build_app, launch
 
@@ -156,6 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--limit", type=int)
     ev.set_defaults(func=cmd_eval)
 
+    ch = sub.add_parser("chat", help="pin the task down in a conversation, then run it")
+    ch.add_argument("--out", help="run directory (default runs/run-DATE)")
+    ch.add_argument("--resume", metavar="RUN", help="continue the conversation (or run) in RUN")
+    ch.add_argument("--llm", help="LLM that reads free text and runs the agent (default: as `run`)")
+    ch.add_argument("--catalog", action="append", help="dataset catalog directory (repeatable)")
+    ch.add_argument("--model", help="force a student model directory")
+    ch.add_argument("--epochs", type=float)
+    ch.add_argument("--quiet", action="store_true")
+    ch.set_defaults(func=cmd_chat)
     ui = sub.add_parser("ui", help="the Gradio app: chat, runs, trace, playground")
     ui.add_argument("--runs", default="runs", help="the folder holding run directories")
     ui.add_argument("--llm", help="LLM for the chat and the runs it starts (default: as `run`)")

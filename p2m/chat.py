@@ -1,0 +1,84 @@
+"""`p2m chat`: pin the task down in a terminal conversation, then run it; resumable any time.
+
+The intake graph (graph/intake.py) and the run share the run directory: the conversation is
+checkpointed in RUN/checkpoints.sqlite (thread "chat"), the run in the same file (thread "run").
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from langgraph.types import Command
+
+from . import runner
+from .config import RunConfig
+from .graph.graph import sqlite_checkpointer
+from .graph.intake import CHAT_THREAD, build_intake
+from .schemas import TaskSpec
+
+
+def chat(out: str | Path, config: RunConfig, resume: bool = False,
+         ask: Callable[[str], str] = input, say: Callable[[str], None] = print) -> Optional[dict[str, Any]]:
+    """Hold the conversation, then execute the run; returns its report (None if the user quit)."""
+    run_dir = runner.check_run_name(out)
+    if (run_dir / "task.json").is_file():  # the chat is over: continue (or show) the run
+        say(f"{run_dir} already holds a run; continuing it.")
+        return runner.resume(run_dir, progress=False)
+    if resume and not (run_dir / "checkpoints.sqlite").is_file():
+        raise runner.RunError(f"{run_dir} has no conversation to resume")
+    if not resume and (run_dir / "checkpoints.sqlite").is_file():
+        raise runner.RunError(f"{run_dir} already holds a conversation; use `p2m chat --resume {run_dir}`")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        (run_dir / "chat_config.json").write_text(json.dumps(config.to_dict(), indent=2))
+    config = RunConfig.from_dict(json.loads((run_dir / "chat_config.json").read_text()))
+    llm = runner.make_run_llm(config, run_dir)
+    graph = build_intake(llm, sqlite_checkpointer(run_dir / "checkpoints.sqlite"))
+    snapshot = graph.get_state(CHAT_THREAD)
+    payload: Any = None if snapshot.values else {"draft": {}, "transcript": [], "revisions": []}
+    pending = [i.value for t in snapshot.tasks for i in (t.interrupts or ())]
+    while True:
+        if pending:  # a question asked before the conversation was left
+            result = _answer(graph, pending[-1], ask, say)
+        else:
+            result = graph.invoke(payload, CHAT_THREAD)
+        if result is None:
+            say(f"Saved. Continue with: p2m chat --resume {run_dir}")
+            return None
+        interrupts = result.get("__interrupt__") if isinstance(result, dict) else None
+        if not interrupts:
+            break
+        pending = [interrupts[-1].value]
+    state = graph.get_state(CHAT_THREAD).values
+    task = TaskSpec.model_validate(state["draft"])
+    runner.create_run(task, config, run_dir)
+    ctx = runner.open_context(run_dir, progress=False, llm=llm)
+    (run_dir / "chat.json").write_text(json.dumps(state["transcript"], indent=1), encoding="utf-8")
+    for i, rev in enumerate(state.get("revisions", []), 1):
+        ctx.trace.write("chat", "task_revision", summary={
+            "revision": i, "message": rev["message"][:300], "labels": rev["task"].get("labels"),
+            "task_type": rev["task"].get("task_type"), "target": rev["task"].get("target")})
+    say(f"Running {run_dir} ...")
+    return runner.execute(ctx)
+
+
+def _answer(graph: Any, question: dict[str, Any], ask: Callable[[str], str],
+            say: Callable[[str], None]) -> Optional[dict[str, Any]]:
+    say(question["question"])
+    try:
+        answer = ask("> ")
+    except (EOFError, KeyboardInterrupt):
+        return None
+    if "=>" in answer and (question["field"] == "examples" or answer.lower().startswith("example")):
+        lines = [answer]
+        while True:  # more example lines until an empty one
+            try:
+                more = ask(". ")
+            except (EOFError, KeyboardInterrupt):
+                break
+            if not more.strip():
+                break
+            lines.append(more)
+        answer = "\n".join(lines)
+    return graph.invoke(Command(resume=answer), CHAT_THREAD)
