@@ -24,6 +24,8 @@ def budget_stop(state: AgentState, ctx: RunContext) -> str | None:
         return f"max tool calls ({b.max_steps})"
     if ctx.llm is not None and ctx.llm.usage.calls >= b.max_llm_calls:
         return f"max LLM calls ({b.max_llm_calls})"
+    if ctx.llm is not None and b.max_cost_usd is not None and ctx.llm.usage.cost_usd >= b.max_cost_usd:
+        return f"max cost (${b.max_cost_usd:.2f})"
     return None
 
 

@@ -24,6 +24,8 @@ def _config(args: argparse.Namespace) -> RunConfig:
         cfg.budget.max_llm_calls = args.max_llm_calls
     if args.max_wall_s is not None:
         cfg.budget.max_wall_s = args.max_wall_s
+    if args.max_cost_usd is not None:
+        cfg.budget.max_cost_usd = args.max_cost_usd
     if args.generate_n is not None:
         cfg.data.generate_n = args.generate_n
     if args.teacher_n is not None:
@@ -153,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-iterations", type=int)
     run.add_argument("--max-llm-calls", type=int)
     run.add_argument("--max-wall-s", type=float)
+    run.add_argument("--max-cost-usd", type=float, help="stop when the LLM spend reaches this")
     run.add_argument("--generate-n", type=int, help="examples per generation round")
     run.add_argument("--teacher-n", type=int, help="test rows the teacher LLM is scored on")
     run.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -41,6 +41,8 @@ class Budget:
     """Wall-clock seconds for the whole run."""
     max_steps: int = 30
     """Tool calls in total, a guard against loops."""
+    max_cost_usd: Optional[float] = None
+    """Dollars of LLM use (priced models only); None: no cap."""
 
 
 @dataclass

@@ -82,4 +82,15 @@ def render_timeline(run_dir: str | Path) -> None:
     if report.exists():
         r = json.loads(report.read_text())
         console.print(f"metric: {r.get('metric')}  teacher: {(r.get('teacher') or {}).get('metric')}  "
-                      f"stop: {r.get('stop_reason')}  llm calls: {r.get('llm_calls')}  wall: {r.get('wall_s')} s")
+                      f"stop: {r.get('stop_reason')}  wall: {r.get('wall_s')} s")
+        console.print(f"data: {r.get('n_train')} train / {r.get('n_test')} test rows; by source: "
+                      f"retrieved {r.get('n_retrieved')}, generated {r.get('n_generated')}, "
+                      f"user {r.get('n_user')}")
+        console.print(f"LLM: {r.get('llm_calls')} calls, {r.get('tokens')} tokens, "
+                      f"${r.get('cost_usd', 0):.4f}; faults {r.get('faults') or {}}")
+        for h in r.get("history", []):
+            console.print(f"  iteration {h['iteration']}: {h['name']} = {h['value']} "
+                          f"({h['n_train']} training rows)")
+        plots = sorted((Path(run_dir) / "plots").glob("*.png"))
+        if plots:
+            console.print("plots: " + ", ".join(str(p) for p in plots))

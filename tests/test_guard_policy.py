@@ -81,3 +81,14 @@ def test_relabel_only_for_relabel_candidates_and_with_an_llm(tmp_path):
     assert default_step(s, c)["args"] == {"name": "agnews", "relabel": True}
     assert check({"tool": "load_dataset", "args": {"name": "agnews"}}, s, c).startswith("agnews does not fit")
     assert check({"tool": "load_dataset", "args": {"name": "agnews", "relabel": True}}, s, c) is None
+
+
+def test_dollar_budget_stops_the_run(tmp_path):
+    from p2m.graph.nodes import budget_stop
+
+    llm = ScriptedLLM([])
+    c = ctx(tmp_path, llm=llm)
+    c.config.budget.max_cost_usd = 0.5
+    assert budget_stop(initial_state(), c) is None
+    llm.usage.cost_usd = 0.51
+    assert budget_stop(initial_state(), c) == "max cost ($0.50)"
