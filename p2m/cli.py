@@ -15,7 +15,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
     from .agent.factory import default_spec
 
     cfg = RunConfig(llm=args.llm or default_spec(), catalog=args.catalog or [], auto=args.auto,
-                    model=args.model, hub=args.hub)
+                    model=args.model, hub=args.hub, model_catalog=args.model_catalog or [])
     if args.epochs is not None:
         cfg.train.epochs = args.epochs
     if args.max_iterations is not None:
@@ -148,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--catalog", action="append", help="a local dataset catalog directory (repeatable)")
     run.add_argument("--llm", help="openai:MODEL | local[:PATH.gguf] | scripted:FILE | none")
     run.add_argument("--hub", action="store_true", help="also search and download Hugging Face Hub datasets")
+    run.add_argument("--model-catalog", action="append",
+                     help="model snapshot JSONL to rank beside the models on disk (repeatable)")
     run.add_argument("--out", help="run directory (default runs/run-DATE)")
     run.add_argument("--auto", action="store_true", default=True, help="ask nothing (default)")
     run.add_argument("--model", help="force a student model directory")

@@ -94,6 +94,11 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: Optional[str] = None
     """Force a student model (a local path or a known name)."""
+    model_catalog: list[str] = field(default_factory=list)
+    """Search-only model snapshots (JSONL as ../shared/catalog/hf_models.jsonl) ranked beside
+    the models on disk; only models on disk can be chosen offline."""
+    max_model_bytes: float = 2e9
+    """Size budget for the student's weights."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -40,6 +40,11 @@ MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 def local_models() -> dict[str, str]:
     """Models really on disk, by Hub name: the packaged MiniLM and the Hugging Face cache."""
     found = {MINILM: minilm_path()}
+    from ..agent.local_model import ModelFile, cache_dir
+
+    gguf = cache_dir() / ModelFile().filename  # the embedded decoder, once assembled
+    if gguf.is_file():
+        found["Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF"] = str(gguf)
     try:
         from huggingface_hub import scan_cache_dir
 
@@ -90,6 +95,8 @@ def choose_decoder(task: TaskSpec, requested: Optional[str]) -> ModelChoice:
     if path.suffix == ".gguf" and path.is_file():
         return ModelChoice(name=path.name, path=str(path), family="decoder", reason="requested by the user")
     path = resolve_local(requested)
+    if path.suffix == ".gguf":
+        return ModelChoice(name=requested, path=str(path), family="decoder", reason="requested by the user")
     config = describe_local(path)
     if config.get("model_type") not in DECODER_TYPES:
         raise ModelChoiceError(f"{requested}: model type {config.get('model_type')!r} does not fit "

@@ -144,9 +144,27 @@ def generate_examples_tool(ctx: RunContext, n: int = 0, errors_only: bool = Fals
 
 def choose_model_tool(ctx: RunContext, name: str = "") -> dict[str, Any]:
     """Pick the pretrained student model for the task."""
-    choice = choose_model(ctx.task, name or ctx.config.model)
-    ctx.write_json("model_choice.json", choice.model_dump())
-    return choice.model_dump()
+    requested = name or ctx.config.model
+    candidates: list[dict[str, Any]] = []
+    if not requested and ctx.config.model_catalog:
+        from .model_index import load_model_catalog, search_models
+        from .models import local_models
+
+        catalog = [m for path in ctx.config.model_catalog for m in load_model_catalog(path)]
+        candidates = search_models(ctx.task, catalog, local_models(), ctx.llm,
+                                   max_bytes=ctx.config.max_model_bytes)
+        usable = [c for c in candidates if c["on_disk"]]
+        requested = usable[0]["name"] if usable else None
+    choice = choose_model(ctx.task, requested)
+    if candidates:
+        best = candidates[0]
+        why = (f"best ranked of {len(candidates)} candidates: {best['reason']}" if best["name"] == choice.name
+               else f"best catalog match {best['name']} is not on local disk; using {choice.name} "
+                    f"(on disk): {choice.reason}")
+        choice = choice.model_copy(update={"reason": why})
+    ctx.write_json("model_choice.json", {**choice.model_dump(), "candidates": candidates})
+    return {**choice.model_dump(), "candidates": [{k: c[k] for k in ("name", "on_disk", "score")}
+                                                  for c in candidates]}
 
 
 def train_tool(ctx: RunContext, epochs: float = 0) -> dict[str, Any]:
