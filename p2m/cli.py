@@ -106,6 +106,29 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a run's chosen model on its data; runs as is under torchrun / accelerate launch."""
+    from dataclasses import replace
+
+    from .schemas import TaskSpec
+    from .tools.data_store import DataStore
+    from .tools.families import train_for
+
+    run = Path(args.run)
+    task = TaskSpec.model_validate_json((run / "task.json").read_text(encoding="utf-8"))
+    config = RunConfig.from_dict(json.loads((run / "config.json").read_text(encoding="utf-8")))
+    choice = json.loads((run / "model_choice.json").read_text()) if (run / "model_choice.json").is_file() \
+        else None
+    if choice is None:
+        raise FileNotFoundError(f"{run} has no chosen model yet (model_choice.json)")
+    cfg = replace(config.train, epochs=args.epochs) if args.epochs else config.train
+    rows = DataStore(run).split("train")
+    out = Path(args.out) if args.out else run / "train" / f"dist-n{len(rows)}-e{cfg.epochs:g}"
+    result = train_for(task, choice["path"], rows, out, cfg, progress=not args.quiet)
+    print(json.dumps({k: v for k, v in result.__dict__.items() if k != "loss_curve"}))
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from .ui import build_app, launch
 
@@ -188,6 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     ch.add_argument("--epochs", type=float)
     ch.add_argument("--quiet", action="store_true")
     ch.set_defaults(func=cmd_chat)
+    tr2 = sub.add_parser("train", help="train a run's chosen model on its data (torchrun/accelerate-ready)")
+    tr2.add_argument("run")
+    tr2.add_argument("--out", help="training folder (default RUN/train/dist-...)")
+    tr2.add_argument("--epochs", type=float)
+    tr2.add_argument("--quiet", action="store_true")
+    tr2.set_defaults(func=cmd_train)
     ui = sub.add_parser("ui", help="the Gradio app: chat, runs, trace, playground")
     ui.add_argument("--runs", default="runs", help="the folder holding run directories")
     ui.add_argument("--llm", help="LLM for the chat and the runs it starts (default: as `run`)")

@@ -88,6 +88,9 @@ def save_atomically(trainer: Any, tokenizer: Any, model_dir: Path) -> Path:
     """Save into a sibling temporary folder, then rename: a full disk never leaves half a model."""
     import shutil
 
+    if hasattr(trainer, "is_world_process_zero") and not trainer.is_world_process_zero():
+        trainer.accelerator.wait_for_everyone()  # under torchrun/accelerate only rank 0 writes
+        return model_dir
     partial = model_dir.with_name(model_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     try:
@@ -99,6 +102,8 @@ def save_atomically(trainer: Any, tokenizer: Any, model_dir: Path) -> Path:
         shutil.rmtree(partial, ignore_errors=True)
         raise TrainingError(f"could not save the model to {model_dir}: {exc} "
                             "(the training checkpoints are kept; free space and resume)") from exc
+    if hasattr(trainer, "accelerator") and trainer.args.world_size > 1:
+        trainer.accelerator.wait_for_everyone()
     return model_dir
 
 
