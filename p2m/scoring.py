@@ -1,7 +1,6 @@
 """`p2m eval`: score a run's model on any JSONL of {"input", "output"} rows."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Optional
 

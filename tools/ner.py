@@ -6,15 +6,13 @@ BIO tags on the input's tokens; prediction turns tags back into that text.
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 from ..config import TrainConfig
 from ..schemas import Example
 from .metrics import parse_entities
-from .train import (TrainingError, TrainResult, last_complete_checkpoint, save_atomically, schedule,
-                    split_validation)
+from .train import TrainingError, TrainResult, fit_and_save, schedule, split_validation, trainer_args
 
 
 def bio_tags(tokens: list[str], output: str) -> list[str]:
@@ -69,7 +67,7 @@ def train_ner(model_path: str, examples: list[Example], types: list[str], out_di
               cfg: TrainConfig, progress: bool = True) -> TrainResult:
     """Fine-tune a token-classification head; validation is entity-level F1."""
     from transformers import (AutoModelForTokenClassification, AutoTokenizer,
-                              DataCollatorForTokenClassification, Trainer, TrainingArguments, set_seed)
+                              DataCollatorForTokenClassification, Trainer, set_seed)
 
     if len(examples) < 2:
         raise TrainingError(f"only {len(examples)} NER training rows")
@@ -82,30 +80,17 @@ def train_ner(model_path: str, examples: list[Example], types: list[str], out_di
     model = AutoModelForTokenClassification.from_pretrained(
         model_path, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=label2id)
     batch_size, epochs = schedule(len(train_ex), cfg)
-    args = TrainingArguments(
-        output_dir=str(out_dir / "checkpoints"), num_train_epochs=epochs, learning_rate=cfg.learning_rate,
-        per_device_train_batch_size=batch_size, weight_decay=0.01, save_strategy="epoch",
-        save_total_limit=2, logging_steps=10, report_to=[], seed=cfg.seed, use_cpu=True,
-        disable_tqdm=not progress, auto_find_batch_size=True, dataloader_num_workers=0)
-    trainer = Trainer(model=model, args=args, train_dataset=_encode(tokenizer, train_ex, label2id),
+    trainer = Trainer(model=model, args=trainer_args(out_dir, cfg, batch_size, epochs, progress),
+                      train_dataset=_encode(tokenizer, train_ex, label2id),
                       data_collator=DataCollatorForTokenClassification(tokenizer),
                       processing_class=tokenizer)
-    started = time.perf_counter()
-    output = trainer.train(resume_from_checkpoint=last_complete_checkpoint(out_dir / "checkpoints"))
-    train_s = time.perf_counter() - started
-    model_dir = save_atomically(trainer, tokenizer, out_dir / "model")
-    val = None
-    if val_ex:
-        from .metrics import entity_metrics
+    return fit_and_save(trainer, tokenizer, out_dir, len(train_ex), val_ex, _score)
 
-        val = entity_metrics(predict_ner(model_dir, [e.input for e in val_ex]),
-                             [e.output for e in val_ex]).value
-    curve = [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
-    return TrainResult(path=str(model_dir), train_s=round(train_s, 2),
-                       examples_per_s=round(float(output.metrics.get("train_samples_per_second", 0.0)), 2),
-                       n_train=len(train_ex), n_val=len(val_ex), best_val=val,
-                       epochs_run=round(float(trainer.state.epoch or 0), 2),
-                       batch_size=trainer.args.per_device_train_batch_size, loss_curve=curve)
+
+def _score(model_dir: Path, rows: list[Example]) -> float:
+    from .metrics import entity_metrics
+
+    return entity_metrics(predict_ner(model_dir, [e.input for e in rows]), [e.output for e in rows]).value
 
 
 def predict_ner(model_dir: str | Path, texts: list[str], batch_size: int = 32) -> list[str]:

@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
 from ..config import TrainConfig
 from ..schemas import Example
-from .train import (TrainingError, TrainResult, last_complete_checkpoint, save_atomically, schedule,
-                    split_validation)
+from .train import TrainingError, TrainResult, fit_and_save, schedule, split_validation, trainer_args
 
 _QA = re.compile(r"^\s*Context:\s*(?P<context>.*?)\s*\n\s*Question:\s*(?P<question>.*?)\s*$", re.S)
 MAX_LENGTH, STRIDE, MAX_ANSWER_TOKENS = 256, 64, 30
@@ -86,7 +84,7 @@ def train_qa(model_path: str, examples: list[Example], out_dir: str | Path, cfg:
              progress: bool = True) -> TrainResult:
     """Fine-tune an encoder with a span-prediction head; rows whose answer is not in the context
     are left out (they teach nothing an extractive model can do)."""
-    from transformers import (AutoModelForQuestionAnswering, AutoTokenizer, Trainer, TrainingArguments,
+    from transformers import (AutoModelForQuestionAnswering, AutoTokenizer, Trainer,
                               default_data_collator, set_seed)
 
     train_ex, val_ex = split_validation(examples, cfg.val_fraction, cfg.seed, stratify=False)
@@ -98,28 +96,16 @@ def train_qa(model_path: str, examples: list[Example], out_dir: str | Path, cfg:
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForQuestionAnswering.from_pretrained(model_path)
     batch_size, epochs = schedule(len(rows), cfg)
-    args = TrainingArguments(
-        output_dir=str(out_dir / "checkpoints"), num_train_epochs=epochs, learning_rate=cfg.learning_rate,
-        per_device_train_batch_size=batch_size, weight_decay=0.01, save_strategy="epoch",
-        save_total_limit=2, logging_steps=10, report_to=[], seed=cfg.seed, use_cpu=True,
-        disable_tqdm=not progress, auto_find_batch_size=True, dataloader_num_workers=0)
-    trainer = Trainer(model=model, args=args, train_dataset=_features(tokenizer, rows, True, _window(model)),
+    trainer = Trainer(model=model, args=trainer_args(out_dir, cfg, batch_size, epochs, progress),
+                      train_dataset=_features(tokenizer, rows, True, _window(model)),
                       data_collator=default_data_collator, processing_class=tokenizer)
-    started = time.perf_counter()
-    output = trainer.train(resume_from_checkpoint=last_complete_checkpoint(out_dir / "checkpoints"))
-    train_s = time.perf_counter() - started
-    model_dir = save_atomically(trainer, tokenizer, out_dir / "model")
-    val = None
-    if val_ex:
-        from .metrics import qa_metrics
+    return fit_and_save(trainer, tokenizer, out_dir, len(rows), val_ex, _score)
 
-        val = qa_metrics(predict_qa(model_dir, [e.input for e in val_ex]), [e.output for e in val_ex]).value
-    curve = [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
-    return TrainResult(path=str(model_dir), train_s=round(train_s, 2),
-                       examples_per_s=round(float(output.metrics.get("train_samples_per_second", 0.0)), 2),
-                       n_train=len(rows), n_val=len(val_ex), best_val=val,
-                       epochs_run=round(float(trainer.state.epoch or 0), 2),
-                       batch_size=trainer.args.per_device_train_batch_size, loss_curve=curve)
+
+def _score(model_dir: Path, rows: list[Example]) -> float:
+    from .metrics import qa_metrics
+
+    return qa_metrics(predict_qa(model_dir, [e.input for e in rows]), [e.output for e in rows]).value
 
 
 def _blank(offset: Any) -> bool:

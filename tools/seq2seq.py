@@ -6,14 +6,12 @@ GGUF (the local Qwen2.5-Coder) is loaded dequantised by transformers; models ove
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any, Optional
 
 from ..config import TrainConfig
 from ..schemas import Example
-from .train import (TrainingError, TrainResult, last_complete_checkpoint, save_atomically, schedule,
-                    split_validation)
+from .train import TrainingError, TrainResult, fit_and_save, schedule, split_validation, trainer_args
 
 LORA_ABOVE = 100_000_000
 MAX_LENGTH = 192
@@ -70,7 +68,7 @@ def _collate(pad_id: int):
 def train_seq2seq(model_path: str, examples: list[Example], out_dir: str | Path, cfg: TrainConfig,
                   progress: bool = True, lora: Optional[bool] = None) -> TrainResult:
     """Fine-tune a causal LM on input/output pairs; validation is chrF++ on held-out rows."""
-    from transformers import Trainer, TrainingArguments, set_seed
+    from transformers import Trainer, set_seed
 
     if len(examples) < 2:
         raise TrainingError(f"only {len(examples)} text-to-text training rows")
@@ -86,32 +84,24 @@ def train_seq2seq(model_path: str, examples: list[Example], out_dir: str | Path,
         model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, lora_dropout=0.05,
                                                  target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
     batch_size, epochs = schedule(len(train_ex), cfg)
-    args = TrainingArguments(
-        output_dir=str(out_dir / "checkpoints"), num_train_epochs=epochs,
-        learning_rate=cfg.learning_rate * (25 if use_lora else 1), per_device_train_batch_size=batch_size,
-        weight_decay=0.0, save_strategy="epoch", save_total_limit=2, logging_steps=10, report_to=[],
-        seed=cfg.seed, use_cpu=True, disable_tqdm=not progress, auto_find_batch_size=True,
-        dataloader_num_workers=0, remove_unused_columns=False)
+    args = trainer_args(out_dir, cfg, batch_size, epochs, progress, weight_decay=0.0,
+                        learning_rate=cfg.learning_rate * (25 if use_lora else 1),
+                        remove_unused_columns=False)
     trainer = Trainer(model=model, args=args, train_dataset=_encode(tokenizer, train_ex),
                       data_collator=_collate(tokenizer.pad_token_id), processing_class=tokenizer)
-    started = time.perf_counter()
-    output = trainer.train(resume_from_checkpoint=last_complete_checkpoint(out_dir / "checkpoints"))
-    train_s = time.perf_counter() - started
-    if use_lora:
-        trainer.model = trainer.model.merge_and_unload()
-    model_dir = save_atomically(trainer, tokenizer, out_dir / "model")
-    val = None
-    if val_ex:
-        from .metrics import generation_metrics
 
-        val = generation_metrics(predict_seq2seq(model_dir, [e.input for e in val_ex]),
-                                 [e.output for e in val_ex]).value
-    curve = [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
-    return TrainResult(path=str(model_dir), train_s=round(train_s, 2),
-                       examples_per_s=round(float(output.metrics.get("train_samples_per_second", 0.0)), 2),
-                       n_train=len(train_ex), n_val=len(val_ex), best_val=val,
-                       epochs_run=round(float(trainer.state.epoch or 0), 2),
-                       batch_size=trainer.args.per_device_train_batch_size, loss_curve=curve)
+    def merge(t: Any) -> None:  # LoRA adapters folded into the weights before saving
+        if use_lora:
+            t.model = t.model.merge_and_unload()
+
+    return fit_and_save(trainer, tokenizer, out_dir, len(train_ex), val_ex, _score, before_save=merge)
+
+
+def _score(model_dir: Path, rows: list[Example]) -> float:
+    from .metrics import generation_metrics
+
+    return generation_metrics(predict_seq2seq(model_dir, [e.input for e in rows]),
+                              [e.output for e in rows]).value
 
 
 def predict_seq2seq(model_dir: str | Path, texts: list[str], max_new_tokens: int = 64,

@@ -107,6 +107,40 @@ def save_atomically(trainer: Any, tokenizer: Any, model_dir: Path) -> Path:
     return model_dir
 
 
+def trainer_args(out_dir: Path, cfg: TrainConfig, batch_size: int, epochs: float, progress: bool,
+                 **overrides: Any) -> Any:
+    """TrainingArguments shared by the families: per-epoch checkpoints (resumable), CPU unless
+    launched under torchrun/accelerate, batch size halved on out-of-memory."""
+    from transformers import TrainingArguments
+
+    settings: dict[str, Any] = dict(
+        output_dir=str(out_dir / "checkpoints"), num_train_epochs=epochs, learning_rate=cfg.learning_rate,
+        per_device_train_batch_size=batch_size, weight_decay=0.01, save_strategy="epoch",
+        save_total_limit=2, logging_steps=10, report_to=[], seed=cfg.seed, use_cpu=True,
+        disable_tqdm=not progress, auto_find_batch_size=True, dataloader_num_workers=0)
+    settings.update(overrides)
+    return TrainingArguments(**settings)
+
+
+def fit_and_save(trainer: Any, tokenizer: Any, out_dir: Path, n_train: int, val_rows: list[Example],
+                 score_val: Optional[Any] = None, before_save: Optional[Any] = None) -> TrainResult:
+    """Train (continuing from the last complete checkpoint), save atomically, score validation
+    rows with `score_val(model_dir, rows)`, and report."""
+    started = time.perf_counter()
+    output = trainer.train(resume_from_checkpoint=last_complete_checkpoint(out_dir / "checkpoints"))
+    train_s = time.perf_counter() - started
+    if before_save is not None:
+        before_save(trainer)
+    model_dir = save_atomically(trainer, tokenizer, out_dir / "model")
+    val = score_val(model_dir, val_rows) if (score_val and val_rows) else None
+    curve = [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
+    return TrainResult(path=str(model_dir), train_s=round(train_s, 2),
+                       examples_per_s=round(float(output.metrics.get("train_samples_per_second", 0.0)), 2),
+                       n_train=n_train, n_val=len(val_rows), best_val=val,
+                       epochs_run=round(float(trainer.state.epoch or 0), 2),
+                       batch_size=trainer.args.per_device_train_batch_size, loss_curve=curve)
+
+
 def _accuracy(eval_pred: Any) -> dict[str, float]:
     logits, labels = eval_pred
     return {"accuracy": float((np.argmax(logits, axis=-1) == labels).mean())}
