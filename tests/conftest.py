@@ -39,11 +39,9 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def sst2_catalog(shared, tmp_path_factory) -> Path:
-    """A catalog of three real datasets cut to small slices (sst2, trec, agnews)."""
-    root = tmp_path_factory.mktemp("catalog")
-    for name, n_train, n_test in (("sst2", 240, 60), ("trec", 40, 10), ("agnews", 40, 10)):
+def slice_catalog(shared: Path, root: Path, sizes: tuple[tuple[str, int, int], ...]) -> Path:
+    """A catalog folder with the first (n_train, n_test) rows of each named real dataset."""
+    for name, n_train, n_test in sizes:
         src, dst = shared / "datasets" / name, root / name
         dst.mkdir()
         (dst / "card.json").write_text((src / "card.json").read_text())
@@ -51,6 +49,19 @@ def sst2_catalog(shared, tmp_path_factory) -> Path:
             lines = (src / f"{split}.jsonl").read_text().splitlines()[:n]
             (dst / f"{split}.jsonl").write_text("\n".join(lines) + "\n")
     return root
+
+
+@pytest.fixture(scope="session")
+def make_catalog(shared):
+    """make_catalog(root, ((name, n_train, n_test), ...)) -> a sliced catalog folder."""
+    return lambda root, sizes: slice_catalog(shared, root, sizes)
+
+
+@pytest.fixture(scope="session")
+def sst2_catalog(shared, tmp_path_factory) -> Path:
+    """A catalog of three real datasets cut to small slices (sst2, trec, agnews)."""
+    return slice_catalog(shared, tmp_path_factory.mktemp("catalog"),
+                         (("sst2", 240, 60), ("trec", 40, 10), ("agnews", 40, 10)))
 
 
 @pytest.fixture

@@ -12,16 +12,8 @@ from p2m.scoring import score_run
 
 
 @pytest.fixture(scope="module")
-def family_catalog(shared, tmp_path_factory):
-    root = tmp_path_factory.mktemp("families")
-    for name, n_train, n_test in (("squad", 48, 16), ("wnut17_ner", 64, 16)):
-        src, dst = shared / "datasets" / name, root / name
-        dst.mkdir()
-        (dst / "card.json").write_text((src / "card.json").read_text())
-        for split, n in (("train", n_train), ("test", n_test)):
-            lines = (src / f"{split}.jsonl").read_text().splitlines()[:n]
-            (dst / f"{split}.jsonl").write_text("\n".join(lines) + "\n")
-    return root
+def family_catalog(make_catalog, tmp_path_factory):
+    return make_catalog(tmp_path_factory.mktemp("families"), (("squad", 48, 16), ("wnut17_ner", 64, 16)))
 
 
 @pytest.mark.parametrize("task, metric", [
