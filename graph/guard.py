@@ -51,6 +51,9 @@ def check(proposal: dict[str, Any], state: AgentState, ctx: RunContext) -> Optio
     elif tool == "generate_examples":
         if not can_generate(state, ctx):
             return "no LLM to generate with"
+        if args.get("n", 0) > ctx.config.data.generate_n:
+            # A weak planner asked for 500 rows at once and spent the whole call budget on them.
+            return f"n={args['n']} is over the per-round cap of {ctx.config.data.generate_n}"
         if args.get("errors_only") and not state.get("history"):
             return "errors_only needs an evaluation first"
     elif tool == "choose_model":

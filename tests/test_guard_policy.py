@@ -92,3 +92,10 @@ def test_dollar_budget_stops_the_run(tmp_path):
     assert budget_stop(initial_state(), c) is None
     llm.usage.cost_usd = 0.51
     assert budget_stop(initial_state(), c) == "max cost ($0.50)"
+
+
+def test_generation_rounds_are_capped(tmp_path):
+    c = ctx(tmp_path, llm=ScriptedLLM([]))
+    s = initial_state()
+    assert "per-round cap" in check({"tool": "generate_examples", "args": {"n": 500}}, s, c)
+    assert check({"tool": "generate_examples", "args": {"n": c.config.data.generate_n}}, s, c) is None
