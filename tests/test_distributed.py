@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -20,8 +21,11 @@ def test_torchrun_two_cpu_processes_train_a_run(tmp_path, sst2_catalog, tiny_mod
                                labels=["negative", "positive"]), config, run)
     runner.execute(runner.open_context(run, progress=False))
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
     proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                           "--master_port", "29517", "-m", "p2m.cli", "train", str(run), "--epochs", "1",
+                           "--master_port", port, "-m", "p2m.cli", "train", str(run), "--epochs", "1",
                            "--quiet", "--out", str(tmp_path / "ddp")],
                           capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
