@@ -6,6 +6,7 @@ GGUF (the local Qwen2.5-Coder) is loaded dequantised by transformers; models ove
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -83,7 +84,8 @@ def train_seq2seq(model_path: str, examples: list[Example], out_dir: str | Path,
 
         model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, lora_dropout=0.05,
                                                  target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
-    batch_size, epochs = schedule(len(train_ex), cfg)
+    # No minimum-steps stretch for decoders: a 0.6B model's step costs seconds on a CPU.
+    batch_size, epochs = schedule(len(train_ex), replace(cfg, min_steps=0))
     args = trainer_args(out_dir, cfg, batch_size, epochs, progress, weight_decay=0.0,
                         learning_rate=cfg.learning_rate * (25 if use_lora else 1),
                         remove_unused_columns=False)
