@@ -33,6 +33,13 @@ def load_causal(model_path: str) -> tuple[Any, Any]:
         path = path.parent
     tokenizer = AutoTokenizer.from_pretrained(str(path), **kwargs)
     model = AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
+    if "gguf_file" in kwargs:
+        # The GGUF weights were dequantised to float on load; left marked as quantised, the
+        # Trainer refuses to train them and save_pretrained records a GGUF config.
+        model.is_quantized = False
+        model.hf_quantizer = None
+        if getattr(model.config, "quantization_config", None) is not None:
+            del model.config.quantization_config
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer, model
