@@ -55,7 +55,8 @@ def default_step(state: AgentState, ctx: RunContext) -> dict[str, Any]:
     if target_met(state, ctx):
         return _step("finish", {"reason": "target met"}, "the metric reached the target")
     if state.get("evaluations", 0) < ctx.config.budget.max_iterations and can_generate(state, ctx):
-        return _step("generate_examples", {"n": max(16, data.generate_n // 2), "errors_only": True},
+        return _step("generate_examples", {"n": min(data.generate_n, max(16, data.generate_n // 2)),
+                                           "errors_only": True},
                      "below target: generate examples like the ones the model got wrong")
     return _step("finish", {"reason": "below target and nothing left to try within the budget"},
                  "no further step can help")
