@@ -54,11 +54,7 @@ def chat(out: str | Path, config: RunConfig, resume: bool = False,
     task = TaskSpec.model_validate(state["draft"])
     runner.create_run(task, config, run_dir)
     ctx = runner.open_context(run_dir, progress=False, llm=llm)
-    (run_dir / "chat.json").write_text(json.dumps(state["transcript"], indent=1), encoding="utf-8")
-    for i, rev in enumerate(state.get("revisions", []), 1):
-        ctx.trace.write("chat", "task_revision", summary={
-            "revision": i, "message": rev["message"][:300], "labels": rev["task"].get("labels"),
-            "task_type": rev["task"].get("task_type"), "target": rev["task"].get("target")})
+    runner.record_conversation(ctx, state.get("revisions", []), state["transcript"])
     say(f"Running {run_dir} ...")
     return runner.execute(ctx)
 

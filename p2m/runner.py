@@ -65,6 +65,17 @@ def create_run(task: TaskSpec, config: RunConfig, out: str | Path) -> Path:
     return run_dir
 
 
+def record_conversation(ctx: RunContext, revisions: list[dict[str, Any]],
+                        transcript: Optional[list[dict[str, str]]] = None) -> None:
+    """The conversation that set the task (p2m chat / ui): RUN/chat.json, and each revision of
+    the task as a `task_revision` event in the trace."""
+    ctx.write_json("chat.json", {"transcript": transcript or [], "revisions": revisions})
+    for i, rev in enumerate(revisions, 1):
+        ctx.trace.write("chat", "task_revision", summary={
+            "revision": i, "message": rev["message"][:300], "labels": rev["task"].get("labels"),
+            "task_type": rev["task"].get("task_type"), "target": rev["task"].get("target")})
+
+
 def open_context(run_dir: str | Path, progress: bool = True, llm: Optional[LLM] = None) -> RunContext:
     """The RunContext of an existing run directory (LLM, catalog and trace made once here)."""
     run_dir = Path(run_dir)

@@ -101,12 +101,7 @@ class Session:
         config = RunConfig(llm=self.llm_spec or "none", catalog=list(self.catalog))
         runner.create_run(self.task, config, out)
         ctx = runner.open_context(out, progress=False)
-        # The conversation belongs to the run: every revision of the task, in the trace.
-        (out / "chat.json").write_text(json.dumps(self.revisions, indent=1), encoding="utf-8")
-        for i, rev in enumerate(self.revisions, 1):
-            ctx.trace.write("chat", "task_revision", summary={
-                "revision": i, "message": rev["message"][:300], "labels": rev["task"].get("labels"),
-                "task_type": rev["task"].get("task_type"), "target": rev["task"].get("target")})
+        runner.record_conversation(ctx, self.revisions)
         thread = threading.Thread(target=lambda: runner.execute(ctx), daemon=True,
                                   name=f"p2m-run-{out.name}")
         ACTIVE[out.name] = thread

@@ -57,9 +57,9 @@ def local_models() -> dict[str, str]:
     return found
 
 
-def resolve_local(requested: str) -> Path:
+def resolve_local(requested: str, known: Optional[dict[str, str]] = None) -> Path:
     """A model directory for a local path, a Hub name on disk, or its short name."""
-    known = local_models()
+    known = local_models() if known is None else known
     by_short = {name.rsplit("/", 1)[-1].lower(): path for name, path in known.items()}
     if requested in known:
         return Path(known[requested])
@@ -110,13 +110,14 @@ def choose_model(task: TaskSpec, requested: Optional[str] = None) -> ModelChoice
     if task.task_type not in ENCODER_FAMILIES:
         return choose_decoder(task, requested)
     if requested:
-        path = resolve_local(requested)
+        known = local_models()  # scans the Hugging Face cache: once per choice
+        path = resolve_local(requested, known)
         config = describe_local(path)
         if config.get("model_type") not in ENCODER_TYPES:
             raise ModelChoiceError(
                 f"{requested}: model type {config.get('model_type')!r} does not fit "
                 f"{task.task_type}; an encoder ({', '.join(sorted(ENCODER_TYPES))}) is needed")
-        name = requested if requested in local_models() else path.name
+        name = requested if requested in known else path.name
         return ModelChoice(name=name, path=str(path), family="encoder",
                            params=count_params(config), reason="requested by the user")
     path = minilm_path()
