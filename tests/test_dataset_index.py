@@ -47,3 +47,25 @@ def test_embedding_function_is_local_minilm():
     vectors = ef(["a sentence", "another one"])
     assert len(vectors) == 2 and len(vectors[0]) == 384
     assert MiniLMEmbedding.name() == "p2m-minilm"
+
+
+def test_stemming_matches_word_forms(tmp_path):
+    index = DatasetIndex(entries() + [CatalogEntry("snli", "Sentence pairs labelled with entailment, "
+                                                   "contradiction or neutral.")],
+                         root=tmp_path, progress=False)
+    assert index.entries[index.bm25("does the premise entail or contradict it", 3)[0]].name == "snli"
+
+
+def test_heads_are_indexed_beside_full_texts(tmp_path):
+    index = DatasetIndex(entries(), root=tmp_path, progress=False)
+    assert index._heads.count() == index._collection.count() == len(entries())
+    assert index.heads[0].startswith("imdb") and "sentiment" in index.heads[0]
+
+
+def test_datasets_in_another_language_rank_below_english_ones(tmp_path):
+    catalog = [CatalogEntry("reviews_ur", "Urdu movie reviews for sentiment classification."),
+               CatalogEntry("movie_reviews", "English movie reviews with sentiment labels.")]
+    index = DatasetIndex(catalog, root=tmp_path, progress=False)
+    assert catalog[index.hybrid("movie review sentiment classification", 2)[0]].name == "movie_reviews"
+    # ... unless the task asks for that language.
+    assert catalog[index.hybrid("Urdu movie review sentiment", 2)[0]].name == "reviews_ur"

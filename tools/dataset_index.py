@@ -1,8 +1,11 @@
 """A persistent hybrid index over dataset descriptions: chromadb (MiniLM vectors) + BM25.
 
-The index lives in a cache directory keyed by the catalog's content, so it is built once per
-catalog and reused by every run; building it shows a progress bar. chromadb never embeds with
-its own (downloading) default: the collection carries `MiniLMEmbedding`.
+Each dataset has two vectors: its whole indexed text and its head (name, task tags and first
+sentence), since a long card dilutes a mean-pooled MiniLM vector. BM25 runs on stemmed tokens
+("entails" matches "entailment"). The index lives in a cache directory keyed by the catalog's
+content, so it is built once per catalog and reused by every run; building it shows a progress
+bar. chromadb never embeds with its own (downloading) default: the collections carry
+`MiniLMEmbedding`.
 """
 from __future__ import annotations
 
@@ -18,8 +21,9 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from .datasets import CatalogEntry
+from .languages import language_mismatch, languages
 
-INDEX_VERSION = "1"
+INDEX_VERSION = "2"
 BATCH = 256
 
 
@@ -86,79 +90,129 @@ def index_text(entry: CatalogEntry, max_chars: int = 1200) -> str:
     return f"{head.strip()}. {entry.description.strip()}"[:max_chars]
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+def head_text(entry: CatalogEntry, max_chars: int = 400) -> str:
+    """The short form of a dataset: the head of `index_text` and the description's first sentence."""
+    head = index_text(entry).split(". ", 1)[0]
+    first = _SENTENCE_END.split(" ".join(entry.description.split()), 1)[0]
+    return f"{head}. {first}"[:max_chars]
+
+
 class DatasetIndex:
-    """BM25 + dense search over catalog entries; dense vectors persist in chromadb."""
+    """BM25 + dense search over catalog entries; dense vectors persist in chromadb.
+
+    `hybrid` is the retriever p2m uses: a convex combination of min-max normalised scores,
+    DENSE_WEIGHT on the best of the two cosine similarities and the rest on BM25 (a convex
+    combination kept datasets that one retriever misses, where rank fusion buried them), with
+    datasets in a language the query does not ask for scaled by LANGUAGE_PENALTY.
+    """
+
+    DENSE_WEIGHT = 0.7
+    LANGUAGE_PENALTY = 0.7
+    DEPTH = 20_000  # scores are normalised over this many candidates (the whole of most catalogs)
 
     def __init__(self, entries: Sequence[CatalogEntry], root: Optional[Path] = None,
                  progress: bool = True):
         self.entries = list(entries)
         self.texts = [index_text(e) for e in self.entries]
+        self.heads = [head_text(e) for e in self.entries]
+        self.languages = [languages(f"{e.name} {e.description}", e.name) for e in self.entries]
         self.path = (root or default_index_root()) / f"datasets-{catalog_fingerprint(self.entries)}"
-        self._collection = self._open(progress)
+        self._collection, self._heads = self._open(progress)
         self._bm25 = self._build_bm25()
 
-    def _open(self, progress: bool) -> Any:
+    def _open(self, progress: bool) -> tuple[Any, Any]:
         import chromadb
         from chromadb.config import Settings
 
         self.path.mkdir(parents=True, exist_ok=True)
         client = chromadb.PersistentClient(path=str(self.path),
                                            settings=Settings(anonymized_telemetry=False))
-        col = client.get_or_create_collection("datasets", embedding_function=MiniLMEmbedding(),
-                                              metadata={"hnsw:space": "cosine"})
-        self.built_now = col.count() < len(self.entries)
-        if self.built_now:
-            self._fill(col, progress)
-        return col
+        cols = [client.get_or_create_collection(name, embedding_function=MiniLMEmbedding(),
+                                                metadata={"hnsw:space": "cosine"})
+                for name in ("datasets", "dataset_heads")]
+        self.built_now = any(col.count() < len(self.entries) for col in cols)
+        for col, texts, what in zip(cols, (self.texts, self.heads), ("datasets", "dataset heads")):
+            if col.count() < len(self.entries):
+                self._fill(col, texts, what, progress)
+        return cols[0], cols[1]
 
-    def _fill(self, col: Any, progress: bool) -> None:
+    def _fill(self, col: Any, texts: list[str], what: str, progress: bool) -> None:
         from tqdm.auto import tqdm
 
         from .embed import embed
 
         have = set(col.get(include=[])["ids"])
         todo = [i for i in range(len(self.entries)) if str(i) not in have]
-        bar = tqdm(total=len(todo), desc="indexing datasets", unit="doc", disable=not progress)
+        bar = tqdm(total=len(todo), desc=f"indexing {what}", unit="doc", disable=not progress)
         for start in range(0, len(todo), BATCH):
             chunk = todo[start:start + BATCH]
-            col.add(ids=[str(i) for i in chunk], documents=[self.texts[i] for i in chunk],
-                    embeddings=embed([self.texts[i] for i in chunk]),
+            col.add(ids=[str(i) for i in chunk], documents=[texts[i] for i in chunk],
+                    embeddings=embed([texts[i] for i in chunk]),
                     metadatas=[{"name": self.entries[i].name} for i in chunk])
             bar.update(len(chunk))
         bar.close()
+
+    @staticmethod
+    def _tokenize(texts: list[str]) -> Any:
+        import bm25s
+        import Stemmer
+
+        return bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"),
+                              show_progress=False)
 
     def _build_bm25(self) -> Any:
         import bm25s
 
         retriever = bm25s.BM25()
-        retriever.index(bm25s.tokenize(self.texts, stopwords="en", show_progress=False),
-                        show_progress=False)
+        retriever.index(self._tokenize(self.texts), show_progress=False)
         return retriever
 
-    def bm25(self, query: str, k: int) -> list[int]:
-        import bm25s
-
+    def bm25_scores(self, query: str, k: int) -> dict[int, float]:
         k = min(k, len(self.entries))
-        res, scores = self._bm25.retrieve(bm25s.tokenize([query], stopwords="en", show_progress=False),
-                                          k=k, show_progress=False)
-        return [int(i) for i, s in zip(res[0], scores[0]) if s > 0]
+        res, scores = self._bm25.retrieve(self._tokenize([query]), k=k, show_progress=False)
+        return {int(i): float(s) for i, s in zip(res[0], scores[0]) if s > 0}
 
-    def dense(self, query: str, k: int) -> list[int]:
+    def dense_scores(self, query: str, k: int, heads: bool = False) -> dict[int, float]:
         from .embed import embed
 
-        k = min(k, len(self.entries))
-        res = self._collection.query(query_embeddings=embed([query]), n_results=k, include=[])
-        return [int(i) for i in res["ids"][0]]
+        col = self._heads if heads else self._collection
+        res = col.query(query_embeddings=embed([query]), n_results=min(k, len(self.entries)),
+                        include=["distances"])
+        return {int(i): 1.0 - float(d) for i, d in zip(res["ids"][0], res["distances"][0])}
 
-    def hybrid(self, query: str, k: int, depth: int = 100) -> list[int]:
-        """Reciprocal-rank fusion of BM25 and dense rankings."""
-        scores: dict[int, float] = {}
-        for ranking in (self.bm25(query, depth), self.dense(query, depth)):
-            for rank, idx in enumerate(ranking):
-                scores[idx] = scores.get(idx, 0.0) + 1.0 / (60 + rank + 1)
-        return sorted(scores, key=lambda i: -scores[i])[:k]
+    def bm25(self, query: str, k: int) -> list[int]:
+        return list(self.bm25_scores(query, k))
+
+    def dense(self, query: str, k: int) -> list[int]:
+        return list(self.dense_scores(query, k))
+
+    def hybrid(self, query: str, k: int) -> list[int]:
+        """p2m's ranking: normalised dense (best of text and head) and BM25, language-aware."""
+        lexical = self.bm25_scores(query, self.DEPTH)
+        full = self.dense_scores(query, self.DEPTH)
+        head = self.dense_scores(query, self.DEPTH, heads=True)
+        floor = min([*full.values(), *head.values()], default=0.0)
+        ids = list(set(lexical) | set(full) | set(head))
+        if not ids:
+            return []
+        dense = np.array([max(full.get(i, floor), head.get(i, floor)) for i in ids])
+        lex = np.array([lexical.get(i, 0.0) for i in ids])
+        score = self.DENSE_WEIGHT * _minmax(dense) + (1 - self.DENSE_WEIGHT) * _minmax(lex)
+        wanted = languages(query)
+        penalty = np.array([self.LANGUAGE_PENALTY if language_mismatch(self.languages[i], wanted)
+                            else 1.0 for i in ids])
+        score = score * penalty
+        return [ids[j] for j in np.argsort(-score, kind="stable")[:k]]
 
     def embeddings(self, ids: Sequence[int]) -> np.ndarray:
         got = self._collection.get(ids=[str(i) for i in ids], include=["embeddings"])
         by_id = dict(zip(got["ids"], got["embeddings"]))
         return np.asarray([by_id[str(i)] for i in ids], dtype=np.float32)
+
+
+def _minmax(x: np.ndarray) -> np.ndarray:
+    lo, hi = float(x.min()), float(x.max())
+    return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)

@@ -1,0 +1,20 @@
+"""Language detection for datasets and queries."""
+from p2m.tools.languages import language_mismatch, languages
+
+
+def test_language_words_and_name_codes():
+    assert languages("A corpus of Urdu news") == {"ur"}
+    assert languages("BoolQ translated", "maritaca-ai/boolq_pt") == {"pt"}
+    assert languages("Spanish STS", "PlanTL-GOB-ES/sts-es") == {"es"}
+    # Codes that are English words are not trusted inside names.
+    assert languages("", "it5/datasets") == set() and languages("", "no_robots") == set()
+
+
+def test_mismatch_rules():
+    assert language_mismatch({"ur"}, set())              # the query wants English
+    assert not language_mismatch({"en"}, set())
+    assert not language_mismatch(set(), set())           # unknown language: no penalty
+    assert not language_mismatch({"en", "de", "fr"}, set())  # multilingual
+    assert not language_mismatch({"ur"}, {"ur"})
+    assert language_mismatch({"en"}, {"ur"})
+    assert not language_mismatch({"ur", "en"}, set())
