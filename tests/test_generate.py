@@ -38,7 +38,8 @@ def test_holdout_and_error_driven_prompts():
     result = generate_examples(TASK, llm, 5, existing=[], concurrency=1, failures=failures, holdout_every=5)
     assert [e.split for e in result.kept].count("test") == 1
     assert all(e.output == "positive" for e in result.kept)  # conditioned on the failure's gold label
-    assert "not bad at all" in llm.seen[0][0]["content"]
+    prompt = llm.seen[0][0]["content"]
+    assert "<<<not bad at all>>>" in prompt and 'answered "negative" where "positive" is right' in prompt
 
 
 def test_temperature_schedule():

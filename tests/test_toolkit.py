@@ -1,4 +1,4 @@
-"""Tools as plain functions on a run context: relabelling a dataset with another label scheme."""
+"""Tools as plain functions on a run context: relabelling, and where error-driven rows come from."""
 from __future__ import annotations
 
 from p2m.agent.context import RunContext
@@ -35,3 +35,37 @@ def test_relabel_is_refused_without_an_llm(tmp_path, sst2_catalog):
 
     with pytest.raises(ds.DatasetError, match="needs an LLM"):
         load_dataset_tool(ctx, "trec", relabel=True)
+
+
+def test_generator_sees_validation_mistakes_never_test_rows(tmp_path, tiny_model_dir):
+    from p2m.schemas import Example
+    from p2m.tools.toolkit import evaluate_tool, generate_examples_tool, train_tool
+
+    task = TaskSpec(instruction="Sentiment of a review", labels=["negative", "positive"])
+    config = RunConfig()
+    config.train.epochs = 1
+    ctx = RunContext(run_dir=tmp_path, task=task, config=config, llm=None,
+                     trace=TraceWriter(tmp_path / "t.jsonl"), catalog=[])
+    rows = [Example(input=f"train review number {i} {'good' if i % 2 else 'bad'}",
+                    output=task.labels[i % 2], split="train", source={"kind": "test"})
+            for i in range(40)]
+    rows += [Example(input=f"test review {i}", output=task.labels[i % 2], split="test",
+                     source={"kind": "test"}) for i in range(12)]
+    ctx.store.add(rows)
+    ctx.write_json("model_choice.json", {"name": "tiny", "path": str(tiny_model_dir)})
+    train_tool(ctx)
+    result = evaluate_tool(ctx)
+    train_inputs = {r.input for r in rows if r.split == "train"}
+    test_inputs = {r.input for r in rows if r.split == "test"}
+    mined = ctx.read_json("failures.json")
+    assert {f["input"] for f in mined} <= train_inputs
+    assert {f["input"] for f in ctx.read_json("test_failures.json")} <= test_inputs
+    assert result["n_failures"] == len(mined) and result["n_test_failures"] >= 1
+    # With no validation mistake to imitate, error-driven generation falls back to plain rows.
+    ctx.write_json("failures.json", [])
+    ctx.llm = ScriptedLLM([{"purpose": "generate", "json": {"input": "fine film", "output": "positive"}}])
+    try:
+        out = generate_examples_tool(ctx, n=1, errors_only=True)
+    except Exception as exc:  # the scripted LLM may run out of replies; the fallback came first
+        out = {"note": str(exc)}
+    assert "no validation failures" in out.get("note", "") or out.get("error_driven") is False

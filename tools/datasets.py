@@ -119,7 +119,7 @@ def collapse_duplicates(order: list[int], catalog: list[CatalogEntry], vectors: 
 def search_datasets(query: str, catalog: list[CatalogEntry], task: Optional[TaskSpec] = None,
                     top_k: int = 5, index: Any = None, llm: Any = None, rerank_n: int = 8,
                     votes: int = 3, expand: bool = False) -> list[dict[str, Any]]:
-    """Rank catalog entries for `query`: BM25 + dense (RRF), duplicates collapsed, LLM rerank.
+    """Rank catalog entries for `query`: stemmed BM25 + dense (language-aware), duplicates collapsed, LLM rerank.
 
     With an LLM and `expand`, the query is first expanded with the task's standard name and known dataset
     names (HyDE-style), and the top `rerank_n` groups are shown to it `votes` times (sampled); the dataset

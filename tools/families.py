@@ -10,23 +10,37 @@ from .train import TrainResult
 
 
 def train_for(task: TaskSpec, model_path: str, examples: list[Example], out_dir: str | Path,
-              cfg: TrainConfig, progress: bool = True) -> TrainResult:
-    """Fine-tune the student the way its family needs."""
+              cfg: TrainConfig, progress: bool = True, **trainer_overrides: Any) -> TrainResult:
+    """Fine-tune the student the way its family needs; `trainer_overrides` go to TrainingArguments."""
     if task.task_type == "classification":
         from .train import train_classifier
 
-        return train_classifier(model_path, examples, task.labels or [], out_dir, cfg, progress)
+        return train_classifier(model_path, examples, task.labels or [], out_dir, cfg, progress,
+                                **trainer_overrides)
     if task.task_type == "extractive_qa":
         from .qa import train_qa
 
-        return train_qa(model_path, examples, out_dir, cfg, progress)
+        return train_qa(model_path, examples, out_dir, cfg, progress, **trainer_overrides)
     if task.task_type == "ner":
         from .ner import train_ner
 
-        return train_ner(model_path, examples, task.labels or [], out_dir, cfg, progress)
+        return train_ner(model_path, examples, task.labels or [], out_dir, cfg, progress,
+                         **trainer_overrides)
     from .seq2seq import train_seq2seq
 
-    return train_seq2seq(model_path, examples, out_dir, cfg, progress)
+    return train_seq2seq(model_path, examples, out_dir, cfg, progress, **trainer_overrides)
+
+
+def validation_rows_for(task: TaskSpec, examples: list[Example], cfg: TrainConfig) -> list[Example]:
+    """The rows `train_for` held out for validation (same split, same seed): never trained on.
+
+    Error-driven generation mines these, not the test split, so test rows never leak into
+    generation prompts.
+    """
+    from .train import split_validation
+
+    return split_validation(examples, cfg.val_fraction, cfg.seed,
+                            stratify=task.task_type == "classification")[1]
 
 
 def predict_for(task: TaskSpec, model_dir: str | Path, texts: list[str]) -> list[str]:

@@ -66,8 +66,9 @@ def _one(task: TaskSpec, llm: Any, i: int, sample: int, pool: list[Example],
     focus = ""
     if failures:
         fail = failures[i % len(failures)]
-        focus = ("The current model gets inputs like this one wrong; write a different input of the "
-                 f"same kind:\n{fail['input']}")
+        confusion = (f' (it answered "{fail["predicted"]}" where "{fail["expected"]}" is right)'
+                     if fail.get("predicted") and fail.get("expected") else "")
+        focus = render("error_focus", confusion=confusion, failing_input=fail["input"])
         if task.task_type == "classification":
             label = fail.get("expected") or label
     if label:

@@ -64,7 +64,7 @@ def _encode(tokenizer: Any, examples: list[Example], label2id: dict[str, int]) -
 
 
 def train_ner(model_path: str, examples: list[Example], types: list[str], out_dir: str | Path,
-              cfg: TrainConfig, progress: bool = True) -> TrainResult:
+              cfg: TrainConfig, progress: bool = True, **trainer_overrides: Any) -> TrainResult:
     """Fine-tune a token-classification head; validation is entity-level F1."""
     from transformers import (AutoModelForTokenClassification, AutoTokenizer,
                               DataCollatorForTokenClassification, Trainer, set_seed)
@@ -80,7 +80,8 @@ def train_ner(model_path: str, examples: list[Example], types: list[str], out_di
     model = AutoModelForTokenClassification.from_pretrained(
         model_path, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=label2id)
     batch_size, epochs = schedule(len(train_ex), cfg)
-    trainer = Trainer(model=model, args=trainer_args(out_dir, cfg, batch_size, epochs, progress),
+    trainer = Trainer(model=model, args=trainer_args(out_dir, cfg, batch_size, epochs, progress,
+                                                              **trainer_overrides),
                       train_dataset=_encode(tokenizer, train_ex, label2id),
                       data_collator=DataCollatorForTokenClassification(tokenizer),
                       processing_class=tokenizer)

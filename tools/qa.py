@@ -40,7 +40,8 @@ def _features(tokenizer: Any, rows: list[tuple[str, str, str]], train: bool, max
     contexts = [c for c, _, _ in rows]
     enc = tokenizer(questions, contexts, truncation="only_second", max_length=max_length,
                     stride=min(STRIDE, max_length // 4),
-                    return_overflowing_tokens=True, return_offsets_mapping=True, padding="max_length")
+                    return_overflowing_tokens=True, return_offsets_mapping=True,
+                    padding=False if train else "max_length")  # training pads per batch
     mapping = enc.pop("overflow_to_sample_mapping")
     starts, ends, example_ids = [], [], []
     for i, offsets in enumerate(enc["offset_mapping"]):
@@ -81,11 +82,11 @@ def qa_rows(examples: list[Example]) -> list[tuple[str, str, str]]:
 
 
 def train_qa(model_path: str, examples: list[Example], out_dir: str | Path, cfg: TrainConfig,
-             progress: bool = True) -> TrainResult:
+             progress: bool = True, **trainer_overrides: Any) -> TrainResult:
     """Fine-tune an encoder with a span-prediction head; rows whose answer is not in the context
     are left out (they teach nothing an extractive model can do)."""
-    from transformers import (AutoModelForQuestionAnswering, AutoTokenizer, Trainer,
-                              default_data_collator, set_seed)
+    from transformers import (AutoModelForQuestionAnswering, AutoTokenizer, DataCollatorWithPadding,
+                              Trainer, set_seed)
 
     train_ex, val_ex = split_validation(examples, cfg.val_fraction, cfg.seed, stratify=False)
     rows = qa_rows(train_ex)
@@ -96,9 +97,10 @@ def train_qa(model_path: str, examples: list[Example], out_dir: str | Path, cfg:
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForQuestionAnswering.from_pretrained(model_path)
     batch_size, epochs = schedule(len(rows), cfg)
-    trainer = Trainer(model=model, args=trainer_args(out_dir, cfg, batch_size, epochs, progress),
+    trainer = Trainer(model=model, args=trainer_args(out_dir, cfg, batch_size, epochs, progress,
+                                                              **trainer_overrides),
                       train_dataset=_features(tokenizer, rows, True, _window(model)),
-                      data_collator=default_data_collator, processing_class=tokenizer)
+                      data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer)
     return fit_and_save(trainer, tokenizer, out_dir, len(rows), val_ex, _score)
 
 

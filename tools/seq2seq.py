@@ -1,6 +1,8 @@
 """Text-to-text (code, normalisation, summaries) with a decoder-only LM, LoRA when it is large.
 
-Each example becomes 'Input: <x>\\nOutput: <y><eos>' with the loss on <y> only. A model stored as
+Each example becomes a prompt and '<y><eos>' with the loss on <y> only. The prompt is the
+model's own chat template around the input when it has one (an instruct model starts from what
+it already does), else 'Input: <x>\\nOutput: '. A model stored as
 GGUF (the local Qwen2.5-Coder) is loaded dequantised by transformers; models over
 `LORA_ABOVE` parameters are tuned through peft LoRA adapters, merged before saving.
 """
@@ -18,7 +20,13 @@ LORA_ABOVE = 100_000_000
 MAX_LENGTH = 192
 
 
-def prompt_for(text: str) -> str:
+LORA_LEARNING_RATE = 2e-4  # the usual LoRA rate; 25x the full-tuning rate (2e-3) wrecked the model
+
+
+def prompt_for(text: str, tokenizer: Any = None) -> str:
+    if tokenizer is not None and getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
+                                             add_generation_prompt=True)
     return f"Input: {text}\nOutput: "
 
 
@@ -50,7 +58,7 @@ def _encode(tokenizer: Any, examples: list[Example]) -> Any:
 
     rows: dict[str, list] = {"input_ids": [], "attention_mask": [], "labels": []}
     for e in examples:
-        prompt = tokenizer(prompt_for(e.input), add_special_tokens=False)["input_ids"]
+        prompt = tokenizer(prompt_for(e.input, tokenizer), add_special_tokens=False)["input_ids"]
         target = tokenizer(e.output, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
         ids = (prompt + target)[:MAX_LENGTH]
         labels = ([-100] * len(prompt) + target)[:MAX_LENGTH]
@@ -74,7 +82,8 @@ def _collate(pad_id: int):
 
 
 def train_seq2seq(model_path: str, examples: list[Example], out_dir: str | Path, cfg: TrainConfig,
-                  progress: bool = True, lora: Optional[bool] = None) -> TrainResult:
+                  progress: bool = True, lora: Optional[bool] = None,
+                  **trainer_overrides: Any) -> TrainResult:
     """Fine-tune a causal LM on input/output pairs; validation is chrF++ on held-out rows."""
     from transformers import Trainer, set_seed
 
@@ -94,8 +103,8 @@ def train_seq2seq(model_path: str, examples: list[Example], out_dir: str | Path,
     # No minimum-steps stretch for decoders: a 0.6B model's step costs seconds on a CPU.
     batch_size, epochs = schedule(len(train_ex), replace(cfg, min_steps=0))
     args = trainer_args(out_dir, cfg, batch_size, epochs, progress, weight_decay=0.0,
-                        learning_rate=cfg.learning_rate * (25 if use_lora else 1),
-                        remove_unused_columns=False)
+                        learning_rate=LORA_LEARNING_RATE if use_lora else cfg.learning_rate,
+                        remove_unused_columns=False, **trainer_overrides)
     trainer = Trainer(model=model, args=args, train_dataset=_encode(tokenizer, train_ex),
                       data_collator=_collate(tokenizer.pad_token_id), processing_class=tokenizer)
 
@@ -124,7 +133,7 @@ def predict_seq2seq(model_dir: str | Path, texts: list[str], max_new_tokens: int
     out = []
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
-            prompts = [prompt_for(t) for t in texts[start:start + batch_size]]
+            prompts = [prompt_for(t, tokenizer) for t in texts[start:start + batch_size]]
             enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
             gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
                                  pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)

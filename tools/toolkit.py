@@ -126,8 +126,11 @@ def generate_examples_tool(ctx: RunContext, n: int = 0, errors_only: bool = Fals
     store = ctx.store
     state = ctx.read_json("data/generation.json", {"next_sample": 0, "rounds": 0})
     failures = ctx.read_json("failures.json", []) if errors_only else None
+    note = ""
     if errors_only and not failures:
-        raise RuntimeError("errors_only: no failing examples recorded yet (evaluate first)")
+        # The student made no mistake on its validation rows: nothing to imitate.
+        note = "no validation failures recorded: generated ordinary examples"
+        errors_only = False
     n = n or ctx.config.data.generate_n
     existing = store.all()
     result = generate_examples(ctx.task, ctx.llm, n, existing=existing,
@@ -139,7 +142,8 @@ def generate_examples_tool(ctx: RunContext, n: int = 0, errors_only: bool = Fals
     ctx.write_json("data/generation.json", {"next_sample": state["next_sample"] + n,
                                             "rounds": state["rounds"] + 1})
     return {"asked": n, "kept": len(kept), "dropped": result.dropped,
-            "label_counts": store.label_counts("train"), "error_driven": errors_only}
+            "label_counts": store.label_counts("train"), "error_driven": errors_only,
+            **({"note": note} if note else {})}
 
 
 def choose_model_tool(ctx: RunContext, name: str = "") -> dict[str, Any]:
@@ -198,6 +202,7 @@ def evaluate_tool(ctx: RunContext) -> dict[str, Any]:
     if not test:
         raise RuntimeError("evaluate: the run has no test rows")
     metrics = evaluate_model(trained["path"], test, ctx.task)
+    mined = _validation_failures(ctx, trained["path"])
     teacher = ctx.read_json("teacher.json")
     if teacher is None and ctx.llm is not None:
         teacher = teacher_score(ctx.llm, ctx.task, test[: ctx.config.data.teacher_n])
@@ -209,11 +214,23 @@ def evaluate_tool(ctx: RunContext) -> dict[str, Any]:
              "confusion": metrics.confusion}
     history.append(entry)
     ctx.write_json("metrics.json", {"history": history, "latest": entry, "teacher": teacher})
-    ctx.write_json("failures.json", metrics.failures)
+    ctx.write_json("test_failures.json", metrics.failures)  # for people; never shown to the generator
+    ctx.write_json("failures.json", mined)
     _publish_model(ctx, trained["path"], entry)
     return {"metric": {"name": metrics.name, "value": metrics.value}, "others": metrics.others,
-            "n": metrics.n, "n_failures": len(metrics.failures), "teacher": teacher,
-            "iteration": entry["iteration"]}
+            "n": metrics.n, "n_failures": len(mined), "n_test_failures": len(metrics.failures),
+            "teacher": teacher, "iteration": entry["iteration"]}
+
+
+MAX_MINED = 200
+
+
+def _validation_failures(ctx: RunContext, model_path: str) -> list[dict[str, str]]:
+    """The student's mistakes on its own validation rows: what error-driven generation imitates."""
+    from .families import validation_rows_for
+
+    val = validation_rows_for(ctx.task, ctx.store.split("train"), ctx.config.train)[:MAX_MINED]
+    return evaluate_model(model_path, val, ctx.task).failures if val else []
 
 
 def _publish_model(ctx: RunContext, trained_path: str, entry: dict[str, Any]) -> None:
