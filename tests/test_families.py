@@ -59,3 +59,20 @@ def test_text2text_trains_a_decoder_and_generates(tiny_gpt, tmp_path):
     preds = predict_for(task, result.path, ["reverse list a"])
     assert isinstance(preds[0], str) and "\n" not in preds[0]
     assert (tmp_path / "model" / "config.json").is_file()
+
+
+def test_lora_adapters_are_trained_merged_and_reloaded(tiny_gpt, tmp_path):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from p2m.tools.seq2seq import train_seq2seq
+
+    rows = [ex(f"double {v}", f"{v} {v}") for v in ["a", "b", "c", "d"] * 4]
+    before = AutoModelForCausalLM.from_pretrained(tiny_gpt).state_dict()
+    result = train_seq2seq(str(tiny_gpt), rows, tmp_path, CFG, progress=False, lora=True)
+    after = AutoModelForCausalLM.from_pretrained(result.path).state_dict()
+    assert not any("lora" in k for k in after)  # merged into plain weights
+    changed = [k for k in before if k in after and not torch.equal(before[k], after[k])]
+    assert any("attn" in k for k in changed)    # the adapters changed the attention weights
+    assert isinstance(predict_for(TaskSpec(instruction="x", task_type="text2text"), result.path,
+                                  ["double a"])[0], str)

@@ -99,7 +99,7 @@ def train_seq2seq(model_path: str, examples: list[Example], out_dir: str | Path,
         from peft import LoraConfig, get_peft_model
 
         model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, lora_dropout=0.05,
-                                                 target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
+                                                 target_modules="all-linear", task_type="CAUSAL_LM"))
     # No minimum-steps stretch for decoders: a 0.6B model's step costs seconds on a CPU.
     batch_size, epochs = schedule(len(train_ex), replace(cfg, min_steps=0))
     args = trainer_args(out_dir, cfg, batch_size, epochs, progress, weight_decay=0.0,
