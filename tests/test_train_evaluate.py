@@ -30,8 +30,9 @@ def test_schedule_gives_small_data_enough_steps():
     from p2m.tools.train import schedule
 
     assert schedule(2000, TrainConfig()) == (32, 4.0)          # big data: as configured
+    assert schedule(720, TrainConfig()) == (16, 4.0)           # halve the batch before adding epochs
     bs, epochs = schedule(100, TrainConfig())
-    assert bs == 12 and epochs * -(-100 // bs) >= 150 and epochs <= 30
+    assert bs == 8 and epochs * -(-100 // bs) >= 150 and epochs <= 30
 
 
 def test_validation_split_is_stratified():
