@@ -79,8 +79,8 @@ def run() -> dict:
 
     train, test = rows("train", args.limit), rows("test", args.test_limit)
     cfg = TrainConfig()
-    if args.epochs:  # exactly these epochs: no minimum-steps stretch
-        cfg = replace(cfg, epochs=args.epochs, min_steps=0)
+    if args.epochs:  # exactly these epochs: no minimum-steps stretch (the batch may still halve)
+        cfg = replace(cfg, epochs=args.epochs, max_epochs=args.epochs)
     choice = choose_model(task)
     out: dict = {"task": card["name"], "task_type": task.task_type, "model": choice.name,
                  "n_train": len(train), "n_test": len(test)}
