@@ -146,7 +146,13 @@ def fit_and_save(trainer: Any, tokenizer: Any, out_dir: Path, n_train: int, val_
                        examples_per_s=examples_per_second(trainer, n_train, train_s),
                        n_train=n_train, n_val=len(val_rows), best_val=val,
                        epochs_run=round(float(trainer.state.epoch or 0), 2),
-                       batch_size=trainer.args.per_device_train_batch_size, loss_curve=curve)
+                       batch_size=used_batch_size(trainer), loss_curve=curve)
+
+
+def used_batch_size(trainer: Any) -> int:
+    """The batch size training ended with: accelerate's out-of-memory back-off lowers the
+    Trainer's `_train_batch_size`, not the arguments."""
+    return int(getattr(trainer, "_train_batch_size", 0) or trainer.args.per_device_train_batch_size)
 
 
 def examples_per_second(trainer: Any, n_rows: int, train_s: float) -> float:
@@ -232,5 +238,5 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
         examples_per_s=examples_per_second(trainer, len(train_rows), train_s),
         n_train=len(train_rows), n_val=len(val_rows),
         best_val=trainer.state.best_metric, epochs_run=round(float(trainer.state.epoch or 0), 2),
-        batch_size=trainer.args.per_device_train_batch_size, loss_curve=curve,
+        batch_size=used_batch_size(trainer), loss_curve=curve,
     )
