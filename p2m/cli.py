@@ -125,7 +125,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     rows = DataStore(run).split("train")
     out = Path(args.out) if args.out else run / "train" / f"dist-n{len(rows)}-e{cfg.epochs:g}"
     result = train_for(task, choice["path"], rows, out, cfg, progress=not args.quiet)
-    print(json.dumps({k: v for k, v in result.__dict__.items() if k != "loss_curve"}))
+    # One write per line: under torchrun every rank shares this stdout, and print()'s separate
+    # write of the newline let two ranks' lines run together.
+    sys.stdout.write(json.dumps({k: v for k, v in result.__dict__.items() if k != "loss_curve"}) + "\n")
+    sys.stdout.flush()
     return 0
 
 

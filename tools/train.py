@@ -135,6 +135,7 @@ def fit_and_save(trainer: Any, tokenizer: Any, out_dir: Path, n_train: int, val_
     """Train (continuing from the last complete checkpoint), save atomically, score validation
     rows with `score_val(model_dir, rows)`, and report."""
     started = time.perf_counter()
+    silence_logs(trainer)
     trainer.train(resume_from_checkpoint=last_complete_checkpoint(out_dir / "checkpoints"))
     train_s = time.perf_counter() - started
     if before_save is not None:
@@ -147,6 +148,15 @@ def fit_and_save(trainer: Any, tokenizer: Any, out_dir: Path, n_train: int, val_
                        n_train=n_train, n_val=len(val_rows), best_val=val,
                        epochs_run=round(float(trainer.state.epoch or 0), 2),
                        batch_size=used_batch_size(trainer), loss_curve=curve)
+
+
+def silence_logs(trainer: Any) -> None:
+    """Without progress bars the Trainer prints every log dict on stdout; a quiet run keeps
+    stdout for its results (the losses are kept in the log history and train.json)."""
+    from transformers.trainer_callback import PrinterCallback
+
+    if trainer.args.disable_tqdm:
+        trainer.remove_callback(PrinterCallback)
 
 
 def used_batch_size(trainer: Any) -> int:
@@ -226,6 +236,7 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
                       data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
                       compute_metrics=_accuracy, callbacks=callbacks)
     last = last_complete_checkpoint(ckpt_dir)
+    silence_logs(trainer)
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=last)
     train_s = time.perf_counter() - started
