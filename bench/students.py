@@ -99,18 +99,15 @@ def run() -> dict:
         out["metric"] = {"name": metrics.name, "value": metrics.value, **metrics.others}
         out["eval_s"] = round(time.perf_counter() - t0, 2)
         if not args.no_bare:
-            from p2m.tools.train import schedule
-
-            batch_size, epochs = schedule(len(train), cfg)
+            # The same batch size and epochs as p2m's training really used.
+            bare_cfg = replace(cfg, batch_size=result.batch_size, epochs=result.epochs_run)
             if task.task_type == "classification":
-                bare_cfg = replace(cfg, batch_size=batch_size, epochs=result.epochs_run or epochs)
                 out["bare_trainer"] = bare_trainer(choice.path, train, task.labels, bare_cfg,
                                                    Path(tmp) / "bare")
             else:
                 # The family's own features and collator through a Trainer that keeps no
                 # checkpoints and holds out no validation rows: what p2m's bookkeeping costs.
-                bare_cfg = replace(cfg, batch_size=result.batch_size, val_fraction=0.0, min_steps=0,
-                                   epochs=result.epochs_run or epochs)
+                bare_cfg = replace(bare_cfg, val_fraction=0.0, min_steps=0)
                 bare = train_for(task, choice.path, train, Path(tmp) / "bare", bare_cfg,
                                  progress=False, save_strategy="no")
                 out["bare_trainer"] = {"train_s": bare.train_s, "examples_per_s": bare.examples_per_s,

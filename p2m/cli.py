@@ -75,13 +75,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _trained_run(path: str) -> Path:
+    """A run folder that holds a trained model, or a clear error."""
+    run = Path(path)
+    if not (run / "model" / "config.json").is_file():
+        raise FileNotFoundError(f"{run} has no trained model (model/ is missing)")
+    return run
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from .schemas import TaskSpec
     from .tools.export import export_onnx
 
-    run = Path(args.run)
-    if not (run / "model" / "config.json").is_file():
-        raise FileNotFoundError(f"{run} has no trained model (model/ is missing)")
+    run = _trained_run(args.run)
     task = TaskSpec.model_validate_json((run / "task.json").read_text(encoding="utf-8"))
     out = Path(args.out) if args.out else run / "export" / "model.onnx"
     print(json.dumps(export_onnx(run / "model", out, task.task_type)))
@@ -117,10 +123,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     run = Path(args.run)
     task = TaskSpec.model_validate_json((run / "task.json").read_text(encoding="utf-8"))
     config = RunConfig.from_dict(json.loads((run / "config.json").read_text(encoding="utf-8")))
-    choice = json.loads((run / "model_choice.json").read_text()) if (run / "model_choice.json").is_file() \
-        else None
-    if choice is None:
+    if not (run / "model_choice.json").is_file():
         raise FileNotFoundError(f"{run} has no chosen model yet (model_choice.json)")
+    choice = json.loads((run / "model_choice.json").read_text())
     cfg = replace(config.train, epochs=args.epochs) if args.epochs else config.train
     rows = DataStore(run).split("train")
     out = Path(args.out) if args.out else run / "train" / f"dist-n{len(rows)}-e{cfg.epochs:g}"
@@ -145,9 +150,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .ui import build_app, launch
 
-    run = Path(args.run)
-    if not (run / "model" / "config.json").is_file():
-        raise FileNotFoundError(f"{run} has no trained model (model/ is missing)")
+    run = _trained_run(args.run)
     launch(build_app(run.parent, only_run=run), host=args.host, port=args.port)
     return 0
 

@@ -175,11 +175,13 @@ class DatasetIndex:
         res, scores = self._bm25.retrieve(self._tokenize([query]), k=k, show_progress=False)
         return {int(i): float(s) for i, s in zip(res[0], scores[0]) if s > 0}
 
-    def dense_scores(self, query: str, k: int, heads: bool = False) -> dict[int, float]:
+    def dense_scores(self, query: str | np.ndarray, k: int, heads: bool = False) -> dict[int, float]:
+        """Cosine similarity of the k nearest texts (or heads); `query` may be embedded already."""
         from .embed import embed
 
+        vector = embed([query]) if isinstance(query, str) else query[None, :]
         col = self._heads if heads else self._collection
-        res = col.query(query_embeddings=embed([query]), n_results=min(k, len(self.entries)),
+        res = col.query(query_embeddings=vector, n_results=min(k, len(self.entries)),
                         include=["distances"])
         return {int(i): 1.0 - float(d) for i, d in zip(res["ids"][0], res["distances"][0])}
 
@@ -191,9 +193,12 @@ class DatasetIndex:
 
     def hybrid(self, query: str, k: int) -> list[int]:
         """p2m's ranking: normalised dense (best of text and head) and BM25, language-aware."""
+        from .embed import embed
+
         lexical = self.bm25_scores(query, self.DEPTH)
-        full = self.dense_scores(query, self.DEPTH)
-        head = self.dense_scores(query, self.DEPTH, heads=True)
+        vector = embed([query])[0]
+        full = self.dense_scores(vector, self.DEPTH)
+        head = self.dense_scores(vector, self.DEPTH, heads=True)
         floor = min([*full.values(), *head.values()], default=0.0)
         ids = list(set(lexical) | set(full) | set(head))
         if not ids:

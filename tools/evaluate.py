@@ -10,8 +10,7 @@ from pydantic import BaseModel, Field, create_model
 
 from ..prompts import render
 from ..schemas import Example, Metrics, TaskSpec
-
-MAX_FAILURES = 50
+from .metrics import failing_examples
 
 
 def classification_metrics(preds: list[str], golds: list[str], labels: list[str],
@@ -23,10 +22,7 @@ def classification_metrics(preds: list[str], golds: list[str], labels: list[str]
         raise ValueError("nothing to score: the evaluation split is empty")
     report = classification_report(golds, preds, labels=labels, output_dict=True, zero_division=0)
     per_class = {label: {k: round(float(v), 4) for k, v in report[label].items()} for label in labels}
-    failures = []
-    for i, (p, g) in enumerate(zip(preds, golds)):
-        if p != g and len(failures) < MAX_FAILURES:
-            failures.append({"input": inputs[i] if inputs else "", "expected": g, "predicted": p})
+    failures = failing_examples(inputs, preds, golds, [p != g for p, g in zip(preds, golds)])
     confusion = {g: {p: 0 for p in labels} for g in labels}
     for p, g in zip(preds, golds):
         if g in confusion and p in confusion[g]:

@@ -39,8 +39,9 @@ def squad_f1(prediction: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def _failures(inputs: Optional[Sequence[str]], preds: Sequence[str], golds: Sequence[str],
+def failing_examples(inputs: Optional[Sequence[str]], preds: Sequence[str], golds: Sequence[str],
               wrong: Sequence[bool]) -> list[dict[str, str]]:
+    """The first MAX_FAILURES wrong rows as {input, expected, predicted} (inputs cut at 2,000 chars)."""
     out = []
     for i, bad in enumerate(wrong):
         if bad and len(out) < MAX_FAILURES:
@@ -59,7 +60,7 @@ def qa_metrics(preds: Sequence[str], golds: Sequence[Sequence[str] | str],
     f1 = [max(squad_f1(p, g) for g in gs) for p, gs in zip(preds, gold_lists)]
     return Metrics(name="f1", value=round(sum(f1) / len(f1), 4),
                    others={"exact_match": round(sum(em) / len(em), 4)}, n=len(preds),
-                   failures=_failures(inputs, preds, [gs[0] for gs in gold_lists], [e < 1 for e in em]))
+                   failures=failing_examples(inputs, preds, [gs[0] for gs in gold_lists], [e < 1 for e in em]))
 
 
 def generation_metrics(preds: Sequence[str], golds: Sequence[str],
@@ -77,7 +78,7 @@ def generation_metrics(preds: Sequence[str], golds: Sequence[str],
     return Metrics(name="chrf", value=round(chrf / 100, 4),
                    others={"rougeL": round(sum(rouge) / len(rouge), 4),
                            "exact_match": round(sum(exact) / len(exact), 4)},
-                   n=len(preds), failures=_failures(inputs, preds, golds, [not e for e in exact]))
+                   n=len(preds), failures=failing_examples(inputs, preds, golds, [not e for e in exact]))
 
 
 def parse_entities(text: str) -> list[tuple[str, str]]:
@@ -119,4 +120,4 @@ def entity_metrics(preds: Sequence[str], golds: Sequence[str],
                 for k in sorted(set(n_gold) | set(n_pred))}
     return Metrics(name="entity_f1", value=round(micro, 4),
                    others={"precision": round(precision, 4), "recall": round(recall, 4)},
-                   per_class=per_type, n=len(preds), failures=_failures(inputs, preds, golds, wrong))
+                   per_class=per_type, n=len(preds), failures=failing_examples(inputs, preds, golds, wrong))

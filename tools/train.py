@@ -63,7 +63,7 @@ def schedule(n_rows: int, cfg: TrainConfig) -> tuple[int, float]:
     batch_size = max(1, cfg.batch_size)
     while batch_size > 8 and math.ceil(n_rows / batch_size) * cfg.epochs < cfg.min_steps:
         batch_size //= 2
-    batch_size = max(min(batch_size, cfg.batch_size), min(8, cfg.batch_size))
+    batch_size = max(batch_size, min(8, cfg.batch_size))  # halving 12 gives 6: stop at 8
     steps_per_epoch = max(1, math.ceil(n_rows / batch_size))
     epochs = cfg.epochs
     if steps_per_epoch * epochs < cfg.min_steps:
@@ -133,7 +133,7 @@ def trainer_args(out_dir: Path, cfg: TrainConfig, batch_size: int, epochs: float
 def fit_and_save(trainer: Any, tokenizer: Any, out_dir: Path, n_train: int, val_rows: list[Example],
                  score_val: Optional[Any] = None, before_save: Optional[Any] = None) -> TrainResult:
     """Train (continuing from the last complete checkpoint), save atomically, score validation
-    rows with `score_val(model_dir, rows)`, and report."""
+    rows with `score_val(model_dir, rows)` (without it, the Trainer's best evaluation), and report."""
     started = time.perf_counter()
     silence_logs(trainer)
     trainer.train(resume_from_checkpoint=last_complete_checkpoint(out_dir / "checkpoints"))
@@ -141,7 +141,7 @@ def fit_and_save(trainer: Any, tokenizer: Any, out_dir: Path, n_train: int, val_
     if before_save is not None:
         before_save(trainer)
     model_dir = save_atomically(trainer, tokenizer, out_dir / "model")
-    val = score_val(model_dir, val_rows) if (score_val and val_rows) else None
+    val = score_val(model_dir, val_rows) if (score_val and val_rows) else trainer.state.best_metric
     curve = [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
     return TrainResult(path=str(model_dir), train_s=round(train_s, 2),
                        examples_per_s=examples_per_second(trainer, n_train, train_s),
@@ -190,8 +190,7 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
     """
     from datasets import Dataset
     from transformers import (AutoModelForSequenceClassification, AutoTokenizer,
-                              DataCollatorWithPadding, EarlyStoppingCallback, Trainer,
-                              TrainingArguments, set_seed)
+                              DataCollatorWithPadding, EarlyStoppingCallback, Trainer, set_seed)
 
     unknown = sorted({e.output for e in examples} - set(labels))
     if unknown:
@@ -217,37 +216,20 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
     batch_size, epochs = schedule(len(train_rows), cfg)
     train_ds = encode(train_rows)
     val_ds = encode(val_rows) if val_rows else None
-    ckpt_dir = out_dir / "checkpoints"
-    args = TrainingArguments(**{**dict(
-        output_dir=str(ckpt_dir), num_train_epochs=epochs, learning_rate=cfg.learning_rate,
-        per_device_train_batch_size=batch_size, per_device_eval_batch_size=64,
-        warmup_steps=int(0.06 * epochs * len(train_rows) / batch_size), weight_decay=0.01,
-        eval_strategy="epoch" if val_ds is not None else "no",
+    validating = val_ds is not None
+    args = trainer_args(out_dir, cfg, batch_size, epochs, progress, **{**dict(
+        per_device_eval_batch_size=64, warmup_steps=int(0.06 * epochs * len(train_rows) / batch_size),
+        eval_strategy="epoch" if validating else "no",
         # With a validation split only improvements are checkpointed: saving model + optimiser
         # every epoch cost ~10% of the training time on CPU. A resumed run restarts from the best.
-        save_strategy="best" if val_ds is not None else "epoch", save_total_limit=2,
-        load_best_model_at_end=val_ds is not None, metric_for_best_model="accuracy",
-        logging_steps=10, report_to=[], seed=cfg.seed, data_seed=cfg.seed, use_cpu=True,
-        disable_tqdm=not progress, auto_find_batch_size=True, dataloader_num_workers=0,
+        save_strategy="best" if validating else "epoch",
+        load_best_model_at_end=validating, metric_for_best_model="accuracy", data_seed=cfg.seed,
     ), **trainer_overrides})
     patience = max(cfg.early_stopping_patience, round(epochs / 4))
-    callbacks = [EarlyStoppingCallback(patience)] if val_ds is not None else []
+    callbacks = [EarlyStoppingCallback(patience)] if validating else []
     trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
                       data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
                       compute_metrics=_accuracy, callbacks=callbacks)
-    last = last_complete_checkpoint(ckpt_dir)
-    silence_logs(trainer)
-    started = time.perf_counter()
-    trainer.train(resume_from_checkpoint=last)
-    train_s = time.perf_counter() - started
-    model_dir = save_atomically(trainer, tokenizer, out_dir / "model")
-    history = trainer.state.log_history
-    curve = [{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h]
-    (out_dir / "log_history.json").write_text(json.dumps(history, indent=1))
-    return TrainResult(
-        path=str(model_dir), train_s=round(train_s, 2),
-        examples_per_s=examples_per_second(trainer, len(train_rows), train_s),
-        n_train=len(train_rows), n_val=len(val_rows),
-        best_val=trainer.state.best_metric, epochs_run=round(float(trainer.state.epoch or 0), 2),
-        batch_size=used_batch_size(trainer), loss_curve=curve,
-    )
+    result = fit_and_save(trainer, tokenizer, out_dir, len(train_rows), val_rows)
+    (out_dir / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1))
+    return result
