@@ -4,11 +4,18 @@ usage: python bench/retrieval.py --catalog FILE_OR_DIR --queries FILE [--llm SPE
 Queries are JSONL {"prompt", "relevant": [dataset names]}. Prints one JSON line with recall@5,
 recall@10 and MRR@10 per retriever. recall@k = |relevant in top k| / min(|relevant|, k), averaged
 over queries; hit@5 = share of queries with any relevant dataset in the top 5; MRR@10 uses the
-first relevant hit. `bench/queries/datasets.jsonl` (40 queries) was used
-while tuning the retriever; `bench/queries/datasets_heldout.jsonl` (22) was written before any tuning
-and is the check that the changes generalise. The full retriever (`search_datasets`) combines
-stemmed BM25 and dense scores (datasets in another language than the query's demoted), collapses near-duplicate datasets (a group counts as one rank and its
-members are all "retrieved") and, with an LLM, reranks the top candidates by majority vote.
+first relevant hit. The full retriever (`search_datasets`) combines stemmed BM25 and dense scores
+(datasets in another language than the query's demoted), collapses mirrors and near-duplicate
+datasets (a group counts as one rank and its members are all "retrieved") and, with an LLM,
+reranks the top candidates by majority vote.
+
+Query sets (bench/queries/README.md says how they were made):
+- `datasets.jsonl` (40 queries) was used while tuning the retriever; `datasets_heldout.jsonl` (22)
+  was written before any tuning. Their labels are what the author listed from memory.
+- `*_pooled.jsonl`: the same prompts with the labels completed by pooling (TREC style): every
+  dataset in the top 10 of BM25, dense or p2m was judged against the written criterion, and
+  the relevant ones added (listed per query in `judged_from_pool`).
+"""
 """
 from __future__ import annotations
 

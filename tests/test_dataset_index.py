@@ -69,3 +69,15 @@ def test_datasets_in_another_language_rank_below_english_ones(tmp_path):
     assert catalog[index.hybrid("movie review sentiment classification", 2)[0]].name == "movie_reviews"
     # ... unless the task asks for that language.
     assert catalog[index.hybrid("Urdu movie review sentiment", 2)[0]].name == "reviews_ur"
+
+
+def test_task_verbs_meet_the_nouns_cards_use(tmp_path):
+    from p2m.tools.dataset_index import TaskStemmer
+
+    stems = TaskStemmer().stemWords(["classify", "classification", "identify", "identification",
+                                     "recognize", "recognition", "questions", "question"])
+    assert stems[0] == stems[1] and stems[2] == stems[3] and stems[4] == stems[5]
+    assert stems[6] == stems[7] and stems[0] != stems[2]
+    index = DatasetIndex(entries() + [CatalogEntry("trec", "Question classification dataset.")],
+                         root=tmp_path, progress=False)
+    assert index.entries[index.bm25("classify each question", 1)[0]].name == "trec"

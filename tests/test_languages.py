@@ -18,3 +18,10 @@ def test_mismatch_rules():
     assert not language_mismatch({"ur"}, {"ur"})
     assert language_mismatch({"en"}, {"ur"})
     assert not language_mismatch({"ur", "en"}, set())
+
+
+def test_iso_names_and_endonyms_from_pycountry():
+    assert languages("Named entity annotated data", "isixhosa_ner_corpus") == {"xh"}
+    assert languages("A siSwati corpus") == {"ss"} and languages("Wolof news") == {"wo"}
+    # Language names that are also English words are not taken as languages.
+    assert languages("ewe lambs and a Latin motto") == set()

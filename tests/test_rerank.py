@@ -51,3 +51,11 @@ def test_mirrors_and_near_identical_datasets_collapse():
     vectors = np.eye(4, dtype=np.float32)
     vectors[3] = vectors[1]  # same text as imdb
     assert collapse_duplicates([0, 1, 2, 3], catalog, vectors) == [[0, 2], [1, 3]]
+
+
+def test_a_mirror_with_the_same_card_collapses_whatever_its_name():
+    card = "Stanford Question Answering Dataset (SQuAD) is a reading comprehension dataset."
+    catalog = [CatalogEntry("squad", card), CatalogEntry("imdb", "Movie reviews."),
+               CatalogEntry("someone/test", "  " + card.upper())]
+    vectors = np.eye(3, dtype=np.float32)  # the indexed texts differ (names are indexed)
+    assert collapse_duplicates([0, 1, 2], catalog, vectors) == [[0, 2], [1]]

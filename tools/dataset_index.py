@@ -100,6 +100,31 @@ def head_text(entry: CatalogEntry, max_chars: int = 400) -> str:
     return f"{head}. {first}"[:max_chars]
 
 
+class TaskStemmer:
+    """Snowball English stems, with a task's verb and its noun brought to one stem.
+
+    Snowball keeps "classify" (classifi) and "classification" (classif) apart, and likewise
+    identify, verify, simplify, recognize, describe, solve: the verbs task prompts use and the
+    nouns dataset cards use.
+    """
+
+    NOUN_TO_VERB = {"recognit": "recogn", "descript": "describ", "solut": "solv",
+                    "resolut": "resolv", "explan": "explain", "comparison": "compar"}
+
+    def __init__(self) -> None:
+        import Stemmer
+
+        self._stemmer = Stemmer.Stemmer("english")
+
+    def stemWords(self, words: list[str]) -> list[str]:  # noqa: N802 (bm25s calls this name)
+        return [self._conflate(s) for s in self._stemmer.stemWords(words)]
+
+    def _conflate(self, stem: str) -> str:
+        if stem.endswith("ifi"):
+            return stem[:-1]
+        return self.NOUN_TO_VERB.get(stem, stem)
+
+
 class DatasetIndex:
     """BM25 + dense search over catalog entries; dense vectors persist in chromadb.
 
@@ -158,10 +183,8 @@ class DatasetIndex:
     @staticmethod
     def _tokenize(texts: list[str]) -> Any:
         import bm25s
-        import Stemmer
 
-        return bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"),
-                              show_progress=False)
+        return bm25s.tokenize(texts, stopwords="en", stemmer=TaskStemmer(), show_progress=False)
 
     def _build_bm25(self) -> Any:
         import bm25s

@@ -89,14 +89,23 @@ def compatibility(entry: CatalogEntry, task: TaskSpec) -> tuple[bool, str]:
     return True, "task type and labels match"
 
 
+COLLAPSE_DEPTH = 100  # ranked candidates searched for mirrors of the shown hits
+
+
 def _base_name(name: str) -> str:
     """`GEM/e2e_nlg`, `lhoestq/squad` -> `e2e_nlg`, `squad`: copies under another owner."""
     return name.rsplit("/", 1)[-1].lower().replace("-", "_")
 
 
+def _card_key(entry: CatalogEntry, chars: int = 300) -> str:
+    """The start of a card's description, normalised: mirrors copy the card word for word."""
+    return " ".join(entry.description.lower().split())[:chars]
+
+
 def collapse_duplicates(order: list[int], catalog: list[CatalogEntry], vectors: np.ndarray,
                         threshold: float = 0.95) -> list[list[int]]:
-    """Group ranked entries that are the same dataset: same base name or near-identical text.
+    """Group ranked entries that are the same dataset: same base name, same card text (a mirror
+    under another owner and name) or near-identical indexed text.
 
     `vectors` are unit embeddings aligned with `order`; each group keeps its best-ranked member
     first, so a mirror never pushes a different dataset out of the top k.
@@ -107,7 +116,8 @@ def collapse_duplicates(order: list[int], catalog: list[CatalogEntry], vectors: 
         for g, head_pos in enumerate(heads):
             head = order[head_pos]
             same_name = _base_name(catalog[head].name) == _base_name(catalog[idx].name)
-            if same_name or float(vectors[pos] @ vectors[head_pos]) >= threshold:
+            same_card = _card_key(catalog[head]) == _card_key(catalog[idx]) != ""
+            if same_name or same_card or float(vectors[pos] @ vectors[head_pos]) >= threshold:
                 groups[g].append(idx)
                 break
         else:
@@ -135,7 +145,9 @@ def search_datasets(query: str, catalog: list[CatalogEntry], task: Optional[Task
         from .rerank import expand_query
 
         query = expand_query(llm, query)
-    order = index.hybrid(query, k=max(3 * top_k, rerank_n * 2))
+    # Mirrors are gathered from deeper than the shown ranks, so copies of a hit join its group
+    # instead of filling later ranks.
+    order = index.hybrid(query, k=max(COLLAPSE_DEPTH, 3 * top_k, rerank_n * 2))
     groups = collapse_duplicates(order, catalog, index.embeddings(order))
     vote_info: dict[int, dict[str, Any]] = {}
     if llm is not None and len(groups) > 1:

@@ -2,36 +2,50 @@
 
 A catalog mixes datasets in many languages; a task written in English that names no language wants
 English data. Languages are found as language words in the text ("Urdu", "Spanish") and ISO codes
-among the tokens of the dataset's name (`maritaca-ai/boolq_pt`, `PlanTL-GOB-ES/sts-es`).
+among the tokens of the dataset's name (`maritaca-ai/boolq_pt`, `PlanTL-GOB-ES/sts-es`). The
+language words are the ISO 639-1 names from pycountry plus endonyms such as "isiZulu".
 """
 from __future__ import annotations
 
 import re
 
-LANGUAGE_WORDS = {
-    "afrikaans": "af", "albanian": "sq", "amharic": "am", "arabic": "ar", "armenian": "hy",
-    "azerbaijani": "az", "bangla": "bn", "basque": "eu", "bengali": "bn", "bosnian": "bs",
-    "brazilian": "pt", "bulgarian": "bg", "burmese": "my", "cantonese": "yue", "catalan": "ca",
-    "chinese": "zh", "croatian": "hr", "czech": "cs", "danish": "da", "dutch": "nl",
-    "english": "en", "estonian": "et", "farsi": "fa", "filipino": "tl", "finnish": "fi",
-    "french": "fr", "galician": "gl", "georgian": "ka", "german": "de", "greek": "el",
-    "gujarati": "gu", "hausa": "ha", "hebrew": "he", "hindi": "hi", "hungarian": "hu",
-    "icelandic": "is", "igbo": "ig", "indonesian": "id", "irish": "ga", "italian": "it",
-    "japanese": "ja", "javanese": "jv", "kannada": "kn", "kazakh": "kk", "khmer": "km",
-    "kinyarwanda": "rw", "korean": "ko", "latvian": "lv", "lithuanian": "lt",
-    "luxembourgish": "lb", "macedonian": "mk", "malay": "ms", "malayalam": "ml", "maltese": "mt",
-    "mandarin": "zh", "marathi": "mr", "mongolian": "mn", "myanmar": "my", "nepali": "ne",
-    "norwegian": "no", "persian": "fa", "polish": "pl", "portuguese": "pt", "punjabi": "pa",
-    "romanian": "ro", "russian": "ru", "serbian": "sr", "sinhala": "si", "slovak": "sk",
-    "slovene": "sl", "slovenian": "sl", "somali": "so", "spanish": "es", "swahili": "sw",
-    "swedish": "sv", "tagalog": "tl", "tamil": "ta", "tatar": "tt", "telugu": "te", "thai": "th",
-    "turkish": "tr", "ukrainian": "uk", "urdu": "ur", "uzbek": "uz", "vietnamese": "vi",
-    "welsh": "cy", "xhosa": "xh", "yoruba": "yo", "zulu": "zu",
+# Names of languages that are also ordinary English words (or too short to trust) are left out.
+_NOT_LANGUAGE_WORDS = {"afar", "cree", "ewe", "ganda", "ido", "latin", "motu", "pali", "slavic",
+                       "yi"}
+# Other spellings and endonyms the ISO names miss, notably the prefixed South African names
+# ("isiXhosa", "siSwati") that dataset names use.
+_ALIASES = {
+    "bangla": "bn", "brazilian": "pt", "cantonese": "yue", "farsi": "fa", "filipino": "tl",
+    "isindebele": "nr", "isixhosa": "xh", "isizulu": "zu", "kiswahili": "sw", "kyrgyz": "ky",
+    "mandarin": "zh", "myanmar": "my", "pashto": "ps", "punjabi": "pa", "sepedi": "nso",
+    "sesotho": "st", "setswana": "tn", "siswati": "ss", "slovene": "sl", "tshivenda": "ve",
+    "uyghur": "ug", "xitsonga": "ts", "greek": "el",
 }
-# Codes that are also English words or common name parts are not trusted inside names.
-_AMBIGUOUS = {"am", "as", "be", "ga", "ha", "id", "is", "it", "me", "mt", "my", "ne", "no", "si",
-              "so"}
-_NAME_CODES = {c: c for c in LANGUAGE_WORDS.values() if c not in _AMBIGUOUS}
+
+
+def _language_words() -> dict[str, str]:
+    """Lower-case language name -> ISO 639-1 code, from pycountry's ISO 639 tables."""
+    import pycountry
+
+    words = {}
+    for lang in pycountry.languages:
+        code = getattr(lang, "alpha_2", None)
+        if not code:
+            continue
+        # "Southern Sotho" -> "sotho", "Modern Greek (1453-)" -> "greek"
+        word = re.sub(r"\(.*?\)", "", lang.name).split()[-1].lower()
+        if word not in _NOT_LANGUAGE_WORDS:
+            words[word] = code
+    return {**words, **_ALIASES}
+
+
+LANGUAGE_WORDS = _language_words()
+# ISO codes trusted as tokens of a dataset's name: the languages datasets are commonly named by,
+# less codes that are also English words or common name parts ("it", "no", "is").
+_NAME_CODES = {c: c for c in (
+    "af ar az bg bn bs ca cs cy da de el en es et eu fa fi fr gl gu he hi hr hu hy ig it ja jv ka "
+    "kk km kn ko lb lt lv mk ml mn mr ms nl pa pl pt ro ru rw sk sl sq sr sv sw ta te th tl tr "
+    "tt uk ur uz vi xh yo yue zh zu").split() if c not in {"it"}}
 _NAME_CODES.update({"kor": "ko", "jp": "ja", "cn": "zh", "ptbr": "pt", "vn": "vi"})
 _WORD = re.compile(r"[a-z]+")
 _NAME_SPLIT = re.compile(r"[_\-/.]")
@@ -39,8 +53,9 @@ MULTILINGUAL_FROM = 3  # naming this many languages makes a dataset multilingual
 
 
 def languages(text: str, name: str = "") -> set[str]:
-    """ISO codes of the languages `text` names, plus codes found among the tokens of `name`."""
-    found = {LANGUAGE_WORDS[w] for w in _WORD.findall(text.lower()) if w in LANGUAGE_WORDS}
+    """ISO codes of the languages `text` and `name` name, plus ISO codes among `name`'s tokens."""
+    words = _WORD.findall(f"{text} {name}".lower())
+    found = {LANGUAGE_WORDS[w] for w in words if w in LANGUAGE_WORDS}
     found |= {_NAME_CODES[t] for t in _NAME_SPLIT.split(name.lower()) if t in _NAME_CODES}
     return found
 
