@@ -16,7 +16,6 @@ Query sets (bench/queries/README.md says how they were made):
   dataset in the top 10 of BM25, dense or p2m was judged against the written criterion, and
   the relevant ones added (listed per query in `judged_from_pool`).
 """
-"""
 from __future__ import annotations
 
 import argparse
