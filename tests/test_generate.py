@@ -63,3 +63,5 @@ def test_self_consistency_drops_inputs_the_votes_disagree_with():
     assert [e.input for e in result.kept] == ["a sad, slow film"]
     assert result.kept[0].source["agreement"] == 0.667
     assert result.dropped == {"low_agreement": 1}
+    # The trace's record of the vote: 2 rows checked, agreements 0.667 and 0 (rounded per row).
+    assert result.verified == {"votes_per_row": 3, "rows": 2, "mean_agreement": 0.334}

@@ -32,6 +32,7 @@ class GenerationResult:
     kept: list[Example] = field(default_factory=list)
     dropped: dict[str, int] = field(default_factory=dict)
     calls: int = 0
+    verified: dict[str, Any] = field(default_factory=dict)  # self-consistency: votes, rows, agreement
 
     def drop(self, reason: str) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
@@ -199,6 +200,8 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
                 continue
             checked.append(example.model_copy(update={"source": {**example.source, "agreement": share}}))
         fresh = checked
+        result.verified = {"votes_per_row": verify_votes, "rows": len(agreements),
+                           "mean_agreement": round(sum(agreements) / len(agreements), 3)}
     for example in fresh:
         if holdout_every and (len(result.kept) + 1) % holdout_every == 0:
             example = example.model_copy(update={"split": "test"})

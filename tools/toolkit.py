@@ -142,6 +142,7 @@ def generate_examples_tool(ctx: RunContext, n: int = 0, errors_only: bool = Fals
     ctx.write_json("data/generation.json", {"next_sample": state["next_sample"] + n,
                                             "rounds": state["rounds"] + 1})
     return {"asked": n, "kept": len(kept), "dropped": result.dropped,
+            **({"verified": result.verified} if result.verified else {}),
             "label_counts": store.label_counts("train"), "error_driven": errors_only,
             **({"note": note} if note else {})}
 
