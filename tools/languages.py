@@ -41,11 +41,11 @@ def _language_words() -> dict[str, str]:
 
 LANGUAGE_WORDS = _language_words()
 # ISO codes trusted as tokens of a dataset's name: the languages datasets are commonly named by,
-# less codes that are also English words or common name parts ("it", "no", "is").
+# less codes that are also English words or common name parts ("it", "no", "is", "id").
 _NAME_CODES = {c: c for c in (
-    "af ar az bg bn bs ca cs cy da de el en es et eu fa fi fr gl gu he hi hr hu hy ig it ja jv ka "
-    "kk km kn ko lb lt lv mk ml mn mr ms nl pa pl pt ro ru rw sk sl sq sr sv sw ta te th tl tr "
-    "tt uk ur uz vi xh yo yue zh zu").split() if c not in {"it"}}
+    "af ar az bg bn bs ca cs cy da de el en es et eu fa fi fr gl gu he hi hr hu hy ig ja jv ka kk "
+    "km kn ko lb lt lv mk ml mn mr ms nl pa pl pt ro ru rw sk sl sq sr sv sw ta te th tl tr tt uk "
+    "ur uz vi xh yo yue zh zu").split()}
 _NAME_CODES.update({"kor": "ko", "jp": "ja", "cn": "zh", "ptbr": "pt", "vn": "vi"})
 _WORD = re.compile(r"[a-z]+")
 _NAME_SPLIT = re.compile(r"[_\-/.]")
