@@ -62,8 +62,10 @@ class DataConfig:
     relabel_max: int = 200
     """Rows of a dataset with another label scheme that the teacher LLM labels (train; a quarter
     of it for test). The local model labels about 1-2 rows a second."""
-    rerank_votes: int = 3
-    """Sampled LLM choices among the top retrieved datasets (majority vote); 0 skips the rerank."""
+    rerank_votes: Optional[int] = None
+    """Sampled LLM choices among the top retrieved datasets (majority vote); 0 skips the rerank.
+    None: 3 with an OpenAI-compatible endpoint, 0 with the embedded local model, whose votes
+    lowered held-out recall@5 from 0.93 to 0.86 (bench/retrieval.py --llm local)."""
     expand_query: bool = False
     """Add the LLM's task name and known dataset names to the search query (HyDE-style). Off by
     default: the local 0.5B model's expansions were off-topic (e.g. CIFAR-10 for NLI)."""

@@ -69,3 +69,18 @@ def test_generator_sees_validation_mistakes_never_test_rows(tmp_path, tiny_model
     except Exception as exc:  # the scripted LLM may run out of replies; the fallback came first
         out = {"note": str(exc)}
     assert "no validation failures" in out.get("note", "") or out.get("error_driven") is False
+
+
+def test_rerank_votes_default_to_none_for_the_embedded_model():
+    from p2m.tools.toolkit import rerank_votes
+
+    class Fake:
+        def __init__(self, backend):
+            self.backend = backend
+
+        def describe(self):
+            return {"backend": self.backend}
+
+    assert rerank_votes(None, Fake("local")) == 0 and rerank_votes(None, None) == 0
+    assert rerank_votes(None, Fake("openai")) == 3
+    assert rerank_votes(5, Fake("local")) == 5 and rerank_votes(-1, Fake("openai")) == 0

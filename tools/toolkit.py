@@ -69,10 +69,20 @@ def search_datasets_tool(ctx: RunContext, query: str = "") -> dict[str, Any]:
 
         known = {e.name for e in ctx.catalog}
         ctx.catalog.extend(e for e in search_hub(ctx.task.instruction) if e.name not in known)
-    llm = ctx.llm if data.rerank_votes > 0 else None
-    hits = ds.search_datasets(full_query, ctx.catalog, ctx.task, llm=llm,
-                              votes=data.rerank_votes, expand=data.expand_query)
-    return {"candidates": hits}
+    votes = rerank_votes(data.rerank_votes, ctx.llm)
+    hits = ds.search_datasets(full_query, ctx.catalog, ctx.task, llm=ctx.llm if votes else None,
+                              votes=votes, expand=data.expand_query)
+    return {"candidates": hits, "rerank_votes": votes}
+
+
+def rerank_votes(configured: Optional[int], llm: Any) -> int:
+    """The LLM rerank's votes: as configured, else 3 for an endpoint and 0 for the embedded model
+    (its votes made retrieval worse than the hybrid ranking alone)."""
+    if configured is not None:
+        return max(0, configured)
+    if llm is None or llm.describe().get("backend") == "local":
+        return 0
+    return 3
 
 
 def load_dataset_tool(ctx: RunContext, name: str, relabel: bool = False) -> dict[str, Any]:
