@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -89,6 +90,7 @@ def compatibility(entry: CatalogEntry, task: TaskSpec) -> tuple[bool, str]:
     return True, "task type and labels match"
 
 
+_WORDS = re.compile(r"[a-z0-9]+")
 COLLAPSE_DEPTH = 100  # ranked candidates searched for mirrors of the shown hits
 
 
@@ -98,8 +100,9 @@ def _base_name(name: str) -> str:
 
 
 def _card_key(entry: CatalogEntry, chars: int = 300) -> str:
-    """The start of a card's description, normalised: mirrors copy the card word for word."""
-    return " ".join(entry.description.lower().split())[:chars]
+    """The start of a card's description, normalised to its words: mirrors copy the card word for
+    word, sometimes with stray markup (`\\ The shared task of CoNLL-2003...`)."""
+    return " ".join(_WORDS.findall(entry.description.lower()))[:chars]
 
 
 def collapse_duplicates(order: list[int], catalog: list[CatalogEntry], vectors: np.ndarray,
