@@ -81,3 +81,13 @@ def test_task_verbs_meet_the_nouns_cards_use(tmp_path):
     index = DatasetIndex(entries() + [CatalogEntry("trec", "Question classification dataset.")],
                          root=tmp_path, progress=False)
     assert index.entries[index.bm25("classify each question", 1)[0]].name == "trec"
+
+
+def test_camel_case_names_meet_plain_words(tmp_path):
+    from p2m.tools.dataset_index import split_camel_case
+
+    assert split_camel_case("a text-toSQL set") == "a text-toSQL to SQL set"
+    assert split_camel_case("plain words, COVID-19") == "plain words, COVID-19"
+    index = DatasetIndex(entries() + [CatalogEntry("spider", "A cross-domain text-toSQL dataset.")],
+                         root=tmp_path, progress=False)
+    assert index.entries[index.bm25("write the SQL for a question", 1)[0]].name == "spider"

@@ -100,6 +100,16 @@ def head_text(entry: CatalogEntry, max_chars: int = 400) -> str:
     return f"{head}. {first}"[:max_chars]
 
 
+_CAMEL = re.compile(r"\b\w*(?:[a-z][A-Z]|[A-Z]{2}[a-z])\w*\b")
+_CAMEL_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def split_camel_case(text: str) -> str:
+    """Add the parts of camel-case words after them: "WikiSQL" -> "WikiSQL Wiki SQL", so a task
+    that says "SQL" meets a card that says "WikiSQL" or "text-toSQL"."""
+    return _CAMEL.sub(lambda m: f"{m.group(0)} {' '.join(_CAMEL_PARTS.findall(m.group(0)))}", text)
+
+
 class TaskStemmer:
     """Snowball English stems, with a task's verb and its noun brought to one stem.
 
@@ -184,7 +194,8 @@ class DatasetIndex:
     def _tokenize(texts: list[str]) -> Any:
         import bm25s
 
-        return bm25s.tokenize(texts, stopwords="en", stemmer=TaskStemmer(), show_progress=False)
+        return bm25s.tokenize([split_camel_case(t) for t in texts], stopwords="en",
+                              stemmer=TaskStemmer(), show_progress=False)
 
     def _build_bm25(self) -> Any:
         import bm25s
