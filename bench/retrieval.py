@@ -72,7 +72,7 @@ def main() -> int:
     from p2m.agent.factory import make_llm
     from p2m.tools.data_store import read_jsonl
     from p2m.tools.dataset_index import DatasetIndex
-    from p2m.tools.datasets import _base_name, _card_key, load_catalog, search_datasets
+    from p2m.tools.datasets import base_name, card_key, load_catalog, search_datasets
 
     catalog = load_catalog([args.catalog])
     queries = read_jsonl(args.queries, limit=args.limit or None)
@@ -86,7 +86,7 @@ def main() -> int:
     def same(name: str) -> set[str]:
         """A dataset's identities: its base name and its card text (mirrors share one)."""
         entry = by_name.get(name)
-        return {"name:" + _base_name(name)} | ({"card:" + _card_key(entry)} if entry else set())
+        return {"name:" + base_name(name)} | ({"card:" + card_key(entry)} if entry else set())
 
     def names(ids: list[int]) -> list[list[str]]:
         return [[catalog[i].name] for i in ids]

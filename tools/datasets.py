@@ -94,12 +94,12 @@ _WORDS = re.compile(r"[a-z0-9]+")
 COLLAPSE_DEPTH = 100  # ranked candidates searched for mirrors of the shown hits
 
 
-def _base_name(name: str) -> str:
+def base_name(name: str) -> str:
     """`GEM/e2e_nlg`, `lhoestq/squad` -> `e2e_nlg`, `squad`: copies under another owner."""
     return name.rsplit("/", 1)[-1].lower().replace("-", "_")
 
 
-def _card_key(entry: CatalogEntry, chars: int = 300) -> str:
+def card_key(entry: CatalogEntry, chars: int = 300) -> str:
     """The start of a card's description, normalised to its words: mirrors copy the card word for
     word, sometimes with stray markup (`\\ The shared task of CoNLL-2003...`)."""
     return " ".join(_WORDS.findall(entry.description.lower()))[:chars]
@@ -118,8 +118,8 @@ def collapse_duplicates(order: list[int], catalog: list[CatalogEntry], vectors: 
     for pos, idx in enumerate(order):
         for g, head_pos in enumerate(heads):
             head = order[head_pos]
-            same_name = _base_name(catalog[head].name) == _base_name(catalog[idx].name)
-            same_card = _card_key(catalog[head]) == _card_key(catalog[idx]) != ""
+            same_name = base_name(catalog[head].name) == base_name(catalog[idx].name)
+            same_card = card_key(catalog[head]) == card_key(catalog[idx]) != ""
             if same_name or same_card or float(vectors[pos] @ vectors[head_pos]) >= threshold:
                 groups[g].append(idx)
                 break
