@@ -115,12 +115,13 @@ def collapse_duplicates(order: list[int], catalog: list[CatalogEntry], vectors: 
     """
     groups: list[list[int]] = []
     heads: list[int] = []  # position in `order` of each group's first member
+    names = [base_name(catalog[i].name) for i in order]
+    cards = [card_key(catalog[i]) for i in order]
+    similar = vectors @ vectors.T if len(order) else np.zeros((0, 0))
     for pos, idx in enumerate(order):
         for g, head_pos in enumerate(heads):
-            head = order[head_pos]
-            same_name = base_name(catalog[head].name) == base_name(catalog[idx].name)
-            same_card = card_key(catalog[head]) == card_key(catalog[idx]) != ""
-            if same_name or same_card or float(vectors[pos] @ vectors[head_pos]) >= threshold:
+            same_card = cards[pos] == cards[head_pos] != ""
+            if names[pos] == names[head_pos] or same_card or similar[pos, head_pos] >= threshold:
                 groups[g].append(idx)
                 break
         else:
