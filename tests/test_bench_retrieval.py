@@ -1,0 +1,27 @@
+"""The retrieval bench's scoring: recall capped at 1 with mirror groups, and the strict reading."""
+import importlib.util
+from pathlib import Path
+
+_spec = importlib.util.spec_from_file_location(
+    "bench_retrieval", Path(__file__).parents[1] / "bench" / "retrieval.py")
+retrieval = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(retrieval)
+
+
+def keys(name: str) -> set[str]:
+    return {"name:" + name.rsplit("/", 1)[-1]}
+
+
+def test_a_group_of_mirrors_cannot_push_recall_above_one():
+    ranked = [["squad", "a/squad", "b/squad", "c/squad"], ["imdb"]]
+    relevant = {"squad", "a/squad", "b/squad", "c/squad"}
+    assert retrieval.scores(ranked, relevant, 2) == (1.0, 1.0)
+    assert retrieval.scores([["imdb"], ["squad"]], {"squad", "quoref"}, 2) == (0.5, 0.5)
+
+
+def test_distinct_recall_counts_mirrors_once_and_one_dataset_per_rank():
+    relevant = {"squad", "a/squad", "quoref"}  # two datasets: squad (and its mirror), quoref
+    assert retrieval.distinct_recall([["squad", "a/squad"], ["imdb"]], relevant, 2, keys) == 0.5
+    assert retrieval.distinct_recall([["a/squad"], ["quoref"]], relevant, 2, keys) == 1.0
+    # A group that holds both datasets is still one rank: it finds one of them.
+    assert retrieval.distinct_recall([["squad", "quoref"], ["imdb"]], relevant, 2, keys) == 0.5
