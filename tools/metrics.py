@@ -40,7 +40,7 @@ def squad_f1(prediction: str, gold: str) -> float:
 
 
 def failing_examples(inputs: Optional[Sequence[str]], preds: Sequence[str], golds: Sequence[str],
-              wrong: Sequence[bool]) -> list[dict[str, str]]:
+                     wrong: Sequence[bool]) -> list[dict[str, str]]:
     """The first MAX_FAILURES wrong rows as {input, expected, predicted} (inputs cut at 2,000 chars)."""
     out = []
     for i, bad in enumerate(wrong):

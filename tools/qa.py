@@ -98,7 +98,7 @@ def train_qa(model_path: str, examples: list[Example], out_dir: str | Path, cfg:
     model = AutoModelForQuestionAnswering.from_pretrained(model_path)
     batch_size, epochs = schedule(len(rows), cfg)
     trainer = Trainer(model=model, args=trainer_args(out_dir, cfg, batch_size, epochs, progress,
-                                                              **trainer_overrides),
+                                                     **trainer_overrides),
                       train_dataset=_features(tokenizer, rows, True, _window(model)),
                       data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer)
     return fit_and_save(trainer, tokenizer, out_dir, len(rows), val_ex, _score)
