@@ -106,13 +106,14 @@ def main() -> int:
         for q in queries:
             ranked = retrieve(q["prompt"])
             relevant = set(q["relevant"])
-            r5 += scores(ranked, relevant, 5)[0]
+            rec5 = scores(ranked, relevant, 5)[0]
+            r5 += rec5
             d5 += distinct_recall(ranked, relevant, 5, same)
-            hit5 += scores(ranked, relevant, 5)[0] > 0
+            hit5 += rec5 > 0
             rec10, rr = scores(ranked, relevant, 10)
             r10 += rec10
             mrr += rr
-            if name == "p2m" and not scores(ranked, relevant, 5)[0]:
+            if name == "p2m" and not rec5:
                 misses.append(q["prompt"][:60])
         n = max(1, len(queries))
         out[name] = {"recall@5": round(r5 / n, 3), "recall@10": round(r10 / n, 3),
