@@ -33,6 +33,18 @@ def test_search_finds_the_right_dataset_first(catalog, query, expected):
     assert ds.search_datasets(query, catalog)[0]["name"] == expected
 
 
+def test_llm_selection_reorders_hits_with_votes_and_reasons(catalog):
+    from p2m.agent.scripted_llm import ScriptedLLM
+
+    pick = {"purpose": "rerank", "json": {"chosen": [{"name": "trec", "reason": "questions"}]}}
+    llm = ScriptedLLM([pick, pick])
+    hits = ds.search_datasets("Classify movie review sentiment", catalog, sentiment(), llm=llm,
+                              votes=2)
+    assert hits[0]["name"] == "trec" and hits[0]["llm_votes"] == 2
+    assert hits[0]["llm_reason"] == "questions" and "llm_votes" not in hits[1]
+    assert llm.remaining() == 0
+
+
 def test_compatibility_checks_type_and_labels(catalog):
     by = {e.name: e for e in catalog}
     assert ds.compatibility(by["sst2"], sentiment())[0]

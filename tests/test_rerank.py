@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from p2m.agent.scripted_llm import ScriptedLLM
 from p2m.tools.datasets import CatalogEntry, collapse_duplicates
-from p2m.tools.rerank import expand_query, rerank_by_vote
+from p2m.tools.rerank import _selection_model, expand_query, rerank_by_vote
 
 import numpy as np
 
 CATALOG = [CatalogEntry("a", "first"), CatalogEntry("b", "second"), CatalogEntry("c", "third")]
 
 
-def vote(name: str) -> dict:
-    return {"purpose": "rerank", "json": {"name": name, "reason": f"{name} fits"}}
+def vote(*names: str) -> dict:
+    return {"purpose": "rerank",
+            "json": {"chosen": [{"name": n, "reason": f"{n} fits"} for n in names]}}
 
 
 def test_majority_vote_moves_the_winner_first():
@@ -21,11 +22,40 @@ def test_majority_vote_moves_the_winner_first():
     assert info[2] == {"votes": 2, "reason": "c fits"} and info[1]["votes"] == 1
 
 
+def test_selections_rank_by_votes_then_by_place_in_the_replies():
+    catalog = [CatalogEntry(n, f"card {n}") for n in "abcde"]
+    llm = ScriptedLLM([vote("d", "b"), vote("b", "d", "e"), vote("e", "b")])
+    groups, info = rerank_by_vote(llm, "task", [[i] for i in range(5)], catalog, votes=3)
+    # b: 3 votes; d and e: 2 each, d listed first once, e listed first once (tie: retrieval order)
+    assert [catalog[g[0]].name for g in groups] == ["b", "d", "e", "a", "c"]
+    assert info[1]["votes"] == 3 and 0 not in info and 2 not in info
+
+
+def test_only_the_first_top_n_groups_are_shown_and_the_rest_keep_their_order():
+    catalog = [CatalogEntry(n, f"card {n}") for n in "abcde"]
+    llm = ScriptedLLM([vote("b")])
+    groups, _ = rerank_by_vote(llm, "task", [[i] for i in range(5)], catalog, top_n=2, votes=1)
+    assert [g[0] for g in groups] == [1, 0, 2, 3, 4]
+    assert "- c:" not in llm.seen[0][0]["content"]
+
+
 def test_failed_votes_leave_the_retrieval_order():
     llm = ScriptedLLM([{"purpose": "rerank", "content": "not json"},
-                       {"purpose": "rerank", "json": {"name": "zzz", "reason": "not a candidate"}}])
+                       {"purpose": "rerank", "json": {"name": "a", "reason": "old format"}}])
     groups, info = rerank_by_vote(llm, "task", [[0], [1], [2]], CATALOG, votes=2)
     assert [g[0] for g in groups] == [0, 1, 2] and info == {}
+
+
+def test_a_stray_or_repeated_name_costs_that_pick_only():
+    llm = ScriptedLLM([vote("zzz", "c", "c", "b")])
+    groups, info = rerank_by_vote(llm, "task", [[0], [1], [2]], CATALOG, votes=1)
+    assert [g[0] for g in groups] == [2, 1, 0] and info[2]["votes"] == 1
+
+
+def test_the_schema_constrains_names_to_the_candidates():
+    spec = _selection_model(["a", "b"]).model_json_schema()
+    assert spec["$defs"]["DatasetPick"]["properties"]["name"]["enum"] == ["a", "b"]
+    assert spec["properties"]["chosen"]["maxItems"] == 10
 
 
 def test_candidate_text_is_shown_as_data():

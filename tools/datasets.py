@@ -131,14 +131,15 @@ def collapse_duplicates(order: list[int], catalog: list[CatalogEntry], vectors: 
 
 
 def search_datasets(query: str, catalog: list[CatalogEntry], task: Optional[TaskSpec] = None,
-                    top_k: int = 5, index: Any = None, llm: Any = None, rerank_n: int = 8,
+                    top_k: int = 5, index: Any = None, llm: Any = None, rerank_n: int = 20,
                     votes: int = 3, expand: bool = False) -> list[dict[str, Any]]:
     """Rank catalog entries for `query`: stemmed BM25 + dense (language-aware), duplicates collapsed, LLM rerank.
 
     With an LLM and `expand`, the query is first expanded with the task's standard name and known dataset
-    names (HyDE-style), and the top `rerank_n` groups are shown to it `votes` times (sampled); the dataset
-    chosen most often moves to the top with the LLM's stated reason (Prompt2Model's majority
-    vote). Each hit says whether it can train `task` as it is, and why.
+    names (HyDE-style). With an LLM, the top `rerank_n` groups are shown to it `votes` times
+    (sampled); each reply selects the candidates that fit, and the most-voted move up with the
+    LLM's stated reason (`rerank.rerank_by_vote`). Each hit says whether it can train `task` as it
+    is, and why.
     """
     if not catalog:
         return []

@@ -2,48 +2,70 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Literal, Sequence
+from typing import Any, Sequence
 
 from pydantic import BaseModel, Field, create_model
 
 from ..prompts import render
 
 DESCRIPTION_CHARS = 300
+MAX_CHOSEN = 10  # candidates one reply may select
 
 
-def _choice_model(names: Sequence[str]) -> type[BaseModel]:
-    return create_model("DatasetChoice",
-                        name=(Literal[tuple(names)], Field(description="the chosen dataset")),  # type: ignore[valid-type]
-                        reason=(str, Field(description="why it fits, one sentence", max_length=300)))
+def _selection_model(names: Sequence[str]) -> type[BaseModel]:
+    """The reply schema: the candidates that fit, best first. Names carry an enum and the list a
+    length, so a backend that constrains decoding keeps to them; validation is looser (a stray
+    name or an extra pick is dropped later), so one slip costs that pick, not the whole vote."""
+    pick = create_model("DatasetPick",
+                        name=(str, Field(description="a candidate's name",
+                                         json_schema_extra={"enum": list(names)})),
+                        reason=(str, Field(description="why it fits, one sentence",
+                                           json_schema_extra={"maxLength": 300})))
+    return create_model("DatasetSelection",
+                        chosen=(list[pick], Field(description="every candidate that fits, best first",  # type: ignore[valid-type]
+                                                  json_schema_extra={"maxItems": MAX_CHOSEN})))
 
 
 def rerank_by_vote(llm: Any, task_text: str, groups: list[list[int]], catalog: Sequence[Any],
-                   top_n: int = 8, votes: int = 3) -> tuple[list[list[int]], dict[int, dict[str, Any]]]:
-    """Groups reordered: the LLM's most-voted candidates first (ties keep retrieval order).
+                   top_n: int = 20, votes: int = 3) -> tuple[list[list[int]], dict[int, dict[str, Any]]]:
+    """Groups reordered by the LLM's votes: each of `votes` sampled replies selects the candidates
+    among the first `top_n` groups that hold data for the task, best first; groups move up by the
+    number of replies that selected them, then by their best place in a reply, then by retrieval
+    order (Prompt2Model's majority vote, extended from one choice to a selection, since several
+    datasets can serve a task and a single choice reorders only the first place or two).
 
-    Each vote is one sampled, schema-constrained choice among the first `top_n` groups; a reply
-    that fails is skipped, so a flaky LLM can only leave the retrieval order as it was.
-    Returns the new order and, per chosen entry, {"votes", "reason"}.
+    A reply that fails is skipped, so a flaky LLM can only leave the retrieval order as it was.
+    Returns the new order and, per selected entry, {"votes", "reason"}.
     """
     shown = groups[:top_n]
     names = [catalog[g[0]].name for g in shown]
     listing = "\n".join(f"- {n}: {' '.join(catalog[g[0]].description.split())[:DESCRIPTION_CHARS]}"
                         for n, g in zip(names, shown))
     prompt = render("rerank_datasets", task=task_text, candidates=listing)
-    model = _choice_model(names)
+    model = _selection_model(names)
     tally: Counter[str] = Counter()
+    best_place: dict[str, int] = {}
     reasons: dict[str, str] = {}
     for sample in range(votes):
         try:
-            choice = model.model_validate(llm.structured(
-                [{"role": "user", "content": prompt}], model, purpose="rerank",
-                temperature=0.7 if votes > 1 else 0.0, max_tokens=160, sample=sample).model_dump())
+            reply = llm.structured([{"role": "user", "content": prompt}], model, purpose="rerank",
+                                   temperature=0.7 if votes > 1 else 0.0,
+                                   max_tokens=60 * MAX_CHOSEN, sample=sample)
         except Exception:
             continue
-        tally[choice.name] += 1
-        reasons.setdefault(choice.name, choice.reason)
+        seen: set[str] = set()
+        for pick in reply.chosen[:MAX_CHOSEN]:
+            if pick.name not in names or pick.name in seen:
+                continue  # a name that is no candidate, or one listed twice, counts once at most
+            place = len(seen)
+            seen.add(pick.name)
+            tally[pick.name] += 1
+            best_place[pick.name] = min(best_place.get(pick.name, place), place)
+            reasons.setdefault(pick.name, pick.reason[:300])
     position = {n: i for i, n in enumerate(names)}
-    ranked = sorted(range(len(shown)), key=lambda i: (-tally[names[i]], position[names[i]]))
+    ranked = sorted(range(len(shown)), key=lambda i: (-tally[names[i]],
+                                                      best_place.get(names[i], MAX_CHOSEN),
+                                                      position[names[i]]))
     info = {shown[i][0]: {"votes": tally[names[i]], "reason": reasons[names[i]]}
             for i in ranked if tally[names[i]]}
     return [shown[i] for i in ranked] + groups[top_n:], info
