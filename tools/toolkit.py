@@ -77,7 +77,7 @@ def search_datasets_tool(ctx: RunContext, query: str = "") -> dict[str, Any]:
 
 def rerank_votes(configured: Optional[int], llm: Any) -> int:
     """The LLM rerank's votes: as configured, else 3 for an endpoint and 0 for the embedded model
-    (its votes made retrieval worse than the hybrid ranking alone)."""
+    (its vote gained little, within noise on 62 queries, for about 40 s per search)."""
     if configured is not None:
         return max(0, configured)
     if llm is None or llm.describe().get("backend") == "local":
