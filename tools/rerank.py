@@ -1,4 +1,4 @@
-"""LLM rerank of retrieved candidates by majority vote over sampled choices (Prompt2Model)."""
+"""LLM rerank of retrieved candidates by votes over sampled selections (Prompt2Model's majority vote, widened)."""
 from __future__ import annotations
 
 from collections import Counter
