@@ -1,4 +1,5 @@
-"""LLM rerank of retrieved candidates by votes over sampled selections (Prompt2Model's majority vote, widened)."""
+"""LLM rerank of retrieved candidates by votes over sampled selections (Prompt2Model's
+majority vote, widened from one choice to a selection)."""
 from __future__ import annotations
 
 from collections import Counter
@@ -22,8 +23,9 @@ def _selection_model(names: Sequence[str]) -> type[BaseModel]:
                         reason=(str, Field(description="why it fits, one sentence",
                                            json_schema_extra={"maxLength": 300})))
     return create_model("DatasetSelection",
-                        chosen=(list[pick], Field(description="every candidate that fits, best first",  # type: ignore[valid-type]
-                                                  json_schema_extra={"maxItems": MAX_CHOSEN})))
+                        chosen=(list[pick],  # type: ignore[valid-type]
+                                Field(description="every candidate that fits, best first",
+                                      json_schema_extra={"maxItems": MAX_CHOSEN})))
 
 
 def rerank_by_vote(llm: Any, task_text: str, groups: list[list[int]], catalog: Sequence[Any],
