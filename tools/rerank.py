@@ -11,6 +11,7 @@ from ..prompts import render
 
 DESCRIPTION_CHARS = 300
 MAX_CHOSEN = 10  # candidates one reply may select
+REASON_CHARS = 300  # longest reason kept per pick
 
 
 def _selection_model(names: Sequence[str]) -> type[BaseModel]:
@@ -21,7 +22,7 @@ def _selection_model(names: Sequence[str]) -> type[BaseModel]:
                         name=(str, Field(description="a candidate's name",
                                          json_schema_extra={"enum": list(names)})),
                         reason=(str, Field(description="why it fits, one sentence",
-                                           json_schema_extra={"maxLength": 300})))
+                                           json_schema_extra={"maxLength": REASON_CHARS})))
     return create_model("DatasetSelection",
                         chosen=(list[pick],  # type: ignore[valid-type]
                                 Field(description="every candidate that fits, best first",
@@ -63,7 +64,7 @@ def rerank_by_vote(llm: Any, task_text: str, groups: list[list[int]], catalog: S
             seen.add(pick.name)
             tally[pick.name] += 1
             best_place[pick.name] = min(best_place.get(pick.name, place), place)
-            reasons.setdefault(pick.name, pick.reason[:300])
+            reasons.setdefault(pick.name, pick.reason[:REASON_CHARS])
     position = {n: i for i, n in enumerate(names)}
     ranked = sorted(range(len(shown)), key=lambda i: (-tally[names[i]],
                                                       best_place.get(names[i], MAX_CHOSEN),
