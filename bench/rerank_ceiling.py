@@ -55,22 +55,23 @@ def main() -> int:
     queries = read_jsonl(args.queries)
     index = DatasetIndex(catalog)
 
-    def recall(q: dict[str, Any], **kw: Any) -> float:
-        hits = search_datasets(q["prompt"], catalog, top_k=10, index=index, **kw)
-        return scores([[h["name"], *h["duplicates"]] for h in hits], set(q["relevant"]), 5)[0]
+    def recall(hits: list[dict[str, Any]], relevant: set[str]) -> float:
+        return scores([[h["name"], *h["duplicates"]] for h in hits], relevant, 5)[0]
 
     out: dict[str, Any] = {"queries": len(queries), "retrieval_alone": 0.0}
     for q in queries:
         relevant = set(q["relevant"])
+        alone = search_datasets(q["prompt"], catalog, top_k=40, index=index)
         # the judge sees each group's first name: a group is relevant when any member is
-        heads = {h["name"] for h in search_datasets(q["prompt"], catalog, top_k=40, index=index)
-                 if relevant & {h["name"], *h["duplicates"]}}
-        out["retrieval_alone"] += recall(q) / len(queries)
+        heads = {h["name"] for h in alone if relevant & {h["name"], *h["duplicates"]}}
+        out["retrieval_alone"] += recall(alone, relevant) / len(queries)
         for miss, false in JUDGES:
             for mode, single, window in (("one_of_8", True, 8), ("selection_of_20", False, 20)):
                 key = f"judge_miss{miss}_false{false}"
-                total = sum(recall(q, llm=SimulatedJudge(heads, miss, false, single, seed),
-                                   votes=3, rerank_n=window) for seed in range(args.seeds))
+                total = sum(recall(search_datasets(
+                    q["prompt"], catalog, top_k=10, index=index, votes=3, rerank_n=window,
+                    llm=SimulatedJudge(heads, miss, false, single, seed)), relevant)
+                    for seed in range(args.seeds))
                 out.setdefault(key, {}).setdefault(mode, 0.0)
                 out[key][mode] += total / args.seeds / len(queries)
     print(json.dumps(json.loads(json.dumps(out), parse_float=lambda x: round(float(x), 3))))
