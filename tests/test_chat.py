@@ -5,7 +5,6 @@ import json
 import sys
 
 import pexpect
-import pytest
 
 from p2m.graph.intake import apply_answer, missing
 

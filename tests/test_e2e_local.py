@@ -1,9 +1,7 @@
 """One end-to-end run with the real embedded LLM (worth its minutes): it parses a free-text task,
 plans, writes training data, trains the student and is scored as the teacher."""
 import json
-import os
 
-import pytest
 
 from p2m import runner
 from p2m.config import RunConfig

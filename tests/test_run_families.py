@@ -1,7 +1,6 @@
 """Whole runs for extractive QA and NER on real slices (SQuAD, WNUT-17), scored by `p2m eval`."""
 from __future__ import annotations
 
-import json
 
 import pytest
 
