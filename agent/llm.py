@@ -64,6 +64,7 @@ class LLM:
     model: str = "unknown"
     backend: str = "base"
     native_tools: bool = False
+    scores_replies: bool = False  # implements continuation_logprob (needs every position's logits)
 
     def __init__(self, usage: Optional[Usage] = None, cache: Optional[ResponseCache] = None,
                  max_calls: Optional[int] = None, retry_attempts: int = 6,
@@ -134,6 +135,11 @@ class LLM:
             raise LLMOutputError(
                 f"{purpose}: reply is not a valid {schema_model.__name__}: {str(exc)[:200]}"
             ) from exc
+
+    def continuation_logprob(self, messages: Messages, reply: str) -> float:
+        """Mean log-probability per token of `reply` as the answer to `messages`; backends that
+        keep every position's logits (the embedded model) implement it."""
+        raise NotImplementedError(f"the {self.backend} backend cannot score a reply's likelihood")
 
     def text(self, messages: Messages, *, purpose: str, temperature: float = 0.0,
              max_tokens: int = 256) -> str:

@@ -11,22 +11,28 @@ import threading
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+import numpy as np
+
 from .llm import LLM, Messages, Reply
 from .local_model import ModelFile, resolve_model
+from .retry import ContextLengthError
 
-_MODELS: dict[tuple[str, int, int], Any] = {}
+_MODELS: dict[tuple[str, int, int, bool], Any] = {}
 _LOAD_LOCK = threading.Lock()
 _CALL_LOCK = threading.Lock()  # llama.cpp contexts are not thread-safe
+SCORING_CTX = 512  # the scoring context keeps n_ctx x vocabulary logits: 512 x 152k floats, 311 MB
+SCORED_TOKENS = 160  # a long task text is scored on its first tokens
 
 
 def threads() -> int:
     return max(1, int(os.environ.get("P2M_THREADS", "1")))
 
 
-def load_llama(path: Path, n_ctx: int = 4096, n_threads: Optional[int] = None) -> Any:
-    """The llama.cpp model for `path`, loaded once per process."""
+def load_llama(path: Path, n_ctx: int = 4096, n_threads: Optional[int] = None,
+               logits_all: bool = False) -> Any:
+    """The llama.cpp model for `path`, loaded once per process (per context shape)."""
     n_threads = n_threads or threads()
-    key = (str(path), n_ctx, n_threads)
+    key = (str(path), n_ctx, n_threads, logits_all)
     with _LOAD_LOCK:
         if key not in _MODELS:
             try:
@@ -36,7 +42,7 @@ def load_llama(path: Path, n_ctx: int = 4096, n_threads: Optional[int] = None) -
                     "the local LLM needs llama-cpp-python: pip install -e '.[local]'"
                 ) from exc
             llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads,
-                          n_threads_batch=n_threads, verbose=False, seed=0)
+                          n_threads_batch=n_threads, verbose=False, seed=0, logits_all=logits_all)
             _MODELS[key] = llama
         return _MODELS[key]
 
@@ -66,6 +72,7 @@ def model_params_without_extra_bufts() -> None:
 class LocalLLM(LLM):
     backend = "local"
     native_tools = False
+    scores_replies = True
 
     def __init__(self, path: Optional[str] = None, n_ctx: int = 4096, **kwargs: Any):
         super().__init__(**kwargs)
@@ -100,6 +107,44 @@ class LocalLLM(LLM):
         return Reply(content=out["choices"][0]["message"].get("content") or "",
                      prompt_tokens=int(usage.get("prompt_tokens", 0)),
                      completion_tokens=int(usage.get("completion_tokens", 0)))
+
+    def continuation_logprob(self, messages: Messages, reply: str) -> float:
+        """Mean log-probability per token of `reply` as the model's answer to `messages`: how
+        likely the model finds the reply (query likelihood, as UPR reranks passages by the
+        likelihood of the question given each passage). The reply is cut to SCORED_TOKENS."""
+        scorer = self._scorer()
+        prompt = self._formatter()(messages=messages).prompt
+        head = scorer.tokenize(prompt.encode(), add_bos=True, special=True)
+        tail = scorer.tokenize(reply.strip().encode(), add_bos=False, special=False)
+        tail = tail[:SCORED_TOKENS]
+        if not tail:
+            raise ValueError("nothing to score: the reply is empty")
+        if len(head) + len(tail) > scorer.n_ctx():
+            raise ContextLengthError(f"{len(head) + len(tail)} tokens to score, the scoring "
+                                     f"context holds {scorer.n_ctx()}")
+        with _CALL_LOCK:
+            scorer.reset()
+            scorer.eval(head + tail)
+            logits = np.asarray(scorer.scores[len(head) - 1:len(head) + len(tail) - 1],
+                                dtype=np.float64)
+        top = logits.max(axis=1, keepdims=True)
+        log_probs = logits - top - np.log(np.exp(logits - top).sum(axis=1, keepdims=True))
+        self.usage.record(self.model, "score", len(head) + len(tail), 0)
+        return float(log_probs[np.arange(len(tail)), tail].mean())
+
+    def _scorer(self) -> Any:
+        """A second context on the same weights that keeps the logits of every position."""
+        model_params_without_extra_bufts()
+        return load_llama(self.path, SCORING_CTX, logits_all=True)
+
+    def _formatter(self) -> Any:
+        """The GGUF's own chat template, so scoring sees prompts as chat calls do."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        llama = self._scorer()
+        eos = llama.detokenize([llama.token_eos()]).decode(errors="ignore")
+        return Jinja2ChatFormatter(template=llama.metadata["tokenizer.chat_template"],
+                                   eos_token=eos, bos_token="", add_generation_prompt=True)
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.backend, "model": self.model, "path": str(self.path),

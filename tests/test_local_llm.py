@@ -48,3 +48,18 @@ def test_tool_proposal_is_always_a_known_tool(llm):
 def test_model_is_loaded_once(llm):
     other = LocalLLM()
     assert other.llama is llm.llama
+
+
+def test_continuation_logprob_prefers_the_task_a_card_serves(llm):
+    def score(card: str) -> float:
+        prompt = (f"Dataset: {card}\n\nWrite one instruction for a task that a model trained on "
+                  "this dataset performs.")
+        return llm.continuation_logprob([{"role": "user", "content": prompt}],
+                                        "Classify the sentiment of a movie review as positive or negative")
+
+    reviews = score("imdb\nMovie reviews from IMDB, each labelled positive or negative.")
+    code = score("mbpp\nPython programming problems, each with a solution and three unit tests.")
+    assert reviews < 0 and code < 0 and reviews > code + 0.5  # measured: -1.33 vs -2.28
+    assert llm.usage.to_dict()["by_purpose"]["score"] >= 2  # scoring calls are accounted
+    with pytest.raises(ValueError, match="empty"):
+        llm.continuation_logprob([{"role": "user", "content": "hi"}], "  ")
