@@ -45,6 +45,26 @@ def test_llm_selection_reorders_hits_with_votes_and_reasons(catalog):
     assert llm.remaining() == 0
 
 
+def test_likelihood_rerank_scores_the_task_instruction_given_each_card(catalog):
+    class Scorer:
+        scores_replies = True
+
+        def __init__(self):
+            self.replies = []
+
+        def continuation_logprob(self, messages, reply):
+            self.replies.append(reply)
+            return -0.5 if "Dataset: trec\n" in messages[0]["content"] else -3.0
+
+    llm = Scorer()
+    hits = ds.search_datasets("movie reviews", catalog, sentiment(), llm=llm, rerank="likelihood")
+    assert hits[0]["name"] == "trec" and hits[0]["llm_likelihood"] == -0.5
+    assert "llm_votes" not in hits[0] and "-0.50" in hits[0]["llm_reason"]
+    assert set(llm.replies) == {sentiment().instruction}  # the task, not the search words
+    with pytest.raises(ValueError, match="rerank must be one of"):
+        ds.search_datasets("x", catalog, rerank="llm")
+
+
 def test_compatibility_checks_type_and_labels(catalog):
     by = {e.name: e for e in catalog}
     assert ds.compatibility(by["sst2"], sentiment())[0]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from p2m.agent.scripted_llm import ScriptedLLM
 from p2m.tools.datasets import CatalogEntry, collapse_duplicates
-from p2m.tools.rerank import _selection_model, expand_query, rerank_by_vote
+from p2m.tools.rerank import _selection_model, expand_query, rerank_by_likelihood, rerank_by_vote
 
 import numpy as np
 
@@ -89,3 +89,44 @@ def test_a_mirror_with_the_same_card_collapses_whatever_its_name():
                CatalogEntry("someone/test", "  " + card.upper())]
     vectors = np.eye(3, dtype=np.float32)  # the indexed texts differ (names are indexed)
     assert collapse_duplicates([0, 1, 2], catalog, vectors) == [[0, 2], [1]]
+
+
+class Scorer:
+    """Scores the task text given each card from a table; a missing card fails to score."""
+
+    scores_replies = True
+
+    def __init__(self, by_card: dict[str, float]):
+        self.by_card, self.prompts = by_card, []
+
+    def continuation_logprob(self, messages, reply):
+        prompt = messages[0]["content"]
+        self.prompts.append((prompt, reply))
+        for name, score in self.by_card.items():
+            if f"Dataset: {name}\n" in prompt:
+                return score
+        raise RuntimeError("context too long")
+
+
+def test_likelihood_fuses_with_rank_so_a_clear_winner_moves_up_and_close_ones_stay():
+    catalog = [CatalogEntry(n, f"card {n}") for n in "abcd"]
+    llm = Scorer({"a": -3.0, "b": -2.9, "c": -3.0, "d": -1.0})
+    groups, info = rerank_by_likelihood(llm, "the task", [[i] for i in range(4)], catalog, top_n=4)
+    # fused: a 0.5*1 + 0.5*0 = .5, b .375 + .025, c .25 + 0, d .125 + .5 = .625
+    assert [catalog[g[0]].name for g in groups] == ["d", "a", "b", "c"]
+    assert info[3]["likelihood"] == -1.0 and "-1.00" in info[3]["reason"]
+    assert all(reply == "the task" for _, reply in llm.prompts)
+    assert "card d" in llm.prompts[3][0]
+
+
+def test_likelihood_only_scores_the_top_n_and_a_failed_score_ranks_lowest():
+    catalog = [CatalogEntry(n, f"card {n}") for n in "abcde"]
+    llm = Scorer({"a": -2.0, "c": -1.0})  # b fails to score
+    groups, info = rerank_by_likelihood(llm, "t", [[i] for i in range(5)], catalog, top_n=3,
+                                        weight=1.0)
+    assert [g[0] for g in groups] == [2, 0, 1, 3, 4] and 1 not in info and len(llm.prompts) == 3
+
+
+def test_likelihood_that_fails_everywhere_keeps_the_retrieval_order():
+    groups, info = rerank_by_likelihood(Scorer({}), "t", [[0], [1], [2]], CATALOG)
+    assert groups == [[0], [1], [2]] and info == {}

@@ -130,17 +130,26 @@ def collapse_duplicates(order: list[int], catalog: list[CatalogEntry], vectors: 
     return groups
 
 
+RERANK_MODES = ("vote", "likelihood")
+
+
 def search_datasets(query: str, catalog: list[CatalogEntry], task: Optional[TaskSpec] = None,
                     top_k: int = 5, index: Any = None, llm: Any = None, rerank_n: int = 20,
-                    votes: int = 3, expand: bool = False) -> list[dict[str, Any]]:
-    """Rank catalog entries for `query`: stemmed BM25 + dense (language-aware), duplicates collapsed, LLM rerank.
+                    votes: int = 3, expand: bool = False,
+                    rerank: str = "vote") -> list[dict[str, Any]]:
+    """Rank catalog entries for `query`: stemmed BM25 + dense (language-aware), duplicates
+    collapsed, LLM rerank.
 
-    With an LLM and `expand`, the query is first expanded with the task's standard name and known dataset
-    names (HyDE-style). With an LLM, the top `rerank_n` groups are shown to it `votes` times
-    (sampled); each reply selects the candidates that fit, and the most-voted move up with the
-    LLM's stated reason (`rerank.rerank_by_vote`). Each hit says whether it can train `task` as it
-    is, and why.
+    With an LLM and `expand`, the query is first expanded with the task's standard name and known
+    dataset names (HyDE-style). With an LLM the top `rerank_n` groups are reranked: `rerank="vote"`
+    shows them to it `votes` times (sampled), each reply selects the candidates that fit, and the
+    most-voted move up with the LLM's stated reason (`rerank.rerank_by_vote`); `"likelihood"`
+    fuses each one's likelihood of the task given its card with its rank
+    (`rerank.rerank_by_likelihood`, for backends that score replies). Each hit says whether it
+    can train `task` as it is, and why.
     """
+    if rerank not in RERANK_MODES:
+        raise ValueError(f"rerank must be one of {RERANK_MODES}, not {rerank!r}")
     if not catalog:
         return []
     from .dataset_index import DatasetIndex
@@ -156,10 +165,13 @@ def search_datasets(query: str, catalog: list[CatalogEntry], task: Optional[Task
     groups = collapse_duplicates(order, catalog, index.embeddings(order))
     vote_info: dict[int, dict[str, Any]] = {}
     if llm is not None and len(groups) > 1:
-        from .rerank import rerank_by_vote
+        from .rerank import rerank_by_likelihood, rerank_by_vote
 
-        groups, vote_info = rerank_by_vote(llm, task.instruction if task else query,
-                                           groups, catalog, rerank_n, votes)
+        task_text = task.instruction if task else query
+        if rerank == "likelihood":
+            groups, vote_info = rerank_by_likelihood(llm, task_text, groups, catalog, rerank_n)
+        else:
+            groups, vote_info = rerank_by_vote(llm, task_text, groups, catalog, rerank_n, votes)
     hits = []
     for rank, group in enumerate(groups[:top_k]):
         entry = catalog[group[0]]
@@ -169,8 +181,9 @@ def search_datasets(query: str, catalog: list[CatalogEntry], task: Optional[Task
                "relabel": bool(task) and not ok and relabel_candidate(entry, task),
                "duplicates": [catalog[i].name for i in group[1:]]}
         if group[0] in vote_info:
-            hit["llm_votes"] = vote_info[group[0]]["votes"]
-            hit["llm_reason"] = vote_info[group[0]]["reason"]
+            info = vote_info[group[0]]
+            hit.update({f"llm_{key}": info[key] for key in ("votes", "likelihood") if key in info})
+            hit["llm_reason"] = info["reason"]
         hits.append(hit)
     return hits
 
