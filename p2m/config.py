@@ -49,6 +49,8 @@ class Budget:
 class DataConfig:
     """How much data to gather."""
 
+    RERANKS = ("vote", "likelihood", "off")
+
     max_train: int = 2000
     """Training rows taken from a retrieved dataset."""
     max_test: int = 500
@@ -62,12 +64,17 @@ class DataConfig:
     relabel_max: int = 200
     """Rows of a dataset with another label scheme that the teacher LLM labels (train; a quarter
     of it for test). The local model labels about 1-2 rows a second."""
+    rerank: Optional[str] = None
+    """How an LLM reorders the top 20 retrieved datasets (`tools/rerank.py`): "vote" (sampled
+    selections; candidates move up by votes, each with the LLM's reason), "likelihood" (the
+    task's likelihood given each card, fused with the retrieval rank; backends that score
+    replies, i.e. the embedded model) or "off". None: "likelihood" with the embedded model
+    (pooled recall@5 0.797 -> 0.798 tuning, 0.933 -> 0.946 held-out; MRR@10 0.850 -> 0.912 and
+    0.913 -> 0.977; about 36 s per search on one CPU thread) and "vote" with an endpoint."""
     rerank_votes: Optional[int] = None
-    """Sampled LLM selections among the top 20 retrieved datasets; candidates move up by votes
-    (`tools/rerank.py`); 0 skips the rerank. None: 3 sampled votes with an OpenAI-compatible
-    endpoint, 0 with the embedded local model: its one greedy vote gained little for about 40 s
-    per search on one CPU thread (pooled tuning queries: recall@5 0.797 -> 0.821, MRR@10 0.850
-    -> 0.882; held-out: recall@5 0.933 both ways, MRR@10 0.913 -> 0.890). Set 1 to use it."""
+    """Sampled selections for the "vote" rerank; 0 skips the rerank. None: 3. The embedded 0.5B
+    model's one greedy vote gained little (pooled tuning recall@5 0.797 -> 0.821, MRR@10 0.850
+    -> 0.882; held-out recall@5 0.933 both ways, MRR@10 0.913 -> 0.890) for about 40 s."""
     expand_query: bool = False
     """Add the LLM's task name and known dataset names to the search query (HyDE-style). Off by
     default: the local 0.5B model's expansions were off-topic (e.g. CIFAR-10 for NLI)."""
@@ -79,6 +86,11 @@ class DataConfig:
     """Self-consistency: answer each generated input this many more times (sampled) and keep it
     only when most answers agree with its output; 0 skips the check. One vote costs about a
     tenth of a generation with the local model (0.3 s vs 3.7 s per example)."""
+
+    def __post_init__(self) -> None:
+        if self.rerank is not None and self.rerank not in self.RERANKS:
+            raise ValueError(f"data.rerank must be one of {self.RERANKS} or unset, "
+                             f"not {self.rerank!r}")
 
 
 @dataclass

@@ -68,16 +68,29 @@ def test_generator_sees_validation_mistakes_never_test_rows(tmp_path, tiny_model
     assert out["error_driven"] is False and out["note"].startswith("no validation failures")
 
 
-def test_rerank_votes_default_to_none_for_the_embedded_model():
-    from p2m.tools.toolkit import rerank_votes
+def test_rerank_plan_defaults_to_likelihood_locally_and_votes_with_an_endpoint():
+    import pytest
+
+    from p2m.config import DataConfig
+    from p2m.tools.toolkit import rerank_plan
 
     class Fake:
-        def __init__(self, backend):
-            self.backend = backend
+        def __init__(self, backend, scores_replies):
+            self.backend, self.scores_replies = backend, scores_replies
 
         def describe(self):
             return {"backend": self.backend}
 
-    assert rerank_votes(None, Fake("local")) == 0 and rerank_votes(None, None) == 0
-    assert rerank_votes(None, Fake("openai")) == 3
-    assert rerank_votes(5, Fake("local")) == 5 and rerank_votes(-1, Fake("openai")) == 0
+    local, endpoint = Fake("local", True), Fake("openai", False)
+    assert rerank_plan(DataConfig(), local) == ("likelihood", 0)
+    assert rerank_plan(DataConfig(), endpoint) == ("vote", 3)
+    assert rerank_plan(DataConfig(), None) == ("off", 0)
+    assert rerank_plan(DataConfig(rerank_votes=1), local) == ("vote", 1)  # explicit votes win
+    assert rerank_plan(DataConfig(rerank_votes=0), local) == ("off", 0)
+    assert rerank_plan(DataConfig(rerank_votes=-1), endpoint) == ("off", 0)
+    assert rerank_plan(DataConfig(rerank="vote"), local) == ("vote", 3)
+    assert rerank_plan(DataConfig(rerank="off", rerank_votes=5), endpoint) == ("off", 0)
+    with pytest.raises(ValueError, match="scores replies"):
+        rerank_plan(DataConfig(rerank="likelihood"), endpoint)
+    with pytest.raises(ValueError, match="data.rerank must be one of"):
+        DataConfig(rerank="llm")

@@ -69,20 +69,31 @@ def search_datasets_tool(ctx: RunContext, query: str = "") -> dict[str, Any]:
 
         known = {e.name for e in ctx.catalog}
         ctx.catalog.extend(e for e in search_hub(ctx.task.instruction) if e.name not in known)
-    votes = rerank_votes(data.rerank_votes, ctx.llm)
-    hits = ds.search_datasets(full_query, ctx.catalog, ctx.task, llm=ctx.llm if votes else None,
-                              votes=votes, expand=data.expand_query)
-    return {"candidates": hits, "rerank_votes": votes}
+    mode, votes = rerank_plan(data, ctx.llm)
+    hits = ds.search_datasets(full_query, ctx.catalog, ctx.task,
+                              llm=None if mode == "off" else ctx.llm, votes=votes,
+                              expand=data.expand_query, rerank="vote" if mode == "off" else mode)
+    return {"candidates": hits, "rerank": mode, "rerank_votes": votes}
 
 
-def rerank_votes(configured: Optional[int], llm: Any) -> int:
-    """The LLM rerank's votes: as configured, else 3 for an endpoint and 0 for the embedded model
-    (its vote gained little, within noise on 62 queries, for about 40 s per search)."""
-    if configured is not None:
-        return max(0, configured)
-    if llm is None or llm.describe().get("backend") == "local":
-        return 0
-    return 3
+def rerank_plan(data: Any, llm: Any) -> tuple[str, int]:
+    """(mode, votes) of the LLM rerank. Unset, it is "likelihood" for a backend that scores
+    replies (the embedded model: its sampled votes gained little, its likelihoods more) and
+    3 votes for an endpoint; an explicit `rerank_votes` alone asks for votes (0: off)."""
+    mode, votes = data.rerank, data.rerank_votes
+    if llm is None or mode == "off":
+        return "off", 0
+    if mode is None:
+        if votes is None and getattr(llm, "scores_replies", False):
+            return "likelihood", 0
+        mode = "vote"
+    if mode == "likelihood":
+        if not getattr(llm, "scores_replies", False):
+            raise ValueError(f"data.rerank 'likelihood' needs a backend that scores replies "
+                             f"(the embedded local model), not {llm.describe().get('backend')}")
+        return "likelihood", 0
+    votes = 3 if votes is None else max(0, votes)
+    return ("vote", votes) if votes else ("off", 0)
 
 
 def load_dataset_tool(ctx: RunContext, name: str, relabel: bool = False) -> dict[str, Any]:
