@@ -1,6 +1,7 @@
 """Dataset retrieval quality: BM25 alone, dense alone and p2m's full retriever.
 
-usage: python bench/retrieval.py --catalog FILE_OR_DIR --queries FILE [--llm SPEC] [--limit N]
+usage: python bench/retrieval.py --catalog FILE_OR_DIR --queries FILE [--llm SPEC]
+                                [--rerank vote|likelihood] [--votes N] [--limit N]
 Queries are JSONL {"prompt", "relevant": [dataset names]}. Prints one JSON line with recall@5,
 recall@10 and MRR@10 per retriever. recall@k = |relevant in top k| / min(|relevant|, k), averaged
 over queries; hit@5 = share of queries with any relevant dataset in the top 5; MRR@10 uses the
@@ -8,7 +9,9 @@ first relevant hit. distinct_recall@5 is the strict reading: relevant mirrors (s
 base name) count as one dataset, and a rank finds at most one dataset. The full retriever (`search_datasets`) combines stemmed BM25 and dense scores
 (datasets in another language than the query's demoted), collapses mirrors and near-duplicate
 datasets (a group counts as one rank and its members are all "retrieved") and, with an LLM,
-reranks the top candidates by majority vote.
+reranks the top 20 candidates: by majority vote over sampled selections (`--rerank vote`), or by
+the likelihood of the task given each card fused with the retrieval rank (`--rerank likelihood`,
+for the embedded model: `--llm local`).
 
 Query sets (bench/queries/README.md says how they were made):
 - `datasets.jsonl` (40 queries) was used while tuning the retriever; `datasets_heldout.jsonl` (22)
@@ -67,6 +70,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--expand", action="store_true", help="LLM query expansion before search")
     ap.add_argument("--votes", type=int, default=3)
+    ap.add_argument("--rerank", choices=("vote", "likelihood"), default="vote")
     args = ap.parse_args()
 
     from p2m.agent.factory import make_llm
@@ -96,7 +100,8 @@ def main() -> int:
         "dense": lambda q: names(index.dense(q, 10)),
         "p2m": lambda q: [[h["name"], *h.get("duplicates", [])]
                           for h in search_datasets(q, catalog, top_k=10, index=index, llm=llm,
-                                                      votes=args.votes, expand=args.expand)],
+                                                      votes=args.votes, expand=args.expand,
+                                                      rerank=args.rerank)],
     }
     out: dict[str, dict[str, float]] = {}
     misses: list[str] = []
@@ -122,7 +127,8 @@ def main() -> int:
                      "s_per_query": round((time.perf_counter() - t0) / n, 3)}
     print(json.dumps({"catalog": args.catalog, "datasets": len(catalog), "queries": len(queries),
                       "index_built_now": index.built_now, "index_s": round(build_s, 1),
-                      "llm": llm.describe() if llm else None, "expand": args.expand, "votes": args.votes, **out, "p2m_misses@5": misses}))
+                      "llm": llm.describe() if llm else None, "expand": args.expand, "rerank": args.rerank if llm else None,
+                      "votes": args.votes if llm and args.rerank == "vote" else None, **out, "p2m_misses@5": misses}))
     return 0
 
 
