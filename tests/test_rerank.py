@@ -112,11 +112,19 @@ def test_likelihood_fuses_with_rank_so_a_clear_winner_moves_up_and_close_ones_st
     catalog = [CatalogEntry(n, f"card {n}") for n in "abcd"]
     llm = Scorer({"a": -3.0, "b": -2.9, "c": -3.0, "d": -1.0})
     groups, info = rerank_by_likelihood(llm, "the task", [[i] for i in range(4)], catalog, top_n=4)
-    # fused: a 0.5*1 + 0.5*0 = .5, b .375 + .025, c .25 + 0, d .125 + .5 = .625
+    # spread 2 nats: a 0.5*1 + 0.5*0 = .5, b .375 + .025, c .25 + 0, d .125 + .5 = .625
     assert [catalog[g[0]].name for g in groups] == ["d", "a", "b", "c"]
     assert info[3]["likelihood"] == -1.0 and "-1.00" in info[3]["reason"]
     assert all(reply == "the task" for _, reply in llm.prompts)
     assert "card d" in llm.prompts[3][0]
+
+
+def test_near_equal_likelihoods_are_not_stretched_into_a_rank_swap():
+    catalog = [CatalogEntry(n, f"card {n}") for n in "abc"]
+    # Plain min-max would scale a's -2.17 to 0.93 and b's -2.14 to 1 and put b first.
+    llm = Scorer({"a": -2.17, "b": -2.14, "c": -2.6})
+    groups, _ = rerank_by_likelihood(llm, "t", [[0], [1], [2]], catalog, top_n=20)
+    assert [g[0] for g in groups] == [0, 1, 2]
 
 
 def test_likelihood_only_scores_the_top_n_and_a_failed_score_ranks_lowest():

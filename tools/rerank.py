@@ -18,6 +18,7 @@ REASON_CHARS = 300  # longest reason kept per pick
 CARD_CHARS = 500  # description shown per candidate when scoring likelihood
 LIKELIHOOD_WEIGHT = 0.5  # the likelihood's share of the fused score, the rest the retrieval rank's;
 # chosen among 0.2-1.0 on the tuning queries (1.0, likelihood alone: recall@5 0.797 -> 0.715)
+MIN_SPREAD = 1.0  # nats: likelihoods closer than this are not stretched over the whole scale
 
 
 def _selection_model(names: Sequence[str]) -> type[BaseModel]:
@@ -85,8 +86,8 @@ def rerank_by_likelihood(llm: Any, task_text: str, groups: list[list[int]],
                          weight: float = LIKELIHOOD_WEIGHT) -> tuple[list[list[int]], dict[int, dict[str, Any]]]:
     """Groups reordered by how likely the LLM finds the task text as the instruction a model
     trained on each candidate serves: mean log-probability per token of `task_text` given the
-    candidate's card (UPR, Sachan et al. 2022), min-max scaled over the first `top_n` groups and
-    fused with their retrieval rank (`weight` on the likelihood, the rest on 1 - rank/top_n).
+    candidate's card (UPR, Sachan et al. 2022), scaled by its spread over the first `top_n`
+    groups (at least MIN_SPREAD) and fused with their retrieval rank (`weight` on the likelihood, the rest on 1 - rank/top_n).
 
     For backends that score replies (`llm.scores_replies`): a small model's likelihoods rank
     better than its sampled choices. A candidate whose scoring fails keeps the lowest likelihood;
@@ -108,8 +109,9 @@ def rerank_by_likelihood(llm: Any, task_text: str, groups: list[list[int]],
     if not got:
         return groups, {}
     raw = np.array([min(got) if x is None else x for x in likelihood])
-    spread = raw.max() - raw.min()
-    scaled = (raw - raw.min()) / spread if spread > 0 else np.zeros_like(raw)
+    # Scaled by the spread, floored: among a few near-equal candidates (a small catalog) plain
+    # min-max turned a 0.03-nat difference into a full rank swap.
+    scaled = (raw - raw.min()) / max(raw.max() - raw.min(), MIN_SPREAD)
     prior = 1.0 - np.arange(len(shown)) / top_n
     order = np.argsort(-((1 - weight) * prior + weight * scaled), kind="stable")
     info = {shown[i][0]: {"likelihood": round(float(likelihood[i]), 3),
