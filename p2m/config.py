@@ -69,7 +69,7 @@ class DataConfig:
     selections; candidates move up by votes, each with the LLM's reason), "likelihood" (the
     task's likelihood given each card, fused with the retrieval rank; backends that score
     replies, i.e. the embedded model) or "off". None: "likelihood" with the embedded model
-    (pooled recall@5 0.797 -> 0.798 tuning, 0.933 -> 0.946 held-out; MRR@10 0.850 -> 0.912 and
+    (pooled recall@5 0.797 -> 0.798 tuning, 0.933 -> 0.946 held-out; MRR@10 0.850 -> 0.914 and
     0.913 -> 0.977; about 36 s per search on one CPU thread) and "vote" with an endpoint."""
     rerank_votes: Optional[int] = None
     """Sampled selections for the "vote" rerank; 0 skips the rerank. None: 3. The embedded 0.5B
