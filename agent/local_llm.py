@@ -86,6 +86,7 @@ class LocalLLM(LLM):
         self.model = self.path.name
         self.n_ctx = n_ctx
         self._llama: Any = None
+        self._chat_format: Any = None  # the GGUF's chat template, compiled on first scoring
 
     @property
     def llama(self) -> Any:
@@ -138,13 +139,17 @@ class LocalLLM(LLM):
         return load_llama(self.path, SCORING_CTX, logits_all=True)
 
     def _formatter(self) -> Any:
-        """The GGUF's own chat template, so scoring sees prompts as chat calls do."""
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        """The GGUF's own chat template, so scoring sees prompts as chat calls do; compiled once
+        (a search scores 20 candidates)."""
+        if self._chat_format is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-        llama = self._scorer()
-        eos = llama.detokenize([llama.token_eos()]).decode(errors="ignore")
-        return Jinja2ChatFormatter(template=llama.metadata["tokenizer.chat_template"],
-                                   eos_token=eos, bos_token="", add_generation_prompt=True)
+            llama = self._scorer()
+            eos = llama.detokenize([llama.token_eos()]).decode(errors="ignore")
+            self._chat_format = Jinja2ChatFormatter(
+                template=llama.metadata["tokenizer.chat_template"], eos_token=eos, bos_token="",
+                add_generation_prompt=True)
+        return self._chat_format
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.backend, "model": self.model, "path": str(self.path),
