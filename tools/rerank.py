@@ -87,7 +87,8 @@ def rerank_by_likelihood(llm: Any, task_text: str, groups: list[list[int]],
     """Groups reordered by how likely the LLM finds the task text as the instruction a model
     trained on each candidate serves: mean log-probability per token of `task_text` given the
     candidate's card (UPR, Sachan et al. 2022), scaled by its spread over the first `top_n`
-    groups (at least MIN_SPREAD) and fused with their retrieval rank (`weight` on the likelihood, the rest on 1 - rank/top_n).
+    groups (at least MIN_SPREAD) and fused with their retrieval rank (`weight` on the
+    likelihood, the rest on 1 - rank/top_n).
 
     For backends that score replies (`llm.scores_replies`): a small model's likelihoods rank
     better than its sampled choices. A candidate whose scoring fails keeps the lowest likelihood;
