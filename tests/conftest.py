@@ -1,8 +1,10 @@
 """Shared fixtures: a tiny BERT built from a config, a small SST-2 catalog slice, scripted LLMs."""
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -12,6 +14,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ["P2M_INDEX_DIR"] = tempfile.mkdtemp(prefix="p2m-index-")  # never the user's cache
+atexit.register(shutil.rmtree, os.environ["P2M_INDEX_DIR"], ignore_errors=True)  # nor left in /tmp
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
