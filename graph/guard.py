@@ -6,6 +6,7 @@ from typing import Any, Optional
 from pydantic import ValidationError
 
 from ..agent.context import RunContext
+from ..tools.models import ModelChoiceError, choose_model
 from ..tools.toolkit import TOOLS
 from .policy import MAX_TOOL_FAILURES, can_generate
 from .state import AgentState
@@ -60,6 +61,13 @@ def check(proposal: dict[str, Any], state: AgentState, ctx: RunContext) -> Optio
         chosen = state.get("model") or {}
         if chosen and (not args.get("name") or args.get("name") in (chosen.get("name"), chosen.get("path"))):
             return f"{chosen.get('name')} is already chosen"
+        if args.get("name"):
+            # A small planner names Hub models it remembers; refused here, a made-up name neither
+            # runs the tool nor counts as its failure (which would block a later, valid choice).
+            try:
+                choose_model(ctx.task, args["name"])
+            except ModelChoiceError as exc:
+                return str(exc)
     elif tool == "train":
         if n_train < 8:
             return f"no training without data: {n_train} training rows"

@@ -72,6 +72,14 @@ def test_repeating_the_last_call_or_rechoosing_the_same_model_is_refused(tmp_pat
     assert "repeats the previous" in check({"tool": "evaluate", "args": {}}, s, c)
 
 
+def test_a_model_that_is_not_on_disk_is_refused_before_the_tool_runs(tmp_path, tiny_model_dir):
+    s, c = initial_state(), ctx(tmp_path)
+    why = check({"tool": "choose_model", "args": {"name": "bert-large-uncased"}}, s, c)
+    assert why.startswith("unknown model 'bert-large-uncased'") and "available:" in why
+    assert check({"tool": "choose_model", "args": {"name": str(tiny_model_dir)}}, s, c) is None
+    assert check({"tool": "choose_model", "args": {"name": ""}}, s, c) is None
+
+
 def test_relabel_only_for_relabel_candidates_and_with_an_llm(tmp_path):
     s = initial_state()
     s.update(searched=True, candidates=[{"name": "agnews", "compatible": False, "relabel": True,
