@@ -6,7 +6,7 @@ from typing import Any, Optional
 from pydantic import ValidationError
 
 from ..agent.context import RunContext
-from ..tools.models import ModelChoiceError, choose_model
+from ..tools.models import choose_model
 from ..tools.toolkit import TOOLS
 from .policy import MAX_TOOL_FAILURES, can_generate
 from .state import AgentState
@@ -66,7 +66,7 @@ def check(proposal: dict[str, Any], state: AgentState, ctx: RunContext) -> Optio
             # runs the tool nor counts as its failure (which would block a later, valid choice).
             try:
                 choose_model(ctx.task, args["name"])
-            except ModelChoiceError as exc:
+            except (OSError, ValueError) as exc:  # ModelChoiceError, or an unreadable config.json
                 return str(exc)
     elif tool == "train":
         if n_train < 8:
