@@ -153,12 +153,18 @@ class LLM:
         object whose `tool` is constrained to the tool names.
         """
         if self.native_tools:
-            reply = self.call(messages, purpose="plan", tools=tools)
-            if not reply.tool_calls:
-                raise LLMOutputError(f"plan: no tool call in reply {reply.content[:120]!r}")
-            call = reply.tool_calls[0]
-            return {"tool": call.get("name"), "args": call.get("args") or {},
-                    "reason": reply.content.strip() or call.get("reason", "")}
+            return self._propose_natively(messages, tools)
+        return self._propose_by_schema(messages, tools)
+
+    def _propose_natively(self, messages: Messages, tools: Sequence[Any]) -> dict[str, Any]:
+        reply = self.call(messages, purpose="plan", tools=tools)
+        if not reply.tool_calls:
+            raise LLMOutputError(f"plan: no tool call in reply {reply.content[:120]!r}")
+        call = reply.tool_calls[0]
+        return {"tool": call.get("name"), "args": call.get("args") or {},
+                "reason": reply.content.strip() or call.get("reason", "")}
+
+    def _propose_by_schema(self, messages: Messages, tools: Sequence[Any]) -> dict[str, Any]:
         schema = decision_schema(tools)
         reply = self.call(messages, purpose="plan", schema=schema, max_tokens=256)
         try:

@@ -2,24 +2,61 @@
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any, Optional, Sequence
 
 from .llm import LLM, Messages, Reply, schema_instruction
+from .retry import LLMOutputError
+
+# How a structured call asks the server for JSON, strictest first. `json_schema` is OpenAI's
+# structured output (also vLLM, Ollama, llama.cpp's C++ server); `json_object_schema` is JSON
+# mode carrying the schema (llama-cpp-python's server, which refuses json_schema); `json_object`
+# is plain JSON mode, the schema only in the prompt. Constrained decoding matters for small
+# models: in plain JSON mode Qwen2.5-0.5B answered a one-field schema with other keys.
+STRUCTURED_MODES = ("json_schema", "json_object_schema", "json_object")
+
+
+# How the planner's tool call is asked for: `native` tool calling, a `json` decision object
+# decoded under a schema (as the embedded model does), or `auto`: native until a reply comes
+# back without a tool call, then json for the rest of this LLM's calls. llama-cpp-python's
+# server, for one, answers small models' tool requests with no tool call.
+TOOL_CALLING = ("auto", "native", "json")
+
+
+def response_format(mode: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """The `response_format` request field for a structured-output mode."""
+    if mode == "json_schema":
+        return {"type": "json_schema",
+                "json_schema": {"name": "reply", "schema": schema, "strict": False}}
+    if mode == "json_object_schema":
+        return {"type": "json_object", "schema": schema}
+    return {"type": "json_object"}
+
+
+def refuses_response_format(exc: BaseException) -> bool:
+    """Whether a failed request was the server rejecting the `response_format` it was sent."""
+    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None),
+                                                          "status_code", None)
+    text = str(exc).lower()
+    return status in (400, 422, 500) and ("response_format" in text or "json_schema" in text)
 
 
 class OpenAILLM(LLM):
     """`openai:MODEL`; honours OPENAI_API_KEY and OPENAI_BASE_URL.
 
     Retries are ours (tenacity, in `LLM.call`), so the client's own are switched off.
-    Structured calls use JSON mode plus the schema in the prompt, which OpenAI, vLLM, Ollama
-    and llama.cpp's server all accept, and the reply is validated against the pydantic model.
+    Structured calls send the schema in the prompt and as `response_format`, so servers that
+    constrain decoding do; `structured_output` (or P2M_OPENAI_STRUCTURED) picks the mode, and
+    `auto` starts with the strictest and steps down, once per LLM, when a server refuses it.
+    The reply is validated against the pydantic model either way.
     """
 
     backend = "openai"
     native_tools = True
 
     def __init__(self, model: str, *, base_url: Optional[str] = None, api_key: Optional[str] = None,
-                 timeout: Optional[float] = None, **kwargs: Any):
+                 timeout: Optional[float] = None, structured_output: Optional[str] = None,
+                 tool_calling: Optional[str] = None, **kwargs: Any):
         if os.environ.get("P2M_LLM_MAX_WAIT"):
             kwargs.setdefault("retry_max_wait", float(os.environ["P2M_LLM_MAX_WAIT"]))
         super().__init__(**kwargs)
@@ -34,19 +71,66 @@ class OpenAILLM(LLM):
             raise ValueError("openai backend: set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)")
         self._client = ChatOpenAI(model=model, base_url=self.base_url, api_key=key,
                                   max_retries=0, timeout=timeout)
+        mode = structured_output or os.environ.get("P2M_OPENAI_STRUCTURED") or "auto"
+        if mode != "auto" and mode not in STRUCTURED_MODES:
+            raise ValueError(f"structured output mode {mode!r}: use auto or one of "
+                             f"{', '.join(STRUCTURED_MODES)}")
+        self.structured_output = mode
+        self._modes = list(STRUCTURED_MODES) if mode == "auto" else [mode]
+        self._modes_lock = threading.Lock()
+        calling = tool_calling or os.environ.get("P2M_OPENAI_TOOLS") or "auto"
+        if calling not in TOOL_CALLING:
+            raise ValueError(f"tool calling mode {calling!r}: use one of {', '.join(TOOL_CALLING)}")
+        self.tool_calling = calling
+        self._native_failed = False
 
     def _chat(self, messages: Messages, *, schema: Optional[dict] = None,
               tools: Optional[Sequence[Any]] = None, temperature: float = 0.0,
               max_tokens: int = 512, seed: int = 0) -> Reply:
         client: Any = self._client.bind(temperature=temperature, max_tokens=max_tokens, seed=seed)
         msgs = [dict(m) for m in messages]
-        if tools:
-            client = self._client.bind_tools(list(tools)).bind(temperature=temperature,
-                                                               max_tokens=max_tokens)
+        if tools:  # tool_choice stated: some servers (llama-cpp-python) ignore tools without it
+            client = self._client.bind_tools(list(tools), tool_choice="auto").bind(
+                temperature=temperature, max_tokens=max_tokens)
         elif schema is not None:
             msgs.append({"role": "system", "content": schema_instruction(schema)})
-            client = client.bind(response_format={"type": "json_object"})
-        ai = client.invoke([(m["role"], m["content"]) for m in msgs])
+            return self._structured_chat(client, msgs, schema)
+        return self._reply(client.invoke([(m["role"], m["content"]) for m in msgs]))
+
+    def propose_tool(self, messages: Messages, tools: Sequence[Any]) -> dict[str, Any]:
+        """Native tool calling, or a schema-decoded decision where the server's tool calling
+        returned no call (see TOOL_CALLING)."""
+        if self.tool_calling == "json" or self._native_failed:
+            return self._propose_by_schema(messages, tools)
+        try:
+            return self._propose_natively(messages, tools)
+        except LLMOutputError:
+            if self.tool_calling == "native":
+                raise
+            self._native_failed = True
+            return self._propose_by_schema(messages, tools)
+
+    def _structured_chat(self, client: Any, msgs: list[dict[str, Any]],
+                         schema: dict[str, Any]) -> Reply:
+        """A structured call in the strictest mode the server takes; a refused mode is dropped
+        for the rest of this LLM's calls (other faults go to the caller's retries)."""
+        while True:
+            mode = self._modes[0]
+            try:
+                ai = client.bind(response_format=response_format(mode, schema)).invoke(
+                    [(m["role"], m["content"]) for m in msgs])
+                return self._reply(ai)
+            except Exception as exc:
+                if not refuses_response_format(exc):
+                    raise
+                with self._modes_lock:  # concurrent calls: drop each refused mode once
+                    if self._modes[0] == mode:
+                        if len(self._modes) == 1:
+                            raise
+                        self._modes.pop(0)
+
+    @staticmethod
+    def _reply(ai: Any) -> Reply:
         usage = getattr(ai, "usage_metadata", None) or {}
         content = ai.content if isinstance(ai.content, str) else str(ai.content)
         return Reply(
@@ -57,4 +141,7 @@ class OpenAILLM(LLM):
         )
 
     def describe(self) -> dict[str, Any]:
-        return {"backend": self.backend, "model": self.model, "base_url": self.base_url}
+        return {"backend": self.backend, "model": self.model, "base_url": self.base_url,
+                "structured_output": self._modes[0] if self.structured_output == "auto"
+                else self.structured_output,
+                "tool_calling": "json" if self._native_failed else self.tool_calling}

@@ -167,6 +167,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if info.get("ok") else 1
 
 
+def cmd_serve_llm(args: argparse.Namespace) -> int:
+    from .llm_server import serve
+
+    serve(args.model, alias=args.alias, n_ctx=args.ctx, host=args.host, port=args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="p2m", description="Turn a task description into a small trained model.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -245,6 +252,13 @@ def build_parser() -> argparse.ArgumentParser:
     doc.add_argument("--json", action="store_true")
     doc.add_argument("--no-ping", action="store_true", help="skip the one-line test prompt")
     doc.set_defaults(func=cmd_doctor)
+    srv = sub.add_parser("serve-llm", help="serve the embedded LLM as an OpenAI-compatible endpoint")
+    srv.add_argument("--model", help="a GGUF file (default: the embedded model)")
+    srv.add_argument("--alias", default="local", help="the model name clients ask for")
+    srv.add_argument("--ctx", type=int, default=4096, help="context window in tokens")
+    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--port", type=int, default=8000)
+    srv.set_defaults(func=cmd_serve_llm)
     return p
 
 

@@ -66,7 +66,7 @@ class FakeOpenAI:
 
     def __init__(self, latency: float = 0.3, faults: Optional[dict[str, float]] = None,
                  seed: int = 0, timeout_sleep: float = 3.0, retry_after: float = 0.2,
-                 obey_injections: bool = False):
+                 obey_injections: bool = False, refuse_json_schema: bool = False):
         unknown = set(faults or {}) - set(FAULT_KINDS)
         if unknown:
             raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {FAULT_KINDS}")
@@ -77,6 +77,9 @@ class FakeOpenAI:
         self.obey_injections = obey_injections
         self.obeyed = 0
         self.retry_after = retry_after
+        # As llama-cpp-python's server: `response_format` json_schema refused with a 500.
+        self.refuse_json_schema = refuse_json_schema
+        self.formats: Counter[str] = Counter()  # response_format types received (with schema?)
         self.rng = random.Random(seed)
         self.serial = itertools.count()
         self.lock = threading.Lock()
@@ -162,6 +165,8 @@ class FakeOpenAI:
             self.seen_text[digest] = str(last)[:120]
         try:
             time.sleep(self.latency)
+            if self._refused(handler, body):
+                return
             fault = self._pick_fault()
             if fault:
                 with self.lock:
@@ -171,6 +176,20 @@ class FakeOpenAI:
             with self.lock:
                 self.in_flight -= 1
                 self.pending[digest] -= 1
+
+    def _refused(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> bool:
+        """Counts the request's response_format; refuses json_schema where told to (a 500
+        with the validation error llama-cpp-python's server sends)."""
+        kind = (body.get("response_format") or {}).get("type")
+        if kind:
+            with self.lock:
+                self.formats[kind + ("+schema" if "schema" in body["response_format"] else "")] += 1
+        if kind == "json_schema" and self.refuse_json_schema:
+            self._send(handler, 500, {"error": {"type": "internal_server_error", "message": (
+                "1 validation error: {'type': 'literal_error', 'loc': ('body', 'response_format', "
+                "'type'), 'msg': \"Input should be 'text' or 'json_object'\"}")}})
+            return True
+        return False
 
     def _reply(self, handler: BaseHTTPRequestHandler, body: dict[str, Any], fault: Optional[str]) -> None:
         error = lambda code, msg: {"error": {"message": msg, "type": code, "code": code}}  # noqa: E731

@@ -32,7 +32,8 @@ def test_openai_backend_honours_base_url(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     llm = make_llm("openai:my-model")
-    assert llm.describe() == {"backend": "openai", "model": "my-model", "base_url": "http://127.0.0.1:9/v1"}
+    assert llm.describe() == {"backend": "openai", "model": "my-model", "base_url": "http://127.0.0.1:9/v1",
+                              "structured_output": "json_schema", "tool_calling": "auto"}
 
 
 def test_openai_without_key_or_url_is_a_clear_error(monkeypatch):
