@@ -89,8 +89,8 @@ def main() -> int:
 
     def same(name: str) -> set[str]:
         """A dataset's identities: its base name and its card text (mirrors share one)."""
-        entry = by_name.get(name)
-        return {"name:" + base_name(name)} | ({"card:" + card_key(entry)} if entry else set())
+        key = card_key(by_name[name]) if name in by_name else ""
+        return {"name:" + base_name(name)} | ({"card:" + key} if key else set())  # "": no card
 
     def names(ids: list[int]) -> list[list[str]]:
         return [[catalog[i].name] for i in ids]

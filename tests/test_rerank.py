@@ -91,6 +91,15 @@ def test_a_mirror_with_the_same_card_collapses_whatever_its_name():
     assert collapse_duplicates([0, 1, 2], catalog, vectors) == [[0, 2], [1]]
 
 
+def test_datasets_sharing_only_the_template_placeholder_card_stay_apart():
+    template = "This new dataset is designed to solve this great NLP task and is crafted with a lot of care."
+    catalog = [CatalogEntry("albertvillanova/legal_contracts", template),
+               CatalogEntry("semeru/completeformer_java_data", template),
+               CatalogEntry("bullmount/squad_it", template)]
+    vectors = np.eye(3, dtype=np.float32)
+    assert collapse_duplicates([0, 1, 2], catalog, vectors) == [[0], [1], [2]]
+
+
 class Scorer:
     """Scores the task text given each card from a table; a missing card fails to score."""
 
