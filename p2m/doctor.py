@@ -1,10 +1,19 @@
-"""`p2m doctor`: which LLM would be used, where its file is, and whether it answers."""
+"""`p2m doctor`: which LLM would be used, where its file is, and whether it answers, in prose
+and in JSON under a schema (which `response_format` an OpenAI-compatible server takes)."""
 from __future__ import annotations
 
 import time
 from typing import Any, Optional
 
+from pydantic import BaseModel
+
 from .agent.factory import default_spec, make_llm
+
+
+class Ready(BaseModel):
+    """The structured ping's reply."""
+
+    ready: bool
 
 
 def diagnose(spec: Optional[str] = None, ping: bool = True) -> dict[str, Any]:
@@ -37,7 +46,24 @@ def diagnose(spec: Optional[str] = None, ping: bool = True) -> dict[str, Any]:
             info["answered"] = False
             info["error"] = f"{type(exc).__name__}: {exc}"
         info["ping_s"] = round(time.perf_counter() - started, 2)
-        info["ok"] = bool(info.get("answered"))
+        if info.get("answered"):
+            _structured_ping(llm, info)
+        info["ok"] = bool(info.get("answered")) and info.get("structured_ok", True)
     else:
         info["ok"] = True
     return info
+
+
+def _structured_ping(llm: Any, info: dict[str, Any]) -> None:
+    """One structured call: does a schema-valid reply come back, and in which mode."""
+    started = time.perf_counter()
+    try:
+        llm.structured([{"role": "user", "content": "Are you ready? Answer in JSON."}], Ready,
+                       purpose="doctor", max_tokens=20)
+        info["structured_ok"] = True
+    except Exception as exc:
+        info["structured_ok"] = False
+        info["structured_error"] = f"{type(exc).__name__}: {exc}"[:300]
+    if "structured_output" in info:  # the mode the server took, after any step down
+        info["structured_output"] = llm.describe()["structured_output"]
+    info["structured_s"] = round(time.perf_counter() - started, 2)
