@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from typing import Any, Optional, Sequence
 
 from .llm import LLM, Messages, Reply, schema_instruction
@@ -21,6 +22,12 @@ STRUCTURED_MODES = ("json_schema", "json_object_schema", "json_object")
 # back without a tool call, then json for the rest of this LLM's calls. llama-cpp-python's
 # server, for one, answers small models' tool requests with no tool call.
 TOOL_CALLING = ("auto", "native", "json")
+
+
+# langchain-openai warns, pointing at with_structured_output, when a model refuses json_schema;
+# here the refusal is expected and handled (the next mode is tried), so the warning only misleads.
+warnings.filterwarnings("ignore", message="This model does not support OpenAI's structured output",
+                        category=UserWarning)
 
 
 def response_format(mode: str, schema: dict[str, Any]) -> dict[str, Any]:

@@ -66,7 +66,8 @@ class FakeOpenAI:
 
     def __init__(self, latency: float = 0.3, faults: Optional[dict[str, float]] = None,
                  seed: int = 0, timeout_sleep: float = 3.0, retry_after: float = 0.2,
-                 obey_injections: bool = False, refuse_json_schema: bool = False):
+                 obey_injections: bool = False, refuse_json_schema: bool = False,
+                 refusal_status: int = 500):
         unknown = set(faults or {}) - set(FAULT_KINDS)
         if unknown:
             raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {FAULT_KINDS}")
@@ -77,8 +78,10 @@ class FakeOpenAI:
         self.obey_injections = obey_injections
         self.obeyed = 0
         self.retry_after = retry_after
-        # As llama-cpp-python's server: `response_format` json_schema refused with a 500.
+        # `response_format` json_schema refused: with a 500, as llama-cpp-python's server does,
+        # or with a 400, as OpenAI does for models without structured outputs.
         self.refuse_json_schema = refuse_json_schema
+        self.refusal_status = refusal_status
         self.formats: Counter[str] = Counter()  # response_format types received (with schema?)
         self.rng = random.Random(seed)
         self.serial = itertools.count()
@@ -178,16 +181,19 @@ class FakeOpenAI:
                 self.pending[digest] -= 1
 
     def _refused(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> bool:
-        """Counts the request's response_format; refuses json_schema where told to (a 500
-        with the validation error llama-cpp-python's server sends)."""
+        """Counts the request's response_format; refuses json_schema where told to."""
         kind = (body.get("response_format") or {}).get("type")
         if kind:
             with self.lock:
                 self.formats[kind + ("+schema" if "schema" in body["response_format"] else "")] += 1
         if kind == "json_schema" and self.refuse_json_schema:
-            self._send(handler, 500, {"error": {"type": "internal_server_error", "message": (
-                "1 validation error: {'type': 'literal_error', 'loc': ('body', 'response_format', "
-                "'type'), 'msg': \"Input should be 'text' or 'json_object'\"}")}})
+            message = ("1 validation error: {'type': 'literal_error', 'loc': ('body', "
+                       "'response_format', 'type'), 'msg': \"Input should be 'text' or "
+                       "'json_object'\"}") if self.refusal_status >= 500 else (
+                "Invalid parameter: 'response_format' of type 'json_schema' is not supported "
+                "with this model.")
+            self._send(handler, self.refusal_status, {"error": {
+                "type": "invalid_request_error", "message": message}})
             return True
         return False
 

@@ -1,6 +1,8 @@
 """The OpenAI-compatible backend: structured-output modes and tool-calling fallback."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from langchain_core.tools import tool
 from pydantic import BaseModel, Field
@@ -42,8 +44,9 @@ def test_structured_calls_send_the_schema_as_json_schema_first():
     assert llm.describe()["structured_output"] == "json_schema"
 
 
-def test_a_server_refusing_json_schema_gets_json_mode_with_the_schema_from_then_on():
-    with FakeOpenAI(latency=0.0, refuse_json_schema=True) as server:
+@pytest.mark.parametrize("status", [500, 400])  # llama-cpp-python's server; OpenAI's older models
+def test_a_server_refusing_json_schema_gets_json_mode_with_the_schema_from_then_on(status):
+    with FakeOpenAI(latency=0.0, refuse_json_schema=True, refusal_status=status) as server:
         llm = llm_for(server)
         for i in range(3):
             llm.structured(ASK, Label, purpose="t", sample=i)
@@ -51,6 +54,17 @@ def test_a_server_refusing_json_schema_gets_json_mode_with_the_schema_from_then_
     assert server.formats == {"json_schema": 1, "json_object+schema": 3}
     assert llm.usage.retries == 0
     assert llm.describe()["structured_output"] == "json_object_schema"
+
+
+def test_concurrent_calls_each_step_down_once_and_all_succeed():
+    with FakeOpenAI(latency=0.05, refuse_json_schema=True) as server:
+        llm = llm_for(server)
+        with ThreadPoolExecutor(8) as pool:
+            labels = list(pool.map(lambda i: llm.structured(ASK, Label, purpose="t", sample=i).label,
+                                   range(16)))
+    assert len(labels) == 16 and server.formats["json_object+schema"] == 16
+    assert 1 <= server.formats["json_schema"] <= 8  # at most the calls already in flight
+    assert llm.usage.retries == 0
 
 
 def test_a_fixed_mode_is_used_as_given_and_a_refusal_is_not_hidden():
