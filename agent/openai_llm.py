@@ -122,7 +122,10 @@ class OpenAILLM(LLM):
         """A structured call in the strictest mode the server takes; a refused mode is dropped
         for the rest of this LLM's calls (other faults go to the caller's retries)."""
         while True:
-            mode = self._modes[0]
+            modes = list(self._modes)
+            mode = modes[0]
+            if mode == "json_schema" and schema.get("type") != "object" and len(modes) > 1:
+                mode = modes[1]  # OpenAI's structured outputs take an object at the root only
             try:
                 ai = client.bind(response_format=response_format(mode, schema)).invoke(
                     [(m["role"], m["content"]) for m in msgs])
@@ -131,10 +134,10 @@ class OpenAILLM(LLM):
                 if not refuses_response_format(exc):
                     raise
                 with self._modes_lock:  # concurrent calls: drop each refused mode once
-                    if self._modes[0] == mode:
+                    if mode in self._modes:
                         if len(self._modes) == 1:
                             raise
-                        self._modes.pop(0)
+                        self._modes.remove(mode)
 
     @staticmethod
     def _reply(ai: Any) -> Reply:

@@ -105,8 +105,9 @@ def test_a_reply_without_a_tool_call_falls_back_to_a_schema_decision():
         second = llm.propose_tool(ASK, [search_datasets, generate_examples])
     assert first["tool"] in ("search_datasets", "generate_examples")
     assert second["tool"] in ("search_datasets", "generate_examples")
-    # native once, then a decision object each time; the second call skips native tools
-    assert server.requests == 3
+    # native once, then a decision object each time; the second call skips native tools.
+    # The decision schema's root is anyOf, which OpenAI's json_schema refuses: JSON mode carries it.
+    assert server.requests == 3 and server.formats == {"json_object+schema": 2}
     assert llm.describe()["tool_calling"] == "json"
 
 
