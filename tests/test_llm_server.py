@@ -84,3 +84,10 @@ def test_the_planner_gets_a_valid_tool_decision(server):
         [search_datasets, generate_examples])
     assert decision["tool"] in ("search_datasets", "generate_examples")
     assert isinstance(decision["args"], dict)
+
+
+def test_a_missing_model_file_is_named(tmp_path, capsys):
+    from p2m.cli import main
+
+    assert main(["serve-llm", "--model", str(tmp_path / "nope.gguf")]) == 2
+    assert "model file not found" in capsys.readouterr().err
