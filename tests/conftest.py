@@ -76,3 +76,21 @@ def write_script():
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def planner_tools() -> list:
+    """Two stand-in tools for planner calls: a search and a generation step."""
+    from langchain_core.tools import tool
+
+    @tool
+    def search_datasets(query: str) -> str:
+        """Search the dataset catalog for datasets that fit the task."""
+        return query
+
+    @tool
+    def generate_examples(n: int) -> str:
+        """Generate n synthetic training examples with the LLM."""
+        return str(n)
+
+    return [search_datasets, generate_examples]

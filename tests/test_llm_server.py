@@ -10,7 +10,6 @@ import time
 import urllib.request
 
 import pytest
-from langchain_core.tools import tool
 from pydantic import BaseModel, Field
 
 from p2m.agent.openai_llm import OpenAILLM
@@ -22,18 +21,6 @@ pytestmark = pytest.mark.slow
 class Sentiment(BaseModel):
     label: str = Field(description="the review's sentiment",
                        json_schema_extra={"enum": ["positive", "negative"]})
-
-
-@tool
-def search_datasets(query: str) -> str:
-    """Search the dataset catalog for datasets that fit the task."""
-    return query
-
-
-@tool
-def generate_examples(n: int) -> str:
-    """Generate n synthetic training examples with the LLM."""
-    return str(n)
 
 
 def free_port() -> int:
@@ -76,12 +63,12 @@ def test_structured_replies_are_decoded_under_the_schema(server):
     assert llm.describe()["structured_output"] == "json_object_schema"
 
 
-def test_the_planner_gets_a_valid_tool_decision(server):
+def test_the_planner_gets_a_valid_tool_decision(server, planner_tools):
     llm = OpenAILLM("local", base_url=server, timeout=120)
     decision = llm.propose_tool(
         [{"role": "system", "content": "You build a small model for a task. Call one tool."},
          {"role": "user", "content": "Task: classify movie reviews. We have no data yet."}],
-        [search_datasets, generate_examples])
+        planner_tools)
     assert decision["tool"] in ("search_datasets", "generate_examples")
     assert isinstance(decision["args"], dict)
 

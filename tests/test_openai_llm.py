@@ -4,7 +4,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from langchain_core.tools import tool
 from pydantic import BaseModel, Field
 
 from p2m.agent.openai_llm import OpenAILLM, refuses_response_format, response_format
@@ -14,18 +13,6 @@ from p2m.fake_openai import FakeOpenAI
 
 class Label(BaseModel):
     label: str = Field(json_schema_extra={"enum": ["positive", "negative"]})
-
-
-@tool
-def search_datasets(query: str) -> str:
-    """Search the catalog for datasets."""
-    return query
-
-
-@tool
-def generate_examples(n: int) -> str:
-    """Generate n examples."""
-    return str(n)
 
 
 def llm_for(server: FakeOpenAI, **kw) -> OpenAILLM:
@@ -97,12 +84,12 @@ def test_response_format_shapes():
     assert not refuses_response_format(Refused("The server had an error"))
 
 
-def test_a_reply_without_a_tool_call_falls_back_to_a_schema_decision():
+def test_a_reply_without_a_tool_call_falls_back_to_a_schema_decision(planner_tools):
     # The fake answers tool requests in prose, as llama-cpp-python's server does for small models.
     with FakeOpenAI(latency=0.0) as server:
         llm = llm_for(server)
-        first = llm.propose_tool(ASK, [search_datasets, generate_examples])
-        second = llm.propose_tool(ASK, [search_datasets, generate_examples])
+        first = llm.propose_tool(ASK, planner_tools)
+        second = llm.propose_tool(ASK, planner_tools)
     assert first["tool"] in ("search_datasets", "generate_examples")
     assert second["tool"] in ("search_datasets", "generate_examples")
     # native once, then a decision object each time; the second call skips native tools.
@@ -111,7 +98,7 @@ def test_a_reply_without_a_tool_call_falls_back_to_a_schema_decision():
     assert llm.describe()["tool_calling"] == "json"
 
 
-def test_native_only_tool_calling_reports_the_missing_call():
+def test_native_only_tool_calling_reports_the_missing_call(planner_tools):
     with FakeOpenAI(latency=0.0) as server:
         with pytest.raises(LLMOutputError, match="no tool call"):
-            llm_for(server, tool_calling="native").propose_tool(ASK, [search_datasets])
+            llm_for(server, tool_calling="native").propose_tool(ASK, planner_tools[:1])
