@@ -7,11 +7,9 @@ and turns off the AMX repacking that crashes on some CPUs, which the server's fl
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
-from .agent.local_llm import model_params_without_extra_bufts, threads
-from .agent.local_model import ModelFile, resolve_model
+from .agent.local_llm import LocalLLM, model_params_without_extra_bufts, threads
 
 # Qwen's chat format with llama-cpp-python's tool-calling support; JSON mode with a schema
 # (`response_format` json_object + schema) is decoded under a grammar.
@@ -27,9 +25,7 @@ def build_app(model: Optional[str] = None, alias: str = "local", n_ctx: int = 40
     except ImportError as exc:
         raise RuntimeError("serve-llm needs llama-cpp-python's server: "
                            "pip install -e '.[local]'") from exc
-    path = Path(model).expanduser() if model else resolve_model(ModelFile())[0]
-    if not path.is_file():
-        raise FileNotFoundError(f"model file not found: {path}")
+    path = LocalLLM(model).path  # the file given, or the embedded one; nothing loaded yet
     model_params_without_extra_bufts()
     n = n_threads or threads()
     settings = ModelSettings(model=str(path), model_alias=alias, n_ctx=n_ctx, n_threads=n,
