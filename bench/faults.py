@@ -132,7 +132,7 @@ def report(out: Path) -> dict[str, Any]:
 
 def same(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     diff = [k for k in COMPARED if a.get(k) != b.get(k)]
-    ta, tb = (a.get("teacher") or {}).get("metric"), (b.get("teacher") or {}).get("metric")
+    ta, tb = (a.get("teacher") or {}).get("value"), (b.get("teacher") or {}).get("value")
     return diff + (["teacher"] if ta != tb else [])
 
 

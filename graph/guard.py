@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from ..agent.context import RunContext
 from ..tools.models import choose_model
 from ..tools.toolkit import TOOLS
-from .policy import MAX_TOOL_FAILURES, can_generate
+from .policy import MAX_TOOL_FAILURES, can_generate, has_gold_rows
 from .state import AgentState
 
 
@@ -80,8 +80,8 @@ def check(proposal: dict[str, Any], state: AgentState, ctx: RunContext) -> Optio
     elif tool == "evaluate":
         if state.get("trained_rows", -1) < 0:
             return "no evaluation before training"
-        if state.get("n_test", 0) == 0:
-            return "no test rows to evaluate on"
+        if not has_gold_rows(state, ctx):
+            return "no gold rows to score on: no test rows and fewer than two demonstrations"
         if not state.get("needs_eval"):
             return "this model is already evaluated"
     elif tool == "finish":

@@ -20,8 +20,9 @@ from ..schemas import DEFAULT_METRIC, TASK_TYPE_ALIASES, TaskSpec, TaskSpecError
 CHAT_THREAD = {"configurable": {"thread_id": "chat"}}
 RUN_WORDS = {"run", "start", "go", "train", "yes"}
 FIELDS = {"instruction": "instruction", "type": "task_type", "task_type": "task_type", "label": "labels",
-          "labels": "labels", "target": "target", "example": "examples", "examples": "examples"}
-_FIELD = re.compile(r"^\s*(instruction|type|task_type|labels?|target|examples?)\s*:\s*(.*)$", re.I | re.S)
+          "labels": "labels", "target": "target", "example": "examples", "examples": "examples",
+          "test": "test"}
+_FIELD = re.compile(r"^\s*(instruction|type|task_type|labels?|target|examples?|test)\s*:\s*(.*)$", re.I | re.S)
 
 
 class IntakeState(TypedDict, total=False):
@@ -59,10 +60,10 @@ def apply_answer(draft: dict[str, Any], field: str, value: str, replace: bool = 
             kind = draft.get("task_type", "classification")
             metric = DEFAULT_METRIC.get(TASK_TYPE_ALIASES.get(kind, kind), "accuracy")
             draft["target"] = {"metric": metric, "value": float(number.group())}
-    elif field == "examples":
+    elif field in ("examples", "test"):  # test: gold rows to score on, never trained on
         pairs = [line.split("=>", 1) for line in value.splitlines() if "=>" in line]
-        kept = [] if replace else list(draft.get("examples", []))
-        draft["examples"] = kept + [{"input": a.strip(), "output": b.strip()} for a, b in pairs]
+        kept = [] if replace else list(draft.get(field, []))
+        draft[field] = kept + [{"input": a.strip(), "output": b.strip()} for a, b in pairs]
     return draft
 
 

@@ -38,7 +38,9 @@ def _state_summary(state: AgentState) -> str:
     lines.append(f"- model chosen: {(state.get('model') or {}).get('name', 'none')}; "
                  f"trained: {state.get('trained_rows', -1) >= 0}; awaiting evaluation: {state.get('needs_eval')}")
     for h in state.get("history", []):
-        lines.append(f"- iteration {h['iteration']}: {h['name']} = {h['value']} on {h['n']} test rows")
+        lines.append(f"- iteration {h['iteration']}: {h['name']} = {h['value']} on {h['n']} gold test rows "
+                     f"({str(h.get('test_source'))[:60]}); demonstrations-only baseline "
+                     f"{h.get('baseline')}; teacher {h.get('teacher')}; published: {h.get('published')}")
     if state.get("last"):
         lines.append(f"- last tool: {json.dumps(_facts(state['last']), default=str)[:600]}")
     return "\n".join(lines)
@@ -150,8 +152,11 @@ def _apply(tool: str, args: dict, result: dict[str, Any], state: AgentState, ctx
     elif tool == "train":
         update.update(trained_rows=result["n_rows"], needs_eval=True)
     elif tool == "evaluate":
+        baselines = result.get("baselines") or {}
         h = {"iteration": result["iteration"], "name": result["metric"]["name"],
-             "value": result["metric"]["value"], "n": result["n"], "n_train": state.get("trained_rows")}
+             "value": result["metric"]["value"], "n": result["n"], "n_train": state.get("trained_rows"),
+             "test_source": result.get("test_source"), "baseline": baselines.get("demonstrations-only"),
+             "teacher": baselines.get("teacher"), "published": result.get("published")}
         history = state.get("history", []) + [h]
         update.update(history=history, evaluations=len(history), needs_eval=False)
         if ctx.task.target and h["value"] >= ctx.task.target.value:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..agent.context import RunContext
+from ..tools.folds import fold_count
 from .state import AgentState
 
 MAX_TOOL_FAILURES = 2
@@ -13,6 +14,11 @@ def target_met(state: AgentState, ctx: RunContext) -> bool:
     target = ctx.task.target
     return bool(state.get("history")) and target is not None and \
         state["history"][-1]["value"] >= target.value
+
+
+def has_gold_rows(state: AgentState, ctx: RunContext) -> bool:
+    """Gold test rows, or demonstrations enough to score by folds."""
+    return state.get("n_test", 0) > 0 or fold_count(ctx.task, ctx.config.data.demo_folds) >= 2
 
 
 def can_generate(state: AgentState, ctx: RunContext) -> bool:
@@ -38,7 +44,7 @@ def default_step(state: AgentState, ctx: RunContext) -> dict[str, Any]:
         return _step("load_dataset", {"name": relabel[0], "relabel": True},
                      f"{relabel[0]} has fitting inputs under another label scheme: the teacher "
                      "labels them in the task's scheme")
-    if (state.get("n_train", 0) < data.min_train or state.get("n_test", 0) == 0) and can_generate(state, ctx):
+    if state.get("n_train", 0) < data.min_train and can_generate(state, ctx):
         return _step("generate_examples", {"n": data.generate_n, "errors_only": False},
                      f"only {state.get('n_train', 0)} training rows; generate more")
     if state.get("n_train", 0) == 0:
@@ -51,6 +57,9 @@ def default_step(state: AgentState, ctx: RunContext) -> dict[str, Any]:
     if state.get("trained_rows", -1) < 0:
         return _step("finish", {"reason": "training failed repeatedly"}, "cannot train")
     if state.get("needs_eval"):
+        if failures.get("evaluate", 0) >= MAX_TOOL_FAILURES or not has_gold_rows(state, ctx):
+            return _step("finish", {"reason": "the model cannot be scored: no gold rows (give test rows "
+                                              "with --test or two or more demonstrations)"}, "cannot score")
         return _step("evaluate", {}, "score the newly trained model")
     if target_met(state, ctx):
         return _step("finish", {"reason": "target met"}, "the metric reached the target")

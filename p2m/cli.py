@@ -15,7 +15,8 @@ def _config(args: argparse.Namespace) -> RunConfig:
     from .agent.factory import default_spec
 
     cfg = RunConfig(llm=args.llm or default_spec(), catalog=args.catalog or [], auto=args.auto,
-                    model=args.model, hub=args.hub, model_catalog=args.model_catalog or [])
+                    model=args.model, hub=args.hub, model_catalog=args.model_catalog or [],
+                    test_file=args.test)
     if args.epochs is not None:
         cfg.train.epochs = args.epochs
     if args.max_iterations is not None:
@@ -77,8 +78,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def _trained_run(path: str) -> Path:
     """A run folder that holds a trained model, or a clear error."""
+    from .tools.families import has_model
+
     run = Path(path)
-    if not (run / "model" / "config.json").is_file():
+    if not has_model(run / "model"):
         raise FileNotFoundError(f"{run} has no trained model (model/ is missing)")
     return run
 
@@ -88,6 +91,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .tools.export import export_onnx
 
     run = _trained_run(args.run)
+    if not (run / "model" / "config.json").is_file():
+        raise ValueError(f"{run}'s published model is the demonstrations-only baseline "
+                         "(embeddings + logistic regression): nothing to export as ONNX")
     task = TaskSpec.model_validate_json((run / "task.json").read_text(encoding="utf-8"))
     out = Path(args.out) if args.out else run / "export" / "model.onnx"
     print(json.dumps(export_onnx(run / "model", out, task.task_type)))
@@ -127,9 +133,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"{run} has no chosen model yet (model_choice.json)")
     choice = json.loads((run / "model_choice.json").read_text())
     cfg = replace(config.train, epochs=args.epochs) if args.epochs else config.train
-    rows = DataStore(run).split("train")
+    store = DataStore(run)
+    rows, val = store.split("train"), store.split("validation")
     out = Path(args.out) if args.out else run / "train" / f"dist-n{len(rows)}-e{cfg.epochs:g}"
-    result = train_for(task, choice["path"], rows, out, cfg, progress=not args.quiet)
+    result = train_for(task, choice["path"], rows, out, cfg, progress=not args.quiet, val_rows=val or None)
     # One write per line: under torchrun every rank shares this stdout, and print()'s separate
     # write of the newline let two ranks' lines run together.
     sys.stdout.write(json.dumps({k: v for k, v in result.__dict__.items() if k != "loss_curve"}) + "\n")
@@ -187,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--hub", action="store_true", help="also search and download Hugging Face Hub datasets")
     run.add_argument("--model-catalog", action="append",
                      help="model snapshot JSONL to rank beside the models on disk (repeatable)")
+    run.add_argument("--test", metavar="FILE.jsonl",
+                     help="gold {input, output} rows you labelled: the run is scored on them only")
     run.add_argument("--out", help="run directory (default runs/run-DATE)")
     run.add_argument("--auto", action="store_true", default=True, help="ask nothing (default)")
     run.add_argument("--model", help="force a student model directory")

@@ -60,7 +60,13 @@ class DataConfig:
     generate_n: int = 80
     """Examples asked of the generator per call of generate_examples."""
     teacher_n: int = 100
-    """Test rows the teacher LLM is scored on (it is slow on a CPU)."""
+    """Test rows the teacher LLM is scored on (it is slow on a CPU): a seeded random subset of
+    the gold test rows, on which the student and the baseline are scored too."""
+    demo_folds: int = 2
+    """Folds over the demonstrations when they are the only gold rows: each fold is scored by a
+    student, a baseline and a teacher that never saw it (k extra trainings per iteration)."""
+    max_validation: int = 200
+    """Rows of a loaded dataset's train split set aside as the run's validation split."""
     relabel_max: int = 200
     """Rows of a dataset with another label scheme that the teacher LLM labels (train; a quarter
     of it for test). The local model labels about 1-2 rows a second."""
@@ -101,6 +107,8 @@ class RunConfig:
     """LLM spec: openai:MODEL | local[:PATH.gguf] | scripted:FILE | none."""
     catalog: list[str] = field(default_factory=list)
     """Local dataset catalog directories (card.json + {train,test}.jsonl per dataset)."""
+    test_file: Optional[str] = None
+    """JSONL of gold {"input", "output"} rows the user labelled: the run's test split."""
     hub: bool = False
     """Also search the Hugging Face Hub and download the chosen dataset (needs the network)."""
     auto: bool = True

@@ -26,9 +26,10 @@ def write_plots(run_dir: str | Path) -> dict[str, str]:
     if history:
         fig, ax = plt.subplots(figsize=(5, 3.2))
         ax.plot([h["iteration"] for h in history], [h["value"] for h in history], marker="o", label="student")
-        teacher = (metrics.get("teacher") or {}).get("metric")
-        if teacher:
-            ax.axhline(teacher["value"], color="gray", linestyle="--", label="teacher LLM")
+        for name, style in (("teacher", "--"), ("demonstrations-only", "-.")):
+            base = (metrics.get("baselines") or {}).get(name) or {}
+            if base.get("value") is not None:
+                ax.axhline(base["value"], color="gray", linestyle=style, label=f"{name} ({base.get('n')} rows)")
         task = _read(run_dir / "task.json") or {}
         if task.get("target"):
             ax.axhline(task["target"]["value"], color="green", linestyle=":", label="target")

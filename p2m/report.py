@@ -1,31 +1,69 @@
-"""report.json: the run's outcome in one object."""
+"""report.json: the run's outcome in one object, every figure on gold test rows."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from .agent.context import RunContext
+
+BASELINE = "demonstrations-only"
+
+
+def verdict(student: Optional[dict[str, Any]], baselines: dict[str, Any], n: int) -> str:
+    """One plain sentence: does the student beat the demonstrations-only baseline?"""
+    base = (baselines.get(BASELINE) or {}).get("value")
+    if student is None:
+        return "no student was evaluated"
+    if base is None:
+        return "no demonstrations-only baseline (the task has no demonstrations)"
+    gap = round(student["value"] - base, 4)
+    if gap > 0:
+        return (f"the student beats the demonstrations-only baseline by {gap} "
+                f"({student['value']} vs {base}) on {n} gold test rows")
+    return (f"the student does NOT beat the demonstrations-only baseline ({student['value']} vs "
+            f"{base}) on {n} gold test rows")
 
 
 def build_report(ctx: RunContext, state: dict[str, Any]) -> dict[str, Any]:
     metrics = ctx.read_json("metrics.json") or {}
     history = metrics.get("history", [])
-    best = max(history, key=lambda h: h["value"]) if history else None
+    published = metrics.get("published") or {}
+    by_iteration = {h["iteration"]: h for h in history}
+    student = by_iteration.get(published.get("iteration")) or (history[-1] if history else None)
+    baselines = metrics.get("baselines", {})
+    test = metrics.get("test") or {}
+    if published.get("kind") == "baseline":
+        headline = {k: baselines[BASELINE][k] for k in ("name", "value", "n", "ci")}
+    else:
+        headline = {k: student[k] for k in ("name", "value", "n", "ci")} if student else None
     counts = ctx.store.counts()
     choice = ctx.read_json("model_choice.json") or {}
     usage = ctx.llm.usage.to_dict() if ctx.llm else {}
+    target = ctx.task.target
     return {
         "task_type": ctx.task.task_type,
-        "metric": {"name": best["name"], "value": best["value"]} if best else None,
-        "target": ctx.task.target.model_dump() if ctx.task.target else None,
-        "target_met": bool(best and ctx.task.target and best["value"] >= ctx.task.target.value),
-        "n_train": counts["train"], "n_test": counts["test"],
+        "metric": headline,
+        "published": (f"student (iteration {published.get('iteration')})" if published.get("kind") == "student"
+                      else "demonstrations-only baseline" if published else None),
+        "target": target.model_dump() if target else None,
+        "target_met": bool(headline and target and headline["value"] >= target.value),
+        "test": test,
+        "student": {k: student[k] for k in ("iteration", "name", "value", "n", "ci")} if student else None,
+        "baselines": {name: {k: b.get(k) for k in ("name", "value", "n", "ci", "rows", "skipped")
+                             if b.get(k) is not None} for name, b in baselines.items()},
+        "same_rows": metrics.get("same_rows") or {},
+        "verdict": verdict(student, baselines, test.get("n", 0)),
+        "validation": {"n": published.get("validation_n", 0), "student": published.get("validation")
+                       if published.get("kind") == "student" else None,
+                       "baseline": published.get("baseline_validation")},
+        "n_train": counts["train"], "n_validation": counts["validation"], "n_test": counts["test"],
         "n_retrieved": counts["retrieved"], "n_generated": counts["generated"], "n_user": counts["user"],
-        "model": {"name": choice.get("name"), "path": str(ctx.path("model")) if best else None,
+        "model": {"name": choice.get("name"), "path": str(ctx.path("model")) if published else None,
                   "params": choice.get("params")},
-        "teacher": metrics.get("teacher"),
+        "teacher": baselines.get("teacher"),
         "iterations": len(history),
-        "history": [{k: h[k] for k in ("iteration", "name", "value", "n_train")} for h in history],
+        "history": [{k: h.get(k) for k in ("iteration", "name", "value", "ci", "n_train", "validation")}
+                    for h in history],
         "llm": ctx.llm.describe() if ctx.llm else None,
         "llm_calls": usage.get("calls", 0),
         "tokens": usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0),

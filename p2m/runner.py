@@ -59,6 +59,16 @@ def create_run(task: TaskSpec, config: RunConfig, out: str | Path) -> Path:
     for source in config.catalog:
         if not Path(source).exists():
             raise FileNotFoundError(f"catalog not found: {source}")
+    if not task.test and not config.test_file and len(task.examples) < 2 and not config.catalog \
+            and not config.hub:
+        raise RunError("nothing to score the model on: give at least two demonstrations, or gold "
+                       "test rows (--test FILE.jsonl, or `test:` in the task file), or a --catalog "
+                       "whose dataset brings its own test split")
+    if config.test_file:
+        from .tools.data_store import read_labelled
+
+        config.test_file = str(Path(config.test_file).resolve())
+        read_labelled(config.test_file, task, kind="user_test")  # unreadable or off-label: refused now
     run_dir.mkdir(parents=True, exist_ok=True)
     save_task(task, run_dir / "task.json")
     (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")

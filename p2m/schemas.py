@@ -61,6 +61,8 @@ class TaskSpec(BaseModel):
     task_type: TaskType = Field(default="classification", description="the task family")
     labels: Optional[list[str]] = Field(default=None, description="label set for classification")
     target: Optional[Target] = Field(default=None, description="metric to reach")
+    test: list[Demonstration] = Field(default_factory=list, description=(
+        "rows the user labelled to score on: the run's gold test split, never trained on"))
 
     @field_validator("task_type", mode="before")
     @classmethod
@@ -86,11 +88,12 @@ class TaskSpec(BaseModel):
         if self.task_type == "classification" and self.labels:
             if len(self.labels) < 2:
                 raise ValueError("a classification task needs at least two labels")
-            bad = [ex.output for ex in self.examples if ex.output not in self.labels]
-            if bad:
-                raise ValueError(
-                    f"example outputs not in labels {self.labels}: {sorted(set(bad))}"
-                )
+            for field_name, rows in (("example", self.examples), ("test", self.test)):
+                bad = [ex.output for ex in rows if ex.output not in self.labels]
+                if bad:
+                    raise ValueError(
+                        f"{field_name} outputs not in labels {self.labels}: {sorted(set(bad))}"
+                    )
         if self.task_type == "classification" and not self.labels and self.examples:
             seen = sorted({ex.output for ex in self.examples})
             if len(seen) >= 2:
@@ -105,9 +108,13 @@ class Example(BaseModel):
 
     input: str
     output: str
-    split: Literal["train", "test"] = "train"
+    split: Literal["train", "validation", "test"] = "train"
+    """train: fitted on; validation: early stopping and model selection; test: gold rows only,
+    read to report (never written by the generator or labelled by the teacher)."""
     source: dict[str, Any] = Field(
-        description="provenance: {kind: dataset, name, row} | {kind: generated, call} | {kind: user}"
+        description="provenance: {kind: dataset, name, row} | {kind: generated, call} | "
+                    "{kind: user} | {kind: user_test}; `fold`: the only demonstration fold its "
+                    "prompt saw"
     )
 
 

@@ -24,16 +24,19 @@ def _tool_summary(event: dict[str, Any]) -> str:
         return "candidates: " + ", ".join(f"{c['name']}{'' if c['compatible'] else ' (unfit)'}"
                                           for c in s.get("candidates", []))
     if tool == "load_dataset":
-        return f"{s.get('loaded')}: +{s.get('n_train')} train, +{s.get('n_test')} test"
+        return (f"{s.get('loaded')}: +{s.get('n_train')} train, +{s.get('n_validation')} validation, "
+                f"+{s.get('n_test')} test")
     if tool == "generate_examples":
         return f"kept {s.get('kept')}/{s.get('asked')}, dropped {s.get('dropped')}, labels {s.get('label_counts')}"
     if tool == "train":
         return (f"{s.get('n_train')} rows, {s.get('epochs_run')} epochs, {s.get('train_s')} s, "
                 f"{s.get('examples_per_s')} ex/s, best val {s.get('best_val')}")
     if tool == "evaluate":
-        teacher = s.get("teacher") or {}
-        t = f"; teacher {teacher['metric']['value']}" if teacher else ""
-        return f"{s['metric']['name']} = {s['metric']['value']} on {s.get('n')} rows{t}"
+        others = ", ".join(f"{k} {v}" for k, v in (s.get("baselines") or {}).items() if v is not None)
+        val = s.get("validation") or {}
+        return (f"{s['metric']['name']} = {s['metric']['value']} {s['metric'].get('ci', '')} on {s.get('n')} "
+                f"gold rows ({s.get('test_source')}); baselines: {others or '-'}; validation "
+                f"{val.get('value', '-')}; published {s.get('published')}")
     return _short(s)
 
 
@@ -81,16 +84,24 @@ def render_timeline(run_dir: str | Path) -> None:
     report = Path(run_dir) / "report.json"
     if report.exists():
         r = json.loads(report.read_text())
-        console.print(f"metric: {r.get('metric')}  teacher: {(r.get('teacher') or {}).get('metric')}  "
-                      f"stop: {r.get('stop_reason')}  wall: {r.get('wall_s')} s")
-        console.print(f"data: {r.get('n_train')} train / {r.get('n_test')} test rows; by source: "
+        test = r.get("test") or {}
+        console.print(f"test: {test.get('n')} gold rows from {test.get('source')}; published: "
+                      f"{r.get('published')}; metric {r.get('metric')}")
+        for name, b in (r.get("baselines") or {}).items():
+            console.print(f"  baseline {name}: {b.get('value', b.get('skipped'))} on {b.get('n', '-')} rows "
+                          f"{b.get('ci', '')}")
+        if r.get("same_rows"):
+            console.print(f"  on the teacher's rows: {r['same_rows']}")
+        console.print(f"verdict: {r.get('verdict')}  stop: {r.get('stop_reason')}  wall: {r.get('wall_s')} s")
+        console.print(f"data: {r.get('n_train')} train / {r.get('n_validation')} validation / "
+                      f"{r.get('n_test')} test rows; by source: "
                       f"retrieved {r.get('n_retrieved')}, generated {r.get('n_generated')}, "
                       f"user {r.get('n_user')}")
         console.print(f"LLM: {r.get('llm_calls')} calls, {r.get('tokens')} tokens, "
                       f"${r.get('cost_usd', 0):.4f}; faults {r.get('faults') or {}}")
         for h in r.get("history", []):
-            console.print(f"  iteration {h['iteration']}: {h['name']} = {h['value']} "
-                          f"({h['n_train']} training rows)")
+            console.print(f"  iteration {h['iteration']}: {h['name']} = {h['value']} {h.get('ci') or ''} "
+                          f"({h['n_train']} training rows; validation {(h.get('validation') or {}).get('value')})")
         plots = sorted((Path(run_dir) / "plots").glob("*.png"))
         if plots:
             console.print("plots: " + ", ".join(str(p) for p in plots))

@@ -20,7 +20,8 @@ ACTIVE: dict[str, threading.Thread] = {}
 
 # -- the pieces, usable without Gradio ------------------------------------------------------------
 def list_runs(runs_dir: Path) -> list[list[Any]]:
-    """[[name, status, metric, teacher, stop reason]] for each run directory, newest first."""
+    """[[name, status, gold metric, published model, demonstrations-only baseline, teacher, stop
+    reason]] for each run directory, newest first."""
     rows = []
     dirs = [d for d in runs_dir.glob("*") if (d / "task.json").is_file()] if runs_dir.is_dir() else []
     for d in sorted(dirs, key=lambda p: p.stat().st_mtime, reverse=True):
@@ -28,12 +29,14 @@ def list_runs(runs_dir: Path) -> list[list[Any]]:
         if report.is_file():
             r = json.loads(report.read_text())
             metric = r.get("metric") or {}
-            teacher = ((r.get("teacher") or {}).get("metric") or {}).get("value")
+            baselines = r.get("baselines") or {}
+            shown = [(baselines.get(k) or {}).get("value") for k in ("demonstrations-only", "teacher")]
             rows.append([d.name, "finished", f"{metric.get('name', '-')} {metric.get('value', '-')}",
-                         teacher if teacher is not None else "-", r.get("stop_reason") or ""])
+                         r.get("published") or "-", *("-" if v is None else v for v in shown),
+                         r.get("stop_reason") or ""])
         else:
             alive = d.name in ACTIVE and ACTIVE[d.name].is_alive()
-            rows.append([d.name, "running" if alive else "stopped (resume it)", "-", "-", ""])
+            rows.append([d.name, "running" if alive else "stopped (resume it)", "-", "-", "-", "-", ""])
     return rows
 
 
@@ -112,9 +115,9 @@ class Session:
 def playground(run_dir: Path, text: str, with_teacher: bool = True) -> tuple[str, str]:
     """(student's answer, teacher LLM's answer) for one input."""
     from .tools.evaluate import teacher_predict
-    from .tools.families import predict_for
+    from .tools.families import has_model, predict_for
 
-    if not (run_dir / "model" / "config.json").is_file():
+    if not has_model(run_dir / "model"):
         return "this run has no trained model yet", ""
     task = TaskSpec.model_validate_json((run_dir / "task.json").read_text(encoding="utf-8"))
     student = predict_for(task, run_dir / "model", [text])[0]
@@ -158,7 +161,8 @@ def build_app(runs_dir: str | Path = "runs", llm: Optional[str] = None, catalog:
             send.click(on_send, [box, chat, session], [box, chat, session])
             box.submit(on_send, [box, chat, session], [box, chat, session])
         with gr.Tab("Runs"):
-            table = gr.Dataframe(headers=["run", "status", "metric", "teacher", "stop reason"],
+            table = gr.Dataframe(headers=["run", "status", "gold metric", "published", "baseline",
+                                          "teacher", "stop reason"],
                                  value=lambda: list_runs(runs_dir), interactive=False)
             refresh = gr.Button("Refresh")
             refresh.click(lambda: list_runs(runs_dir), None, table)

@@ -68,7 +68,7 @@ def test_eval_rejects_foreign_labels(finished_run, tmp_path, capsys):
     data = tmp_path / "d.jsonl"
     data.write_text('{"input": "x", "output": "Sports"}\n')
     assert main(["eval", str(out), "--data", str(data)]) == 2
-    assert "not in the run's labels" in capsys.readouterr().err
+    assert "not in the task's labels" in capsys.readouterr().err
 
 
 def test_doctor_none():

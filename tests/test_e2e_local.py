@@ -8,7 +8,13 @@ from p2m.config import RunConfig
 
 
 def test_free_text_run_with_the_local_llm(tmp_path, tiny_model_dir):
-    cfg = RunConfig(llm="local", model=str(tiny_model_dir))
+    gold = tmp_path / "gold.jsonl"  # rows the user labelled: the run is scored on these
+    gold.write_text("".join(json.dumps({"input": t, "output": o}) + "\n" for t, o in (
+        ("My order is three weeks late and support ignores me.", "complaint"),
+        ("Thank you, the repair was quick and free!", "praise"),
+        ("The charger broke on day one.", "complaint"),
+        ("Lovely staff and a spotless room.", "praise"))))
+    cfg = RunConfig(llm="local", model=str(tiny_model_dir), test_file=str(gold))
     cfg.train.epochs = 2
     cfg.train.learning_rate = 1e-3
     cfg.budget.max_iterations = 1
@@ -23,7 +29,8 @@ def test_free_text_run_with_the_local_llm(tmp_path, tiny_model_dir):
     assert task["task_type"] == "classification"
     assert sorted(label.lower() for label in task["labels"]) == ["complaint", "praise"]
     assert report["n_generated"] > 0 and report["metric"] is not None
-    assert report["teacher"]["n"] > 0 and 0 <= report["teacher"]["metric"]["value"] <= 1
+    assert report["teacher"]["n"] > 0 and 0 <= report["teacher"]["value"] <= 1
+    assert report["test"] == {"source": "user", "mode": "holdout", "n": 4}
     assert report["llm_calls"] > 10 and report["llm"]["backend"] == "local"
     events = [json.loads(l) for l in (tmp_path / "run" / "trace.jsonl").read_text().splitlines()]
     assert any(e["kind"] == "decision" and e["summary"]["by"] == "llm" for e in events)

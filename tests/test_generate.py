@@ -36,7 +36,7 @@ def test_holdout_and_error_driven_prompts():
                        for i, w in enumerate(["cats", "tax law", "rockets", "opera", "soup"])])
     failures = [{"input": "not bad at all", "expected": "positive", "predicted": "negative"}]
     result = generate_examples(TASK, llm, 5, existing=[], concurrency=1, failures=failures, holdout_every=5)
-    assert [e.split for e in result.kept].count("test") == 1
+    assert [e.split for e in result.kept].count("validation") == 1  # never "test"
     assert all(e.output == "positive" for e in result.kept)  # conditioned on the failure's gold label
     prompt = llm.seen[0][0]["content"]
     assert "<<<not bad at all>>>" in prompt and 'answered "negative" where "positive" is right' in prompt

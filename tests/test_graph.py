@@ -51,7 +51,10 @@ def test_scripted_planner_with_faults_and_overrides(tmp_path, sst2_catalog, tiny
                 "iterations", "llm_calls", "wall_s"):
         assert key in report
     assert report["metric"]["name"] == "accuracy" and 0 <= report["metric"]["value"] <= 1
-    assert report["n_retrieved"] == 240 and report["n_train"] == 242 and report["iterations"] == 1
+    # 10% of the dataset's train rows are the validation split; its 60 test rows the gold test.
+    assert report["n_retrieved"] == 240 and report["n_train"] == 218 and report["n_validation"] == 24
+    assert report["test"] == {"source": "dataset:sst2", "mode": "holdout", "n": 60}
+    assert report["iterations"] == 1
     assert report["teacher"]["n"] == 4 and report["faults"]["rate_limit"] == 1
     assert report["stop_reason"] == "max iterations (1)"
     ev = events(run_dir)

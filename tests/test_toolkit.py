@@ -22,8 +22,11 @@ def test_relabel_labels_real_inputs_in_the_task_scheme(tmp_path, sst2_catalog):
     trec = next(e for e in ctx.catalog if e.name == "trec")
     assert ds.relabel_candidate(trec, TASK)
     result = load_dataset_tool(ctx, "trec", relabel=True)
-    assert result["relabelled"] == 10 and result["n_train"] == 8 and result["n_test"] == 2
+    # Teacher labels never make test rows: the dataset's test rows join training and validation.
+    assert result["relabelled"] == 10 and result["n_test"] == 0
+    assert result["n_train"] == 9 and result["n_validation"] == 1
     rows = ctx.store.all()
+    assert not [r for r in rows if r.split == "test"]
     assert {r.output for r in rows} == {"person", "other"}
     assert all(r.source["relabelled_by"] == "scripted" and r.source["original_label"] for r in rows)
 

@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable, Optional
 
-from ..schemas import Example
+from ..schemas import Example, TaskSpec
 
 
 def normalize(text: str) -> str:
@@ -72,9 +72,10 @@ class DataStore:
 
     def counts(self) -> dict[str, int]:
         rows = self.all()
-        by_kind = Counter(e.source.get("kind", "?") for e in rows if e.split == "train")
+        by_kind = Counter(e.source.get("kind", "?") for e in rows if e.split != "test")
         return {
             "train": sum(1 for e in rows if e.split == "train"),
+            "validation": sum(1 for e in rows if e.split == "validation"),
             "test": sum(1 for e in rows if e.split == "test"),
             "retrieved": by_kind.get("dataset", 0),
             "generated": by_kind.get("generated", 0),
@@ -102,3 +103,27 @@ def read_jsonl(path: str | Path, limit: Optional[int] = None) -> list[dict]:
             if limit is not None and len(rows) >= limit:
                 break
     return rows
+
+
+def read_labelled(path: str | Path, task: TaskSpec, kind: str, split: str = "test",
+                  limit: Optional[int] = None) -> list[Example]:
+    """Gold rows from a JSONL of {"input", "output"} (SQuAD-style "answers" kept), with labels
+    matched to the task's label names; errors name the file and the offending rows."""
+    rows = read_jsonl(path, limit=limit)
+    if not rows:
+        raise ValueError(f"{path}: no rows")
+    missing = [i for i, r in enumerate(rows, 1)
+               if not isinstance(r, dict) or "input" not in r or "output" not in r]
+    if missing:
+        raise ValueError(f"{path}: rows {missing[:5]} lack 'input' or 'output'")
+    examples = [Example(input=str(r["input"]), output=str(r["output"]), split=split,
+                        source={"kind": kind, "file": str(path), "row": i,
+                                **({"answers": r["answers"]} if isinstance(r.get("answers"), list) else {})})
+                for i, r in enumerate(rows)]
+    if task.task_type == "classification" and task.labels:
+        lower = {label.lower(): label for label in task.labels}
+        unknown = sorted({e.output for e in examples if e.output.lower() not in lower})
+        if unknown:
+            raise ValueError(f"{path}: outputs {unknown[:5]} are not in the task's labels {task.labels}")
+        examples = [e.model_copy(update={"output": lower[e.output.lower()]}) for e in examples]
+    return examples

@@ -10,40 +10,45 @@ from .train import TrainResult
 
 
 def train_for(task: TaskSpec, model_path: str, examples: list[Example], out_dir: str | Path,
-              cfg: TrainConfig, progress: bool = True, **trainer_overrides: Any) -> TrainResult:
-    """Fine-tune the student the way its family needs; `trainer_overrides` go to TrainingArguments."""
+              cfg: TrainConfig, progress: bool = True, val_rows: Optional[list[Example]] = None,
+              **trainer_overrides: Any) -> TrainResult:
+    """Fine-tune the student the way its family needs; `trainer_overrides` go to TrainingArguments.
+
+    `val_rows` (the run's validation split) drive early stopping and the best checkpoint; None
+    holds out `cfg.val_fraction` of `examples` instead."""
     if task.task_type == "classification":
         from .train import train_classifier
 
         return train_classifier(model_path, examples, task.labels or [], out_dir, cfg, progress,
-                                **trainer_overrides)
+                                val_rows=val_rows, **trainer_overrides)
     if task.task_type == "extractive_qa":
         from .qa import train_qa
 
-        return train_qa(model_path, examples, out_dir, cfg, progress, **trainer_overrides)
+        return train_qa(model_path, examples, out_dir, cfg, progress, val_rows=val_rows,
+                        **trainer_overrides)
     if task.task_type == "ner":
         from .ner import train_ner
 
         return train_ner(model_path, examples, task.labels or [], out_dir, cfg, progress,
-                         **trainer_overrides)
+                         val_rows=val_rows, **trainer_overrides)
     from .seq2seq import train_seq2seq
 
-    return train_seq2seq(model_path, examples, out_dir, cfg, progress, **trainer_overrides)
+    return train_seq2seq(model_path, examples, out_dir, cfg, progress, val_rows=val_rows,
+                         **trainer_overrides)
 
 
-def validation_rows_for(task: TaskSpec, examples: list[Example], cfg: TrainConfig) -> list[Example]:
-    """The rows `train_for` held out for validation (same split, same seed): never trained on.
+def has_model(model_dir: str | Path) -> bool:
+    """Whether `model_dir` holds something `predict_for` runs: a trained student or a baseline."""
+    from .baselines import is_baseline
 
-    Error-driven generation mines these, not the test split, so test rows never leak into
-    generation prompts.
-    """
-    from .train import split_validation
-
-    return split_validation(examples, cfg.val_fraction, cfg.seed,
-                            stratify=task.task_type == "classification")[1]
+    return (Path(model_dir) / "config.json").is_file() or is_baseline(model_dir)
 
 
 def predict_for(task: TaskSpec, model_dir: str | Path, texts: list[str]) -> list[str]:
+    from .baselines import is_baseline, load_baseline, predict_baseline
+
+    if is_baseline(model_dir):
+        return predict_baseline(load_baseline(model_dir), texts)
     if task.task_type == "classification":
         from .evaluate import predict_classifier
 

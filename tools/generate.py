@@ -12,6 +12,7 @@ from ..agent.concurrency import run_limited
 from ..prompts import render
 from ..schemas import Example, TaskSpec
 from .data_store import normalize
+from .folds import row_fold, task_seeing
 
 
 class GeneratedInput(BaseModel):
@@ -62,11 +63,12 @@ def _same_label_inputs(task: TaskSpec, pool: list[Example], label: str, rng: ran
 
 
 def _one(task: TaskSpec, llm: Any, i: int, sample: int, pool: list[Example],
-         failures: Optional[list[dict]], label: Optional[str]) -> tuple[Optional[Example], str]:
+         fail: Optional[dict], label: Optional[str], fold: Optional[int]) -> tuple[Optional[Example], str]:
+    """One generated row. `task` and `pool` hold only what this row's prompt may show: with
+    demonstration folds, one fold's demonstrations and the rows written from them."""
     rng = random.Random(sample)
     focus = ""
-    if failures:
-        fail = failures[i % len(failures)]
+    if fail:
         confusion = (f' (it answered "{fail["predicted"]}" where "{fail["expected"]}" is right)'
                      if fail.get("predicted") and fail.get("expected") else "")
         focus = render("error_focus", confusion=confusion, failing_input=fail["input"])
@@ -93,7 +95,7 @@ def _one(task: TaskSpec, llm: Any, i: int, sample: int, pool: list[Example],
         return None, "label_not_in_set"
     source = {"kind": "generated", "model": llm.model, "sample": sample,
               "temperature": temperature_for(i), "conditioned_on": label,
-              "error_driven": bool(failures)}
+              "error_driven": bool(fail), **({"fold": fold} if fold is not None else {})}
     return Example(input=text, output=output, source=source), ""
 
 
@@ -148,7 +150,8 @@ def near_duplicates(candidates: list[str], existing: list[str], threshold: float
 def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Example],
                       first_sample: int = 0, failures: Optional[list[dict]] = None,
                       concurrency: int = 4, rpm: Optional[float] = None, holdout_every: int = 0,
-                      dedup_threshold: float = 0.92, verify_votes: int = 0) -> GenerationResult:
+                      dedup_threshold: float = 0.92, verify_votes: int = 0,
+                      folds: Optional[list[int]] = None) -> GenerationResult:
     """Ask the LLM for `n` new examples; invalid, duplicate and off-label rows are dropped and counted.
 
     Classification is label-conditioned (labels cycle, so the data stays balanced); other
@@ -156,19 +159,38 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
     the reply cache instead of asking again. With `verify_votes=k`, each new input is answered k
     more times and kept only when most answers agree with its output. Calls run concurrently on an asyncio loop, at most
     `concurrency` at once and `rpm` per minute. With `holdout_every=k`, every k-th kept example
-    goes to the test split.
+    goes to the validation split (generated rows never reach the test split). With `folds` (the
+    demonstration fold of each demonstration), each row's prompts (generation and vote) show the
+    demonstrations of one fold only, and the row records that fold.
     """
     if n <= 0:
         return GenerationResult()
     labels = task.labels if task.task_type == "classification" and task.labels else None
     pool = [e for e in existing if e.split == "train"]
     result = GenerationResult(calls=n)
+    k = len(set(folds)) if folds else 0
     jobs = []
     for i in range(n):
-        label = labels[(first_sample + i) % len(labels)] if labels else None
-        jobs.append((i, first_sample + i, label))
-    outcomes = run_limited(lambda job: _one(task, llm, job[0], job[1], pool, failures, job[2]),
-                           jobs, concurrency=concurrency, rpm=rpm)
+        sample = first_sample + i
+        label = labels[sample % len(labels)] if labels else None
+        fail = failures[i % len(failures)] if failures else None
+        # Folds rotate once per cycle of labels, so each fold writes every label.
+        fold = sample // len(labels or [0]) % k if k else None
+        if fail is not None and k and isinstance(fail.get("fold"), int):
+            fold = fail["fold"]  # the failing row was written from that fold's demonstrations
+        jobs.append((i, sample, label, fail, fold))
+
+    def view(fold: Optional[int]) -> tuple[TaskSpec, list[Example]]:
+        if fold is None:
+            return task, pool
+        return task_seeing(task, folds or [], {fold}), [e for e in pool if row_fold(e, folds or []) in (None, fold)]
+
+    def write(job: tuple) -> tuple[Optional[Example], str]:
+        i, sample, label, fail, fold = job
+        shown_task, shown_pool = view(fold)
+        return _one(shown_task, llm, i, sample, shown_pool, fail, label, fold)
+
+    outcomes = run_limited(write, jobs, concurrency=concurrency, rpm=rpm)
     seen = {normalize(e.input) for e in existing}
     fresh: list[Example] = []
     for example, why in outcomes:
@@ -191,8 +213,8 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
             unique.append(example)
     fresh = unique
     if verify_votes > 0 and fresh:
-        agreements = run_limited(lambda e: agreement(task, llm, e, verify_votes), fresh,
-                                 concurrency=concurrency, rpm=rpm)
+        agreements = run_limited(lambda e: agreement(view(e.source.get("fold"))[0], llm, e, verify_votes),
+                                 fresh, concurrency=concurrency, rpm=rpm)
         checked = []
         for example, share in zip(fresh, agreements):
             if share <= 0.5:
@@ -204,6 +226,6 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
                            "mean_agreement": round(sum(agreements) / len(agreements), 3)}
     for example in fresh:
         if holdout_every and (len(result.kept) + 1) % holdout_every == 0:
-            example = example.model_copy(update={"split": "test"})
+            example = example.model_copy(update={"split": "validation"})
         result.kept.append(example)
     return result

@@ -7,12 +7,12 @@ BIO tags on the input's tokens; prediction turns tags back into that text.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from ..config import TrainConfig
 from ..schemas import Example
 from .metrics import parse_entities
-from .train import TrainingError, TrainResult, fit_and_save, schedule, split_validation, trainer_args
+from .train import TrainingError, TrainResult, fit_and_save, hold_out, schedule, trainer_args
 
 
 def bio_tags(tokens: list[str], output: str) -> list[str]:
@@ -64,7 +64,8 @@ def _encode(tokenizer: Any, examples: list[Example], label2id: dict[str, int]) -
 
 
 def train_ner(model_path: str, examples: list[Example], types: list[str], out_dir: str | Path,
-              cfg: TrainConfig, progress: bool = True, **trainer_overrides: Any) -> TrainResult:
+              cfg: TrainConfig, progress: bool = True, val_rows: Optional[list[Example]] = None,
+              **trainer_overrides: Any) -> TrainResult:
     """Fine-tune a token-classification head; validation is entity-level F1."""
     from transformers import (AutoModelForTokenClassification, AutoTokenizer,
                               DataCollatorForTokenClassification, Trainer, set_seed)
@@ -73,7 +74,7 @@ def train_ner(model_path: str, examples: list[Example], types: list[str], out_di
         raise TrainingError(f"only {len(examples)} NER training rows")
     labels = tag_set(examples, types)
     label2id = {t: i for i, t in enumerate(labels)}
-    train_ex, val_ex = split_validation(examples, cfg.val_fraction, cfg.seed, stratify=False)
+    train_ex, val_ex = hold_out(examples, val_rows, cfg, stratify=False)
     set_seed(cfg.seed)
     out_dir = Path(out_dir)
     tokenizer = AutoTokenizer.from_pretrained(model_path)

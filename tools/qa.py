@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
 from ..config import TrainConfig
 from ..schemas import Example
-from .train import TrainingError, TrainResult, fit_and_save, schedule, split_validation, trainer_args
+from .train import TrainingError, TrainResult, fit_and_save, hold_out, schedule, trainer_args
 
 _QA = re.compile(r"^\s*Context:\s*(?P<context>.*?)\s*\n\s*Question:\s*(?P<question>.*?)\s*$", re.S)
 MAX_LENGTH, STRIDE, MAX_ANSWER_TOKENS = 256, 64, 30
@@ -82,13 +82,14 @@ def qa_rows(examples: list[Example]) -> list[tuple[str, str, str]]:
 
 
 def train_qa(model_path: str, examples: list[Example], out_dir: str | Path, cfg: TrainConfig,
-             progress: bool = True, **trainer_overrides: Any) -> TrainResult:
+             progress: bool = True, val_rows: Optional[list[Example]] = None,
+             **trainer_overrides: Any) -> TrainResult:
     """Fine-tune an encoder with a span-prediction head; rows whose answer is not in the context
     are left out (they teach nothing an extractive model can do)."""
     from transformers import (AutoModelForQuestionAnswering, AutoTokenizer, DataCollatorWithPadding,
                               Trainer, set_seed)
 
-    train_ex, val_ex = split_validation(examples, cfg.val_fraction, cfg.seed, stratify=False)
+    train_ex, val_ex = hold_out(examples, val_rows, cfg, stratify=False)
     rows = qa_rows(train_ex)
     if len(rows) < 2:
         raise TrainingError(f"only {len(rows)} training rows have their answer inside the context")

@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from ..config import TrainConfig
 from ..schemas import Example
-from .train import TrainingError, TrainResult, fit_and_save, schedule, split_validation, trainer_args
+from .train import TrainingError, TrainResult, fit_and_save, hold_out, schedule, trainer_args
 
 LORA_ABOVE = 100_000_000
 MAX_LENGTH = 192
@@ -83,13 +83,14 @@ def _collate(pad_id: int):
 
 def train_seq2seq(model_path: str, examples: list[Example], out_dir: str | Path, cfg: TrainConfig,
                   progress: bool = True, lora: Optional[bool] = None,
+                  val_rows: Optional[list[Example]] = None,
                   **trainer_overrides: Any) -> TrainResult:
     """Fine-tune a causal LM on input/output pairs; validation is chrF++ on held-out rows."""
     from transformers import Trainer, set_seed
 
     if len(examples) < 2:
         raise TrainingError(f"only {len(examples)} text-to-text training rows")
-    train_ex, val_ex = split_validation(examples, cfg.val_fraction, cfg.seed, stratify=False)
+    train_ex, val_ex = hold_out(examples, val_rows, cfg, stratify=False)
     set_seed(cfg.seed)
     out_dir = Path(out_dir)
     tokenizer, model = load_causal(model_path)

@@ -12,7 +12,7 @@ from ..prompts import render
 from ..schemas import TaskSpec, TaskSpecError
 
 MAX_PROMPT_CHARS = 20_000
-TASK_FILE_KEYS = {"instruction", "examples", "task_type", "labels", "target"}
+TASK_FILE_KEYS = {"instruction", "examples", "task_type", "labels", "target", "test"}
 
 
 def _format_validation(exc: ValidationError) -> str:

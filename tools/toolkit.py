@@ -14,11 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..agent.context import RunContext
 from ..schemas import Example
 from . import datasets as ds
-from .evaluate import evaluate_model, teacher_score
-from .export import write_model_card
+from .assess import (BASELINE, NoGoldRows, bootstrap_ci, compare, fold_rows, predict_plan, select_and_publish,
+                     student_predictor, test_plan)
+from .evaluate import evaluate_model, gold_answers
+from .families import score_for, train_for
+from .folds import demo_folds, fold_count, row_fold
 from .generate import generate_examples
 from .models import choose_model
-from .families import train_for
 
 
 class ToolArgs(BaseModel):
@@ -122,22 +124,46 @@ def load_dataset_tool(ctx: RunContext, name: str, relabel: bool = False) -> dict
                                    llm=ctx.llm, keep_labels=relabel, info=info)
     relabelled = relabel_with_teacher(ctx, train + test) if relabel else None
     store = ctx.store
-    has_test = bool(store.split("test"))
-    rows = relabelled if relabelled is not None else train + test
-    kept = store.add([e for e in rows if e.split == "train" or not has_test])
-    return {"loaded": name, "n_train": sum(e.split == "train" for e in kept),
-            "n_test": sum(e.split == "test" for e in kept), "columns": info.get("mapping"),
+    if relabelled is not None:  # teacher labels: training and validation rows, never test rows
+        rows = [e.model_copy(update={"split": "train"}) for e in relabelled]
+    else:  # the dataset's own test rows are gold: the run's test unless it has one already
+        rows = train + (test if not store.split("test") else [])
+    rows = set_aside_validation(rows, ctx.config)
+    kept = store.add(rows)
+    return {"loaded": name, **{f"n_{split}": sum(e.split == split for e in kept)
+                               for split in ("train", "validation", "test")},
+            "columns": info.get("mapping"),
             "relabelled": len(relabelled) if relabelled is not None else 0}
 
 
-def relabel_with_teacher(ctx: RunContext, examples: list[Example]) -> list[Example]:
-    """The teacher's labels in the task's scheme; the dataset's own label stays in the provenance."""
-    from .evaluate import teacher_predict
+def set_aside_validation(rows: list[Example], config: Any) -> list[Example]:
+    """A share of the training rows (`train.val_fraction`, at most `data.max_validation`) moved
+    to the validation split; rows arrive shuffled with the run's seed."""
+    train = [i for i, e in enumerate(rows) if e.split == "train"]
+    n_val = min(config.data.max_validation, round(len(train) * config.train.val_fraction))
+    chosen = set(train[:n_val]) if len(train) >= 10 else set()
+    return [e.model_copy(update={"split": "validation"}) if i in chosen else e for i, e in enumerate(rows)]
 
-    preds, _ = teacher_predict(ctx.llm, ctx.task, [e.input for e in examples])
-    return [e.model_copy(update={"output": p, "source": {**e.source, "original_label": e.output,
-                                                          "relabelled_by": ctx.llm.model}})
-            for e, p in zip(examples, preds) if p]
+
+def relabel_with_teacher(ctx: RunContext, examples: list[Example]) -> list[Example]:
+    """The teacher's labels in the task's scheme; the dataset's own label stays in the provenance.
+    With demonstration folds, each row is labelled by a prompt showing one fold's demonstrations
+    (the fold is recorded), so the folds that score the run stay unseen by the rows' labels."""
+    from .evaluate import teacher_predict
+    from .folds import demo_folds, fold_count, task_seeing
+
+    k = fold_count(ctx.task, ctx.config.data.demo_folds) if not ctx.store.split("test") else 0
+    folds = demo_folds(ctx.task, k)
+    out: list[Example] = []
+    for fold in range(k) if k else [None]:
+        part = examples[fold::k] if k else examples
+        seen = task_seeing(ctx.task, folds, {fold}) if k else ctx.task
+        preds, _ = teacher_predict(ctx.llm, seen, [e.input for e in part])
+        extra = {"fold": fold} if k else {}
+        out += [e.model_copy(update={"output": p, "source": {**e.source, "original_label": e.output,
+                                                              "relabelled_by": ctx.llm.model, **extra}})
+                for e, p in zip(part, preds) if p]
+    return out
 
 
 def generate_examples_tool(ctx: RunContext, n: int = 0, errors_only: bool = False) -> dict[str, Any]:
@@ -154,11 +180,14 @@ def generate_examples_tool(ctx: RunContext, n: int = 0, errors_only: bool = Fals
         errors_only = False
     n = n or ctx.config.data.generate_n
     existing = store.all()
+    # Without gold test rows the demonstrations will be scored by folds: each row's prompts
+    # then show one fold's demonstrations only.
+    k = 0 if store.split("test") else fold_count(ctx.task, ctx.config.data.demo_folds)
     result = generate_examples(ctx.task, ctx.llm, n, existing=existing,
                                first_sample=state["next_sample"], failures=failures,
                                concurrency=ctx.config.data.concurrency, rpm=ctx.config.data.rpm,
-                               verify_votes=ctx.config.data.verify_votes,
-                               holdout_every=0 if store.split("test") else 5)
+                               verify_votes=ctx.config.data.verify_votes, holdout_every=5,
+                               folds=demo_folds(ctx.task, k) or None)
     kept = store.add(result.kept)
     ctx.write_json("data/generation.json", {"next_sample": state["next_sample"] + n,
                                             "rounds": state["rounds"] + 1})
@@ -194,11 +223,12 @@ def choose_model_tool(ctx: RunContext, name: str = "") -> dict[str, Any]:
 
 
 def train_tool(ctx: RunContext, epochs: float = 0) -> dict[str, Any]:
-    """Fine-tune the chosen model on the run's training rows."""
+    """Fine-tune the chosen model on the run's training rows (early stopping on validation)."""
     choice = ctx.read_json("model_choice.json")
     if choice is None:
         raise RuntimeError("train: no model chosen yet")
-    train_rows = ctx.store.split("train")
+    store = ctx.store
+    train_rows, val_rows = store.split("train"), store.split("validation")
     cfg = ctx.config.train
     if epochs:
         from dataclasses import replace
@@ -206,79 +236,77 @@ def train_tool(ctx: RunContext, epochs: float = 0) -> dict[str, Any]:
         cfg = replace(cfg, epochs=epochs)
     # One directory per training job (data size, epochs): a killed job resumes from its own
     # checkpoints, a different job starts fresh.
-    job = f"n{len(train_rows)}-e{cfg.epochs:g}"
+    job = f"n{len(train_rows)}-v{len(val_rows)}-e{cfg.epochs:g}"
     result = train_for(ctx.task, choice["path"], train_rows, ctx.path("train", job), cfg,
-                       progress=ctx.progress)
-    summary = {k: v for k, v in result.__dict__.items() if k != "loss_curve"}
+                       progress=ctx.progress, val_rows=val_rows or None)
+    summary: dict[str, Any] = {k: v for k, v in result.__dict__.items() if k != "loss_curve"}
     summary["n_rows"] = len(train_rows)
+    try:
+        plan: Optional[dict[str, Any]] = test_plan(ctx)
+    except NoGoldRows:
+        plan = None  # evaluate will say what is missing; the model is still trained
+    if plan and plan["mode"] == "folds":  # one student per demonstration fold, trained without it
+        summary["folds"] = {}
+        for fold in range(plan["k"]):
+            rows, val = fold_rows(train_rows, plan, fold), fold_rows(val_rows, plan, fold)
+            summary["folds"][str(fold)] = train_for(
+                ctx.task, choice["path"], rows, ctx.path("train", job, f"fold{fold}"), cfg,
+                progress=ctx.progress, val_rows=val or None).path
     ctx.write_json("train.json", {**summary, "loss_curve": result.loss_curve})
     return summary
 
 
 def evaluate_tool(ctx: RunContext) -> dict[str, Any]:
-    """Score the trained model on the run's test split (and the teacher, once)."""
+    """Score the trained model on the gold test rows beside the baselines; publish the better
+    model, chosen on the validation split."""
     trained = ctx.read_json("train.json")
     if trained is None:
         raise RuntimeError("evaluate: nothing trained yet")
-    test = ctx.store.split("test")
-    if not test:
-        raise RuntimeError("evaluate: the run has no test rows")
-    metrics = evaluate_model(trained["path"], test, ctx.task)
-    mined = _validation_failures(ctx, trained["path"])
-    teacher = ctx.read_json("teacher.json")
-    if teacher is None and ctx.llm is not None:
-        teacher = teacher_score(ctx.llm, ctx.task, test[: ctx.config.data.teacher_n])
-        ctx.write_json("teacher.json", teacher)
+    task = ctx.task
+    plan = test_plan(ctx)
+    rows = plan["rows"]
+    preds = predict_plan(plan, student_predictor(task, trained))
+    metrics = score_for(task, preds, [e.output for e in rows], [e.input for e in rows],
+                        [gold_answers(e) for e in rows])
+    ci = bootstrap_ci(task, preds, rows)
+    side = compare(ctx, plan, preds)
+    val = ctx.store.split("validation")[:MAX_VALIDATION]
+    val_metrics = evaluate_model(trained["path"], val, task) if val else None
     history = ctx.read_json("metrics.json", {"history": []})["history"]
-    entry = {"iteration": len(history) + 1, "name": metrics.name, "value": metrics.value,
-             "others": metrics.others, "per_class": metrics.per_class, "n": metrics.n,
-             "model_path": trained["path"], "n_train": trained["n_rows"],
-             "confusion": metrics.confusion}
+    iteration = len(history) + 1
+    published = select_and_publish(ctx, trained, iteration, val, val_metrics.value if val_metrics else None,
+                                   metrics.value, side["baselines"].get(BASELINE))
+    entry = {"iteration": iteration, "name": metrics.name, "value": metrics.value, "ci": ci,
+             "n": metrics.n, "test_source": plan["source"], "others": metrics.others,
+             "per_class": metrics.per_class, "confusion": metrics.confusion,
+             "validation": {"name": val_metrics.name, "value": val_metrics.value, "n": val_metrics.n}
+             if val_metrics else None,
+             "model_path": trained["path"], "n_train": trained["n_rows"]}
     history.append(entry)
-    ctx.write_json("metrics.json", {"history": history, "latest": entry, "teacher": teacher})
     ctx.write_json("test_failures.json", metrics.failures)  # for people; never shown to the generator
-    ctx.write_json("failures.json", mined)
-    _publish_model(ctx, trained["path"], entry)
-    return {"metric": {"name": metrics.name, "value": metrics.value}, "others": metrics.others,
-            "n": metrics.n, "n_failures": len(mined), "n_test_failures": len(metrics.failures),
-            "teacher": teacher, "iteration": entry["iteration"]}
+    ctx.write_json("failures.json", _with_folds(val_metrics.failures if val_metrics else [], val, plan))
+    ctx.write_json("metrics.json", {"history": history, "latest": entry, **side,
+                                    "published": published,
+                                    "test": {"source": plan["source"], "mode": plan["mode"], "n": len(rows)},
+                                    "teacher": side["baselines"].get("teacher")})
+    return {"metric": {"name": metrics.name, "value": metrics.value, "ci": ci},
+            "test_source": plan["source"], "n": metrics.n,
+            "validation": entry["validation"], "baselines": {k: v.get("value") for k, v in
+                                                             side["baselines"].items()},
+            "published": published["kind"], "n_failures": len(val_metrics.failures if val_metrics else []),
+            "n_test_failures": len(metrics.failures), "iteration": iteration}
 
 
-MAX_MINED = 200
+MAX_VALIDATION = 200  # validation rows scored per evaluation (selection, error mining)
 
 
-def _validation_failures(ctx: RunContext, model_path: str) -> list[dict[str, str]]:
-    """The student's mistakes on its own validation rows: what error-driven generation imitates."""
-    from .families import validation_rows_for
-
-    val = validation_rows_for(ctx.task, ctx.store.split("train"), ctx.config.train)[:MAX_MINED]
-    return evaluate_model(model_path, val, ctx.task).failures if val else []
-
-
-def _publish_model(ctx: RunContext, trained_path: str, entry: dict[str, Any]) -> None:
-    """Make RUN/model the best model so far, with its card (a copy renamed into place)."""
-    import shutil
-
-    history = ctx.read_json("metrics.json")["history"]
-    best = max(history, key=lambda h: h["value"])
-    if best["iteration"] != entry["iteration"]:
-        return
-    dest = ctx.path("model")
-    tmp = ctx.path("model.tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    shutil.copytree(trained_path, tmp)
-    choice = ctx.read_json("model_choice.json") or {}
-    store = ctx.store
-    sources = sorted({e.source.get("name") or e.source.get("kind") for e in store.all()})
-    write_model_card(tmp, ctx.task, choice.get("name", "?"), store.counts(), sources,
-                     {"metric": {"name": entry["name"], "value": entry["value"]}, **entry["others"]})
-    old = ctx.path("model.old")
-    if dest.exists():
-        dest.replace(old)
-    tmp.replace(dest)
-    if old.exists():
-        shutil.rmtree(old)
+def _with_folds(failures: list[dict[str, str]], val: list[Example], plan: dict[str, Any]) -> list[dict]:
+    """Validation mistakes with the demonstration fold of their row (error-driven generation
+    imitates a row from that fold's prompts only)."""
+    if plan["mode"] != "folds":
+        return failures
+    fold_by_input = {e.input[:2000]: row_fold(e, plan["folds"]) for e in val}
+    return [{**f, "fold": fold_by_input.get(f["input"])} for f in failures]
 
 
 def finish_tool(ctx: RunContext, reason: str = "") -> dict[str, Any]:
@@ -309,7 +337,14 @@ def build_tools(ctx: RunContext, names: Optional[list[str]] = None) -> list[Stru
 
 
 def add_user_examples(ctx: RunContext) -> list[Example]:
-    """The user's demonstrations, stored as training rows with provenance 'user'."""
+    """The user's rows: demonstrations as training rows (provenance 'user'), and the rows they
+    labelled for testing (the task's `test:` and `--test FILE`) as the gold test split."""
+    from .data_store import read_labelled
+
     rows = [Example(input=d.input, output=d.output, source={"kind": "user", "row": i})
             for i, d in enumerate(ctx.task.examples)]
+    rows += [Example(input=d.input, output=d.output, split="test", source={"kind": "user_test", "row": i})
+             for i, d in enumerate(ctx.task.test)]
+    if ctx.config.test_file:
+        rows += read_labelled(ctx.config.test_file, ctx.task, kind="user_test")
     return ctx.store.add(rows)

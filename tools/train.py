@@ -52,6 +52,14 @@ def split_validation(examples: list[Example], fraction: float, seed: int,
     return list(train), list(val)
 
 
+def hold_out(examples: list[Example], val_rows: Optional[list[Example]], cfg: TrainConfig,
+             stratify: bool) -> tuple[list[Example], list[Example]]:
+    """(training rows, validation rows): the given validation rows, else a held-out share."""
+    if val_rows is not None:
+        return examples, val_rows
+    return split_validation(examples, cfg.val_fraction, cfg.seed, stratify=stratify)
+
+
 def schedule(n_rows: int, cfg: TrainConfig) -> tuple[int, float]:
     """Batch size and epochs so that the optimiser takes at least `cfg.min_steps` steps.
 
@@ -181,7 +189,8 @@ def _accuracy(eval_pred: Any) -> dict[str, float]:
 
 
 def train_classifier(model_path: str, examples: list[Example], labels: list[str], out_dir: str | Path,
-                     cfg: TrainConfig, progress: bool = True, **trainer_overrides: Any) -> TrainResult:
+                     cfg: TrainConfig, progress: bool = True, val_rows: Optional[list[Example]] = None,
+                     **trainer_overrides: Any) -> TrainResult:
     """Fine-tune `model_path` with a sequence-classification head; the best checkpoint is kept.
 
     Early stopping on validation accuracy; checkpoints under `out_dir/checkpoints` make an
@@ -201,7 +210,8 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
     out_dir = Path(out_dir)
     set_seed(cfg.seed)
     label2id = {label: i for i, label in enumerate(labels)}
-    train_rows, val_rows = split_validation(examples, cfg.val_fraction, cfg.seed, stratify=True)
+    train_rows, val_rows = hold_out(examples, val_rows, cfg, stratify=True)
+    val_rows = [r for r in val_rows if r.output in label2id]
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForSequenceClassification.from_pretrained(

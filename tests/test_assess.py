@@ -1,0 +1,184 @@
+"""Honest scoring: gold test rows only, selection on validation, baselines beside the student,
+and demonstration folds when the demonstrations are the only gold rows."""
+import json
+from pathlib import Path
+
+import pytest
+
+from p2m.agent.context import RunContext
+from p2m.agent.scripted_llm import ScriptedLLM
+from p2m.agent.trace import TraceWriter
+from p2m.config import RunConfig
+from p2m.schemas import Example, TaskSpec
+from p2m.tools import families
+from p2m.tools.generate import generate_examples
+from p2m.tools.toolkit import evaluate_tool, generate_examples_tool, train_tool
+
+LABELS = ["negative", "positive"]
+
+
+def context(tmp_path, task, llm=None, config=None):
+    return RunContext(run_dir=tmp_path / "run", task=task, config=config or RunConfig(), llm=llm,
+                      trace=TraceWriter(tmp_path / "t.jsonl"), catalog=[])
+
+
+def test_generated_rows_never_reach_the_test_split():
+    task = TaskSpec(instruction="Sentiment", labels=LABELS)
+    llm = ScriptedLLM([{"purpose": "generate", "json": {"input": f"distinct review number {i}"}}
+                       for i in range(10)])
+    result = generate_examples(task, llm, 10, existing=[], concurrency=1, holdout_every=2,
+                               dedup_threshold=1.01)
+    splits = [e.split for e in result.kept]
+    assert "test" not in splits and splits.count("validation") == len(splits) // 2
+
+
+def fake_predict(table):
+    """predict_for stand-in: each model folder's answers, by whether the row is a test row."""
+    def predict(task, model_dir, texts):
+        right_on_test, right_on_val = table[Path(model_dir).name]
+        return [t.split("|")[1] if (right_on_test if t.startswith("test") else right_on_val)
+                else ("negative" if t.split("|")[1] == "positive" else "positive") for t in texts]
+    return predict
+
+
+def student_dir(tmp_path, name):
+    path = tmp_path / name
+    path.mkdir()
+    (path / "config.json").write_text("{}")
+    (path / "marker").write_text(name)
+    return path
+
+
+def test_selection_reads_validation_never_test(tmp_path, monkeypatch):
+    task = TaskSpec(instruction="Sentiment", labels=LABELS,
+                    examples=[{"input": "demo|positive", "output": "positive"},
+                              {"input": "demo2|negative", "output": "negative"}])
+    ctx = context(tmp_path, task)
+    ctx.store.add([Example(input=f"{split}{i}|{LABELS[i % 2]}", output=LABELS[i % 2], split=split,
+                           source={"kind": "user_test"} if split == "test" else {"kind": "dataset", "name": "d"})
+                   for split in ("validation", "test") for i in range(6)])
+    a, b = student_dir(tmp_path, "A"), student_dir(tmp_path, "B")
+    # A is right on the test rows and wrong on validation; B the other way round; the baseline
+    # folder ("baseline") is wrong on validation.
+    monkeypatch.setattr(families, "predict_for", fake_predict({"A": (True, False), "B": (False, True),
+                                                               "baseline": (False, False)}))
+    for path in (a, b):
+        ctx.write_json("train.json", {"path": str(path), "n_rows": 2})
+        evaluate_tool(ctx)
+    metrics = ctx.read_json("metrics.json")
+    assert [h["value"] for h in metrics["history"]] == [1.0, 0.0]  # test: A better
+    assert metrics["published"]["path"] == str(b) and metrics["published"]["kind"] == "student"
+    assert (ctx.path("model") / "marker").read_text() == "B"
+    assert metrics["test"] == {"source": "user", "mode": "holdout", "n": 6}
+
+
+def test_a_baseline_that_wins_on_validation_is_published_and_runs(tmp_path, monkeypatch):
+    from p2m.report import build_report
+    from p2m.scoring import score_run
+
+    task = TaskSpec(instruction="Topic of a sentence", labels=["cooking", "sports"],
+                    examples=[{"input": "the striker scored twice", "output": "sports"},
+                              {"input": "simmer the sauce with basil", "output": "cooking"},
+                              {"input": "the goalkeeper saved a penalty", "output": "sports"},
+                              {"input": "bake the bread for an hour", "output": "cooking"}])
+    ctx = context(tmp_path, task)
+    texts = [("the team won the match", "sports"), ("whisk the eggs with sugar", "cooking"),
+             ("a late goal in extra time", "sports"), ("fry the onions in butter", "cooking")]
+    ctx.store.add([Example(input=t, output=o, split=s, source={"kind": "user_test"})
+                   for s, pairs in (("validation", texts[:2]), ("test", texts[2:])) for t, o in pairs])
+    student = student_dir(tmp_path, "S")
+    real = families.predict_for
+    monkeypatch.setattr(families, "predict_for",
+                        lambda t, d, x: ["cooking"] * len(x) if Path(d).name == "S" else real(t, d, x))
+    ctx.write_json("train.json", {"path": str(student), "n_rows": 4})
+    result = evaluate_tool(ctx)
+    assert result["published"] == "baseline" and result["baselines"]["demonstrations-only"] == 1.0
+    report = build_report(ctx, {"stop_reason": "test"})
+    assert report["published"] == "demonstrations-only baseline" and report["metric"]["value"] == 1.0
+    assert "does NOT beat" in report["verdict"]
+    assert report["baselines"]["demonstrations-only"]["n"] == 2
+    monkeypatch.undo()
+    from p2m.tools.task import save_task
+
+    save_task(task, ctx.path("task.json"))
+    data = tmp_path / "gold.jsonl"
+    data.write_text("".join(json.dumps({"input": t, "output": o}) + "\n" for t, o in texts))
+    assert score_run(ctx.run_dir, data)["metric"]["value"] == 1.0  # p2m eval runs the baseline
+
+
+def test_demonstration_folds_score_each_fold_with_models_that_never_saw_it(tmp_path, tiny_model_dir,
+                                                                          monkeypatch):
+    demos = [{"input": f"{w} film, truly {w}", "output": o} for w, o in
+             (("great", "positive"), ("awful", "negative"), ("lovely", "positive"),
+              ("boring", "negative"), ("superb", "positive"), ("dreadful", "negative"))]
+    task = TaskSpec(instruction="Sentiment of a film review", labels=LABELS, examples=demos)
+    config = RunConfig()
+    config.train.epochs = 1
+    config.train.min_steps = 4
+    config.data.concurrency = 1
+    config.data.verify_votes = 0
+    config.data.teacher_n = 100
+    words = ["bright", "dull", "warm", "flat", "witty", "limp", "vivid", "stale", "tender", "tired",
+             "sharp", "weak", "rich", "thin", "bold", "bland"]
+    llm = ScriptedLLM([{"purpose": "generate", "json": {"input": f"a {w} story, {i} stars"}}
+                       for i, w in enumerate(words)] +
+                      [{"purpose": "teacher", "json": {"label": "positive"}} for _ in range(6)])
+    ctx = context(tmp_path, task, llm, config)
+    from p2m.tools.toolkit import add_user_examples
+
+    add_user_examples(ctx)
+    generate_examples_tool(ctx, n=16)
+    from p2m.tools.folds import demo_folds
+
+    fold_of = dict(zip([d["input"] for d in demos], demo_folds(task, 2)))
+    rows = ctx.store.all()
+    assert not [r for r in rows if r.split == "test"]  # nothing generated is a test row
+    for messages in llm.seen:
+        prompt = messages[-1]["content"]
+        shown = {fold_of[d["input"]] for d in demos if d["input"] in prompt}
+        assert len(shown) <= 1  # each prompt shows one fold's demonstrations at most
+    trained: dict[str, list[str]] = {}
+    real_train = families.train_for
+
+    def spy(task_, model_path, examples, out_dir, cfg, progress=True, val_rows=None, **kw):
+        trained[Path(out_dir).name] = [e.input for e in examples + (val_rows or [])]
+        return real_train(task_, model_path, examples, out_dir, cfg, progress, val_rows=val_rows, **kw)
+
+    import p2m.tools.toolkit as toolkit
+
+    monkeypatch.setattr(toolkit, "train_for", spy)
+    ctx.write_json("model_choice.json", {"name": "tiny", "path": str(tiny_model_dir)})
+    summary = train_tool(ctx)
+    assert set(summary["folds"]) == {"0", "1"}
+    by_input = {r.input: r for r in rows}
+    for j in (0, 1):
+        for text in trained[f"fold{j}"]:
+            row = by_input[text]
+            assert fold_of.get(text, row.source.get("fold")) != j
+    result = evaluate_tool(ctx)
+    assert result["test_source"] == "demonstrations (2-fold)" and result["n"] == 6
+    assert result["metric"]["ci"][0] <= result["metric"]["value"] <= result["metric"]["ci"][1]
+    assert result["baselines"]["teacher"] == 0.5  # scripted teacher answers "positive" to all 6
+    metrics = ctx.read_json("metrics.json")
+    assert metrics["baselines"]["demonstrations-only"]["n"] == 6
+    assert metrics["same_rows"]["n"] == 6
+    # The teacher for fold j was shown the other fold's demonstrations only.
+    teacher_prompts = llm.seen[-6:]
+    for messages in teacher_prompts:
+        asked = messages[-1]["content"]
+        shown = {fold_of[m["content"]] for m in messages[1:-1] if m["role"] == "user"}
+        assert shown == {1 - fold_of[asked]}
+
+
+def test_a_run_with_nothing_gold_to_score_on_is_refused_before_it_starts(tmp_path):
+    from p2m.runner import RunError, create_run
+
+    task = TaskSpec(instruction="Sentiment", labels=LABELS,
+                    examples=[{"input": "fine", "output": "positive"}])
+    with pytest.raises(RunError, match="nothing to score the model on"):
+        create_run(task, RunConfig(), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"input": "awful", "output": "negative"}\n{"input": "meh", "output": "Neutral"}\n')
+    with pytest.raises(ValueError, match="Neutral"):  # off-label gold rows: refused up front
+        create_run(task, RunConfig(test_file=str(gold)), tmp_path / "run")

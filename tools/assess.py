@@ -1,0 +1,245 @@
+"""Honest scoring of a run: gold test rows only, selection on validation, baselines beside.
+
+- The test split holds gold rows only: the user's (`--test`, `test:` in the task, the chat) or a
+  retrieved dataset's own test rows used as they are. With none, the demonstrations are the
+  test, by folds (`tools/folds.py`): each fold is scored by a student, a baseline and a teacher
+  that never saw it.
+- Selection (the best iteration, student or baseline, the published model) reads the validation
+  split only; the test split is read to report.
+- The teacher is scored on a seeded random subset of the test rows, and the student and the
+  baseline on that same subset beside it.
+"""
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from ..agent.context import RunContext
+from ..schemas import Example, TaskSpec
+from .baselines import NAME as BASELINE, fit_baseline, predict_baseline, save_baseline
+from .evaluate import evaluate_model, gold_answers, teacher_predict
+from .folds import demo_folds, fold_count, held_out_demos, task_seeing, usable_for
+
+BOOTSTRAP_SAMPLES = 300
+Predictor = Callable[[Optional[int], list[str]], list[str]]  # (fold or None, texts) -> outputs
+
+
+class NoGoldRows(RuntimeError):
+    """A run with nothing gold to score on."""
+
+
+def test_plan(ctx: RunContext) -> dict[str, Any]:
+    """Which gold rows are the test: {"mode": "holdout"|"folds", "source", "rows", "folds", "k"}."""
+    test = ctx.store.split("test")
+    if test:
+        kinds = sorted({e.source.get("name") and f"dataset:{e.source['name']}" or
+                        ("user" if e.source.get("kind") == "user_test" else e.source.get("kind", "?"))
+                        for e in test})
+        return {"mode": "holdout", "source": "+".join(kinds), "rows": test, "folds": [], "k": 0}
+    k = fold_count(ctx.task, ctx.config.data.demo_folds)
+    if k < 2:
+        raise NoGoldRows("no gold rows to score on: give labelled test rows (--test FILE.jsonl or "
+                         "`test:` in the task file) or at least two demonstrations")
+    folds = demo_folds(ctx.task, k)
+    rows = [row for j in range(k) for row in held_out_demos(ctx.task, folds, j)]
+    return {"mode": "folds", "source": f"demonstrations ({k}-fold)", "rows": rows,
+            "folds": folds, "k": k}
+
+
+def fold_of(row: Example, plan: dict[str, Any]) -> Optional[int]:
+    """The fold a test row belongs to (None in holdout mode)."""
+    return plan["folds"][row.source["row"]] if plan["mode"] == "folds" else None
+
+
+def fold_rows(rows: list[Example], plan: dict[str, Any], fold: int) -> list[Example]:
+    """`rows` a model scored on `fold` may train or validate on."""
+    return [e for e in rows if usable_for(e, plan["folds"], fold)]
+
+
+def predict_plan(plan: dict[str, Any], predict: Predictor) -> list[str]:
+    """Predictions for every test row, each fold's rows by that fold's model."""
+    rows = plan["rows"]
+    preds: list[str] = [""] * len(rows)
+    groups: dict[Optional[int], list[int]] = {}
+    for i, row in enumerate(rows):
+        groups.setdefault(fold_of(row, plan), []).append(i)
+    for fold, idx in groups.items():
+        for i, p in zip(idx, predict(fold, [rows[i].input for i in idx])):
+            preds[i] = p
+    return preds
+
+
+def metric_value(task: TaskSpec, preds: list[str], rows: list[Example]) -> float:
+    from .families import score_for
+
+    return score_for(task, preds, [e.output for e in rows], None, [gold_answers(e) for e in rows]).value
+
+
+def bootstrap_ci(task: TaskSpec, preds: list[str], rows: list[Example], seed: int = 0,
+                 level: float = 0.95) -> list[float]:
+    """Percentile bootstrap interval of the headline metric over the rows."""
+    rng = random.Random(seed)
+    n = len(rows)
+    values = []
+    for _ in range(BOOTSTRAP_SAMPLES):
+        idx = [rng.randrange(n) for _ in range(n)]
+        values.append(metric_value(task, [preds[i] for i in idx], [rows[i] for i in idx]))
+    values.sort()
+    lo = values[int((1 - level) / 2 * (len(values) - 1))]
+    hi = values[int((1 + level) / 2 * (len(values) - 1))]
+    return [round(lo, 4), round(hi, 4)]
+
+
+def scored(task: TaskSpec, preds: list[str], rows: list[Example], ci: bool = True) -> dict[str, Any]:
+    """{"name", "value", "n"(, "ci")} of `preds` against the gold `rows`."""
+    from .families import score_for
+
+    metrics = score_for(task, preds, [e.output for e in rows], None, [gold_answers(e) for e in rows])
+    out: dict[str, Any] = {"name": metrics.name, "value": metrics.value, "n": len(rows)}
+    if ci:
+        out["ci"] = bootstrap_ci(task, preds, rows)
+    return out
+
+
+def teacher_rows(plan: dict[str, Any], limit: int, seed: int) -> list[int]:
+    """Indices of the test rows the teacher is scored on: all of them, or a seeded random subset
+    (test files can be sorted by label: the first rows may be one class)."""
+    n = len(plan["rows"])
+    if n <= limit:
+        return list(range(n))
+    return sorted(random.Random(seed).sample(range(n), limit))
+
+
+def student_predictor(task: TaskSpec, trained: dict[str, Any]) -> Predictor:
+    from .families import predict_for
+
+    fold_paths = {int(j): path for j, path in (trained.get("folds") or {}).items()}
+
+    def predict(fold: Optional[int], texts: list[str]) -> list[str]:
+        if fold is not None and fold not in fold_paths:
+            raise NoGoldRows(f"no model trained without demonstration fold {fold}: train again")
+        return predict_for(task, fold_paths[fold] if fold is not None else trained["path"], texts)
+
+    return predict
+
+
+def baseline_predictor(task: TaskSpec, plan: dict[str, Any]) -> Optional[Predictor]:
+    """The demonstrations-only baseline, fitted per fold on the other folds' demonstrations."""
+    if not task.examples:
+        return None
+    demos = [Example(input=d.input, output=d.output, source={"kind": "user", "row": i})
+             for i, d in enumerate(task.examples)]
+
+    def predict(fold: Optional[int], texts: list[str]) -> list[str]:
+        rows = demos if fold is None else fold_rows(demos, plan, fold)
+        return predict_baseline(fit_baseline(task, rows), texts)
+
+    return predict
+
+
+def teacher_predictor(llm: Any, task: TaskSpec, plan: dict[str, Any]) -> Predictor:
+    """The teacher LLM prompted with the demonstrations the generator could show (in fold mode,
+    those of the other folds)."""
+    def predict(fold: Optional[int], texts: list[str]) -> list[str]:
+        seen = task if fold is None else task_seeing(task, plan["folds"], set(range(plan["k"])) - {fold})
+        return teacher_predict(llm, seen, texts)[0]
+
+    return predict
+
+
+def compare(ctx: RunContext, plan: dict[str, Any], student_preds: list[str]) -> dict[str, Any]:
+    """Baselines on the gold test rows: the demonstrations-only model on all of them; the teacher,
+    and the student and baseline beside it, on the teacher's rows (cached per test split)."""
+    task, rows = ctx.task, plan["rows"]
+    baselines: dict[str, Any] = {}
+    base = baseline_predictor(task, plan)
+    base_preds = predict_plan(plan, base) if base else None
+    baselines[BASELINE] = scored(task, base_preds, rows) if base_preds else {"skipped": "no demonstrations"}
+    key = {"source": plan["source"], "n": len(rows), "teacher_n": ctx.config.data.teacher_n}
+    cached = ctx.read_json("teacher.json")
+    if ctx.llm is None:
+        baselines["teacher"] = {"skipped": "no LLM (--llm none)"}
+    elif cached and cached.get("key") == key:
+        baselines["teacher"] = cached["teacher"]
+    else:
+        idx = teacher_rows(plan, ctx.config.data.teacher_n, ctx.config.train.seed)
+        sub = {**plan, "rows": [rows[i] for i in idx]}
+        preds = predict_plan(sub, teacher_predictor(ctx.llm, task, plan))
+        teacher = {**scored(task, preds, sub["rows"]), "model": ctx.llm.model,
+                   "rows": "all test rows" if len(idx) == len(rows) else
+                   f"{len(idx)} of {len(rows)} test rows, drawn at random (seed {ctx.config.train.seed})",
+                   "row_indices": idx}
+        ctx.write_json("teacher.json", {"key": key, "teacher": teacher})
+        baselines["teacher"] = teacher
+    same_rows: dict[str, Any] = {}
+    teacher = baselines["teacher"]
+    if "row_indices" in teacher:
+        idx = teacher["row_indices"]
+        sub_rows = [rows[i] for i in idx]
+        same_rows = {"n": len(idx), "teacher": teacher["value"],
+                     "student": metric_value(task, [student_preds[i] for i in idx], sub_rows)}
+        if base_preds:
+            same_rows[BASELINE] = metric_value(task, [base_preds[i] for i in idx], sub_rows)
+    return {"baselines": baselines, "same_rows": same_rows}
+
+
+def validation_score(task: TaskSpec, model_dir: str | Path, val: list[Example]) -> Optional[float]:
+    return evaluate_model(model_dir, val, task).value if val else None
+
+
+def select_and_publish(ctx: RunContext, trained: dict[str, Any], iteration: int, val: list[Example],
+                       val_student: Optional[float], test_value: float,
+                       baseline_test: Optional[dict[str, Any]]) -> dict[str, Any]:
+    """Choose the model to publish on the validation rows `val` alone (the student scored
+    `val_student` on them): the best student so far (the earlier best re-scored on the same
+    rows) against the demonstrations-only baseline. Without validation rows the newest student
+    is kept. RUN/model becomes the choice."""
+    task = ctx.task
+    state = ctx.read_json("selection.json") or {}
+    best = {"iteration": iteration, "path": trained["path"], "validation": val_student,
+            "test": test_value}
+    previous = state.get("best_student")
+    if previous and val and Path(previous["path"]).exists():
+        earlier = validation_score(task, previous["path"], val)
+        if earlier is not None and val_student is not None and earlier > val_student:
+            best = {**previous, "validation": earlier}
+    published = {"kind": "student", **best}
+    if task.examples and val:
+        spec = fit_baseline(task, [Example(input=d.input, output=d.output, source={"kind": "user"})
+                                   for d in task.examples])
+        base_dir = save_baseline(spec, ctx.path("baseline"))
+        base_val = validation_score(task, base_dir, val)
+        if best["validation"] is None or (base_val is not None and base_val > best["validation"]):
+            published = {"kind": "baseline", "iteration": None, "path": str(base_dir),
+                         "validation": base_val,
+                         "test": (baseline_test or {}).get("value")}
+        published["baseline_validation"] = base_val
+    published["validation_n"] = len(val)
+    if state.get("published", {}).get("path") != published["path"] or not ctx.path("model").exists():
+        publish(ctx, published)
+    ctx.write_json("selection.json", {"best_student": best, "published": published})
+    return published
+
+
+def publish(ctx: RunContext, chosen: dict[str, Any]) -> None:
+    """Make RUN/model a copy of the chosen model, with its card (renamed into place)."""
+    from .export import write_model_card
+
+    dest, tmp, old = ctx.path("model"), ctx.path("model.tmp"), ctx.path("model.old")
+    for leftover in (tmp, old):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    shutil.copytree(chosen["path"], tmp)
+    choice = ctx.read_json("model_choice.json") or {}
+    store = ctx.store
+    sources = sorted({e.source.get("name") or e.source.get("kind") for e in store.all()})
+    name = BASELINE + " baseline (MiniLM + logistic regression)" if chosen["kind"] == "baseline" \
+        else choice.get("name", "?")
+    write_model_card(tmp, ctx.task, name, store.counts(), sources,
+                     {"gold test metric": chosen.get("test"), "validation metric": chosen.get("validation")})
+    if dest.exists():
+        dest.replace(old)
+    tmp.replace(dest)
+    shutil.rmtree(old, ignore_errors=True)
