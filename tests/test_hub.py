@@ -77,5 +77,7 @@ def test_a_run_searches_the_hub_and_downloads_the_chosen_dataset(tmp_path, monke
     run_dir = tmp_path / "run"
     runner.create_run(task, config, run_dir)
     report = runner.execute(runner.open_context(run_dir, progress=False))
-    assert report["n_train"] == 40 and report["n_test"] == 2 and report["metric"] is not None
+    # 10% of the 40 train rows become the validation split; the 2 test rows are the gold test.
+    assert report["n_train"] == 36 and report["n_validation"] == 4 and report["n_test"] == 2
+    assert report["metric"] is not None and report["test"]["source"] == "dataset:stanfordnlp/imdb"
     assert (run_dir / "hub_datasets" / "stanfordnlp__imdb" / "card.json").is_file()
