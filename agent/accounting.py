@@ -32,6 +32,7 @@ class Usage:
     cost_usd: float = 0.0
     faults: Counter = field(default_factory=Counter)
     by_purpose: Counter = field(default_factory=Counter)
+    resumed_at: Optional[int] = None  # the call count of the snapshot a resumed run started from
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def record(self, model: str, purpose: str, prompt_tokens: int, completion_tokens: int) -> None:
@@ -52,6 +53,12 @@ class Usage:
         with self._lock:
             self.retries += 1
 
+    def unbilled(self, hit: Any, session: str) -> bool:
+        """Whether a cached reply is one that a killed process of this run paid for after the
+        snapshot this run resumed from (so the snapshot's counters do not include it)."""
+        return (self.resumed_at is not None and hit.session not in (None, session)
+                and hit.seq is not None and hit.seq > self.resumed_at)
+
     @property
     def tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
@@ -70,9 +77,9 @@ class Usage:
 
     def load(self, d: Optional[dict[str, Any]]) -> None:
         """Continue counting from a saved snapshot (used by resume)."""
-        if not d:
-            return
+        d = d or {}
         self.calls = d.get("calls", 0)
+        self.resumed_at = self.calls
         self.prompt_tokens = d.get("prompt_tokens", 0)
         self.completion_tokens = d.get("completion_tokens", 0)
         self.retries = d.get("retries", 0)

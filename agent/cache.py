@@ -1,7 +1,9 @@
 """An on-disk cache of LLM replies keyed by model, messages and parameters.
 
 A rerun or a resumed run asks nothing twice: the key covers everything that shapes a reply,
-including a sample index so that deliberate resampling still gets fresh answers.
+including a sample index so that deliberate resampling still gets fresh answers. Each reply also
+records the process that stored it and the run's call count at that moment, so a resumed run can
+bill the replies a killed process paid for after its last checkpoint (see `LLM.call`).
 """
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import hashlib
 import json
 import sqlite3
 import threading
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
@@ -18,29 +22,52 @@ def cache_key(**parts: Any) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+@dataclass
+class CachedReply:
+    value: dict[str, Any]
+    session: Optional[str]  # the process (cache object) that stored it
+    seq: Optional[int]  # the run's call count right after the call that produced it
+
+
 class ResponseCache:
     """SQLite key-value store; safe to share between threads of one process."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.session = uuid.uuid4().hex
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(self.path), check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, value TEXT)")
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(replies)")}
+        for name, kind in (("session", "TEXT"), ("seq", "INTEGER")):  # caches of older versions
+            if name not in columns:
+                self._db.execute(f"ALTER TABLE replies ADD COLUMN {name} {kind}")
         self._db.commit()
 
     def get(self, key: str) -> Optional[dict[str, Any]]:
-        with self._lock:
-            row = self._db.execute("SELECT value FROM replies WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+        hit = self.lookup(key)
+        return hit.value if hit else None
 
-    def put(self, key: str, value: dict[str, Any]) -> None:
+    def lookup(self, key: str) -> Optional[CachedReply]:
+        with self._lock:
+            row = self._db.execute("SELECT value, session, seq FROM replies WHERE key = ?",
+                                   (key,)).fetchone()
+        return CachedReply(json.loads(row[0]), row[1], row[2]) if row else None
+
+    def put(self, key: str, value: dict[str, Any], seq: Optional[int] = None) -> None:
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO replies (key, value) VALUES (?, ?)",
-                (key, json.dumps(value, ensure_ascii=False)),
+                "INSERT OR REPLACE INTO replies (key, value, session, seq) VALUES (?, ?, ?, ?)",
+                (key, json.dumps(value, ensure_ascii=False), self.session, seq),
             )
+            self._db.commit()
+
+    def adopt(self, key: str) -> None:
+        """Mark a reply as this process's own (a replay is billed once)."""
+        with self._lock:
+            self._db.execute("UPDATE replies SET session = ? WHERE key = ?", (self.session, key))
             self._db.commit()
 
     def __len__(self) -> int:

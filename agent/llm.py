@@ -89,10 +89,17 @@ class LLM:
                         tools=[t.name for t in tools or []], temperature=temperature,
                         max_tokens=max_tokens, sample=sample)
         if self.cache is not None:
-            hit = self.cache.get(key)
+            hit = self.cache.lookup(key)
             if hit is not None:
-                self.usage.cache_hits += 1
-                return Reply(**hit)
+                reply = Reply(**hit.value)
+                if self.usage.unbilled(hit, self.cache.session):
+                    # Paid for by a killed process after the last checkpoint: bill it again, so
+                    # the budget and the report match an uninterrupted run.
+                    self.usage.record(self.model, purpose, reply.prompt_tokens, reply.completion_tokens)
+                    self.cache.adopt(key)
+                else:
+                    self.usage.cache_hits += 1
+                return reply
         if self.max_calls is not None and self.usage.calls >= self.max_calls:
             raise LLMBudgetExceeded(f"LLM call budget of {self.max_calls} calls is spent")
 
@@ -118,7 +125,7 @@ class LLM:
             reply.completion_tokens = estimate_tokens(reply.content)
         self.usage.record(self.model, purpose, reply.prompt_tokens, reply.completion_tokens)
         if self.cache is not None:
-            self.cache.put(key, reply.__dict__)
+            self.cache.put(key, reply.__dict__, seq=self.usage.calls)
         return reply
 
     # -- typed helpers ------------------------------------------------------------------------

@@ -50,8 +50,10 @@ def check(proposal: dict[str, Any], state: AgentState, ctx: RunContext) -> Optio
         if name in state.get("loaded", []) or name in state.get("rejected", {}):
             return f"{name} was already loaded or rejected"
     elif tool == "generate_examples":
-        if not can_generate(state, ctx):
+        if ctx.llm is None:
             return "no LLM to generate with"
+        if not can_generate(state, ctx):
+            return "generation failed repeatedly or the LLM call budget left cannot pay for a round"
         if args.get("n", 0) > ctx.config.data.generate_n:
             # A weak planner asked for 500 rows at once and spent the whole call budget on them.
             return f"n={args['n']} is over the per-round cap of {ctx.config.data.generate_n}"

@@ -114,7 +114,9 @@ def make_planner(ctx: RunContext):
                         duration_s=round(time.perf_counter() - started, 3),
                         tokens=(ctx.llm.usage.tokens - tokens_before) if ctx.llm else 0,
                         iteration=state.get("evaluations", 0))
-        return {"proposal": proposal, "elapsed_s": state.get("elapsed_s", 0.0) + time.perf_counter() - started}
+        # The planner's own calls are saved with its checkpoint: a resume after this node bills them.
+        return {"proposal": proposal, "elapsed_s": state.get("elapsed_s", 0.0) + time.perf_counter() - started,
+                "usage": ctx.llm.usage.to_dict() if ctx.llm else {}}
 
     return planner
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from ..agent.context import RunContext
 from ..tools.folds import fold_count
+from ..tools.toolkit import MIN_ROUND, generation_room
 from .state import AgentState
 
 MAX_TOOL_FAILURES = 2
@@ -22,7 +23,9 @@ def has_gold_rows(state: AgentState, ctx: RunContext) -> bool:
 
 
 def can_generate(state: AgentState, ctx: RunContext) -> bool:
-    return ctx.llm is not None and state.get("failures", {}).get("generate_examples", 0) < MAX_TOOL_FAILURES
+    """An LLM, generation not failing, and call budget left for a round worth starting."""
+    return ctx.llm is not None and state.get("failures", {}).get("generate_examples", 0) < MAX_TOOL_FAILURES \
+        and generation_room(ctx) >= MIN_ROUND
 
 
 def default_step(state: AgentState, ctx: RunContext) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import pytest
+
 from p2m.agent.context import RunContext
 from p2m.agent.scripted_llm import ScriptedLLM
 from p2m.agent.trace import TraceWriter
@@ -43,6 +45,24 @@ def test_policy_generates_when_short_and_llm_available(tmp_path):
              history=[{"value": 0.5}])
     step = default_step(s, c)
     assert step["tool"] == "generate_examples" and step["args"]["errors_only"] is True
+
+
+def test_generation_stops_where_the_call_budget_could_not_pay_for_training_and_scoring(tmp_path):
+    from p2m.tools.toolkit import PLANNER_RESERVE, generation_room, generate_examples_tool
+
+    llm = ScriptedLLM([])
+    c = ctx(tmp_path, llm=llm, catalog=False)
+    c.config.budget.max_llm_calls = llm.max_calls = 100
+    c.config.data.verify_votes = 1
+    reserve = PLANNER_RESERVE + 0  # no gold rows yet: the task has no demonstrations
+    assert generation_room(c) == (100 - reserve) // 2
+    llm.usage.calls = 100 - reserve - 10  # 10 calls left: 5 rows, not worth a round
+    s = initial_state()
+    s.update(n_train=20)
+    assert "budget" in check({"tool": "generate_examples", "args": {}}, s, c)
+    assert default_step(s, c)["tool"] == "choose_model"  # train on what it has
+    with pytest.raises(RuntimeError, match="pays for 5 rows"):
+        generate_examples_tool(c, n=50)
 
 
 def test_guard_preconditions(tmp_path):

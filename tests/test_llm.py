@@ -49,6 +49,23 @@ def test_cache_answers_repeated_calls(tmp_path):
     assert again.usage.cache_hits == 1 and again.usage.calls == 0
 
 
+def test_a_resumed_run_bills_replies_a_killed_process_paid_for_after_its_snapshot(tmp_path):
+    msgs = [[{"role": "user", "content": str(i)}] for i in range(3)]
+    killed = ScriptedLLM([{"content": "a"}, {"content": "b"}, {"content": "c"}],
+                         cache=ResponseCache(tmp_path / "c.sqlite"))
+    killed.text(msgs[0], purpose="t")
+    snapshot = killed.usage.to_dict()  # the last checkpoint: one call billed
+    killed.text(msgs[1], purpose="t")
+    killed.text(msgs[2], purpose="t")  # paid for, then the process is killed
+    resumed = ScriptedLLM([], cache=ResponseCache(tmp_path / "c.sqlite"), max_calls=3)
+    resumed.usage.load(snapshot)
+    for m in msgs:
+        resumed.text(m, purpose="t")
+    assert resumed.usage.calls == 3 and resumed.usage.cache_hits == 1  # msgs[0] was in the snapshot
+    resumed.text(msgs[2], purpose="t")  # a replay is billed once; asking again is a plain hit
+    assert resumed.usage.calls == 3 and resumed.usage.cache_hits == 2
+
+
 def test_call_budget():
     llm = ScriptedLLM([{"content": "a"}, {"content": "b"}], max_calls=1)
     llm.text([{"role": "user", "content": "1"}], purpose="t")

@@ -166,10 +166,35 @@ def relabel_with_teacher(ctx: RunContext, examples: list[Example]) -> list[Examp
     return out
 
 
+# LLM calls a generation round leaves for the planner's remaining decisions.
+PLANNER_RESERVE = 12
+MIN_ROUND = 8  # a round smaller than this is not worth starting
+
+
+def generation_room(ctx: RunContext) -> int:
+    """How many rows a generation round can still pay for within the run's LLM call budget.
+
+    A row costs one generation call and `verify_votes` verification calls. Calls are kept for
+    the planner and for scoring the teacher on the gold rows, so a run never spends its whole
+    budget on data it then cannot train and evaluate on."""
+    if ctx.llm is None:
+        return 0
+    if ctx.llm.max_calls is None:
+        return 10**6
+    gold = ctx.store.counts()["test"] or len(ctx.task.examples)
+    reserve = PLANNER_RESERVE + min(ctx.config.data.teacher_n, gold)
+    left = ctx.llm.max_calls - ctx.llm.usage.calls - reserve
+    return max(0, left // (1 + max(0, ctx.config.data.verify_votes)))
+
+
 def generate_examples_tool(ctx: RunContext, n: int = 0, errors_only: bool = False) -> dict[str, Any]:
     """Generate training examples with the LLM (label-balanced, deduplicated)."""
     if ctx.llm is None:
         raise RuntimeError("generate_examples needs an LLM (--llm is none)")
+    room = generation_room(ctx)
+    if room < MIN_ROUND:
+        raise RuntimeError(f"generate_examples: the LLM call budget left pays for {room} rows "
+                           f"(fewer than {MIN_ROUND})")
     store = ctx.store
     state = ctx.read_json("data/generation.json", {"next_sample": 0, "rounds": 0})
     failures = ctx.read_json("failures.json", []) if errors_only else None
@@ -178,7 +203,7 @@ def generate_examples_tool(ctx: RunContext, n: int = 0, errors_only: bool = Fals
         # The student made no mistake on its validation rows: nothing to imitate.
         note = "no validation failures recorded: generated ordinary examples"
         errors_only = False
-    n = n or ctx.config.data.generate_n
+    n = min(n or ctx.config.data.generate_n, room)
     existing = store.all()
     # Without gold test rows the demonstrations will be scored by folds: each row's prompts
     # then show one fold's demonstrations only.
