@@ -5,8 +5,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .agent.context import RunContext
-
-BASELINE = "demonstrations-only"
+from .tools.baselines import NAME as BASELINE
 
 
 def verdict(student: Optional[dict[str, Any]], baselines: dict[str, Any], n: int) -> str:

@@ -20,7 +20,7 @@ from ..agent.context import RunContext
 from ..schemas import Example, TaskSpec
 from .baselines import NAME as BASELINE, fit_baseline, predict_baseline, save_baseline
 from .evaluate import evaluate_model, gold_answers, teacher_predict
-from .folds import demo_folds, fold_count, held_out_demos, task_seeing, usable_for
+from .folds import demo_folds, demo_rows, fold_count, held_out_demos, task_seeing, usable_for
 
 BOOTSTRAP_SAMPLES = 300
 Predictor = Callable[[Optional[int], list[str]], list[str]]  # (fold or None, texts) -> outputs
@@ -129,8 +129,7 @@ def baseline_predictor(task: TaskSpec, plan: dict[str, Any]) -> Optional[Predict
     """The demonstrations-only baseline, fitted per fold on the other folds' demonstrations."""
     if not task.examples:
         return None
-    demos = [Example(input=d.input, output=d.output, source={"kind": "user", "row": i})
-             for i, d in enumerate(task.examples)]
+    demos = demo_rows(task)
 
     def predict(fold: Optional[int], texts: list[str]) -> list[str]:
         rows = demos if fold is None else fold_rows(demos, plan, fold)
@@ -207,8 +206,7 @@ def select_and_publish(ctx: RunContext, trained: dict[str, Any], iteration: int,
             best = {**previous, "validation": earlier}
     published = {"kind": "student", **best}
     if task.examples and val:
-        spec = fit_baseline(task, [Example(input=d.input, output=d.output, source={"kind": "user"})
-                                   for d in task.examples])
+        spec = fit_baseline(task, demo_rows(task))
         base_dir = save_baseline(spec, ctx.path("baseline"))
         base_val = validation_score(task, base_dir, val)
         if best["validation"] is None or (base_val is not None and base_val > best["validation"]):

@@ -53,7 +53,12 @@ def task_seeing(task: TaskSpec, folds: list[int], keep: set[int]) -> TaskSpec:
     return task.model_copy(update={"examples": demos})
 
 
+def demo_rows(task: TaskSpec, split: str = "train") -> list[Example]:
+    """The demonstrations as rows, each with provenance 'user' and its index (its fold's key)."""
+    return [Example(input=d.input, output=d.output, split=split, source={"kind": "user", "row": i})
+            for i, d in enumerate(task.examples)]
+
+
 def held_out_demos(task: TaskSpec, folds: list[int], fold: int) -> list[Example]:
     """Fold `fold`'s demonstrations as gold test rows."""
-    return [Example(input=d.input, output=d.output, split="test", source={"kind": "user", "row": i})
-            for i, (d, f) in enumerate(zip(task.examples, folds)) if f == fold]
+    return [row for row, f in zip(demo_rows(task, "test"), folds) if f == fold]

@@ -18,7 +18,7 @@ from .assess import (BASELINE, NoGoldRows, bootstrap_ci, compare, fold_rows, pre
                      student_predictor, test_plan)
 from .evaluate import evaluate_model, gold_answers
 from .families import score_for, train_for
-from .folds import demo_folds, fold_count, row_fold
+from .folds import demo_folds, demo_rows, fold_count, row_fold
 from .generate import generate_examples
 from .models import choose_model
 
@@ -312,8 +312,7 @@ def evaluate_tool(ctx: RunContext) -> dict[str, Any]:
     ctx.write_json("failures.json", _with_folds(val_metrics.failures if val_metrics else [], val, plan))
     ctx.write_json("metrics.json", {"history": history, "latest": entry, **side,
                                     "published": published,
-                                    "test": {"source": plan["source"], "mode": plan["mode"], "n": len(rows)},
-                                    "teacher": side["baselines"].get("teacher")})
+                                    "test": {"source": plan["source"], "mode": plan["mode"], "n": len(rows)}})
     return {"metric": {"name": metrics.name, "value": metrics.value, "ci": ci},
             "test_source": plan["source"], "n": metrics.n,
             "validation": entry["validation"], "baselines": {k: v.get("value") for k, v in
@@ -366,8 +365,7 @@ def add_user_examples(ctx: RunContext) -> list[Example]:
     labelled for testing (the task's `test:` and `--test FILE`) as the gold test split."""
     from .data_store import read_labelled
 
-    rows = [Example(input=d.input, output=d.output, source={"kind": "user", "row": i})
-            for i, d in enumerate(ctx.task.examples)]
+    rows = demo_rows(ctx.task)
     rows += [Example(input=d.input, output=d.output, split="test", source={"kind": "user_test", "row": i})
              for i, d in enumerate(ctx.task.test)]
     if ctx.config.test_file:
