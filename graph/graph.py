@@ -9,6 +9,7 @@ from langgraph.graph import END, START, StateGraph
 
 from ..agent.context import RunContext
 from .nodes import make_act, make_guard, make_planner, make_report
+from .router import after_act
 from .state import AgentState
 
 THREAD = {"configurable": {"thread_id": "run"}}
@@ -19,10 +20,6 @@ def sqlite_checkpointer(path: str | Path) -> Any:
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     return SqliteSaver(sqlite3.connect(str(path), check_same_thread=False))
-
-
-def after_act(state: AgentState) -> str:
-    return "report" if state.get("done") else "planner"
 
 
 def build_graph(ctx: RunContext, checkpointer: Optional[Any] = None):

@@ -9,24 +9,11 @@ from typing import Any
 from ..agent.context import RunContext
 from ..agent.llm import LLMBudgetExceeded
 from ..prompts import render
-from ..tools.toolkit import TOOLS, build_tools
+from ..tools.specs import REGISTRY, build_tools
 from . import guard as guard_mod
-from .policy import default_step, target_met
+from .policy import default_step
+from .router import budget_stop, stop_after_evaluation, target_met
 from .state import AgentState
-
-
-def budget_stop(state: AgentState, ctx: RunContext) -> str | None:
-    """The budget that is spent, if any."""
-    b = ctx.config.budget
-    if state.get("elapsed_s", 0.0) >= b.max_wall_s:
-        return f"max wall time ({b.max_wall_s:.0f} s)"
-    if state.get("steps", 0) >= b.max_steps:
-        return f"max tool calls ({b.max_steps})"
-    if ctx.llm is not None and ctx.llm.usage.calls >= b.max_llm_calls:
-        return f"max LLM calls ({b.max_llm_calls})"
-    if ctx.llm is not None and b.max_cost_usd is not None and ctx.llm.usage.cost_usd >= b.max_cost_usd:
-        return f"max cost (${b.max_cost_usd:.2f})"
-    return None
 
 
 def _state_summary(state: AgentState) -> str:
@@ -74,9 +61,18 @@ def _facts(value: Any) -> Any:
     return value
 
 
+def _tool_menu(state: AgentState, ctx: RunContext) -> str:
+    """Each registered tool with its description, and why it is unavailable now when it is."""
+    lines = []
+    for name, spec in REGISTRY.items():
+        why = spec.unavailable(state, ctx)
+        lines.append(f"- {name}: {spec.description.splitlines()[0]}" + (f" [not now: {why}]" if why else ""))
+    return "\n".join(lines)
+
+
 def planner_messages(state: AgentState, ctx: RunContext) -> list[dict[str, str]]:
     task = ctx.task
-    tools = ", ".join(f"{name}" for name in TOOLS)
+    tools = _tool_menu(state, ctx)
     user = render("plan_state", instruction=task.instruction, task_type=task.task_type,
                   labels=", ".join(task.labels or []) or "-",
                   target=f"{task.target.metric} >= {task.target.value}" if task.target else "-",
@@ -140,49 +136,23 @@ def make_guard(ctx: RunContext):
     return guard
 
 
-def _apply(tool: str, args: dict, result: dict[str, Any], state: AgentState, ctx: RunContext) -> dict:
-    """State changes that follow from a tool's successful result."""
-    update: dict[str, Any] = {}
-    if tool == "search_datasets":
-        update.update(searched=True, candidates=result["candidates"])
-    elif tool == "load_dataset":
-        update["loaded"] = state.get("loaded", []) + [result["loaded"]]
-    elif tool == "generate_examples":
-        update["gen_rounds"] = state.get("gen_rounds", 0) + (1 if result["kept"] else 0)
-    elif tool == "choose_model":
-        update["model"] = result
-    elif tool == "train":
-        update.update(trained_rows=result["n_rows"], needs_eval=True)
-    elif tool == "evaluate":
-        baselines = result.get("baselines") or {}
-        h = {"iteration": result["iteration"], "name": result["metric"]["name"],
-             "value": result["metric"]["value"], "n": result["n"], "n_train": state.get("trained_rows"),
-             "test_source": result.get("test_source"), "baseline": baselines.get("demonstrations-only"),
-             "teacher": baselines.get("teacher"), "published": result.get("published")}
-        history = state.get("history", []) + [h]
-        update.update(history=history, evaluations=len(history), needs_eval=False)
-        if ctx.task.target and h["value"] >= ctx.task.target.value:
-            update.update(done=True, stop_reason="target met")
-        elif len(history) >= ctx.config.budget.max_iterations:
-            update.update(done=True, stop_reason=f"max iterations ({ctx.config.budget.max_iterations})")
-    elif tool == "finish":
-        update.update(done=True, stop_reason=state.get("stop_reason") or result["reason"])
-    return update
-
-
 def make_act(ctx: RunContext):
     def act(state: AgentState) -> dict[str, Any]:
         proposal = state["proposal"]
         tool, args = proposal["tool"], proposal.get("args") or {}
-        fn, schema = TOOLS[tool]
+        spec = REGISTRY[tool]
         started = time.perf_counter()
         tokens_before = ctx.llm.usage.tokens if ctx.llm else 0
         update: dict[str, Any] = {}
         failures = dict(state.get("failures", {}))
         try:
-            result = fn(ctx, **schema.model_validate(args).model_dump())
+            result = spec(ctx, **args)
             failures[tool] = 0
-            update.update(_apply(tool, args, result, state, ctx))
+            update.update(spec.update(result, args, state, ctx))
+            if "history" in update:  # a new gold-scored iteration: the router may end the run
+                stop = stop_after_evaluation({**state, **update}, ctx)
+                if stop:
+                    update.update(done=True, stop_reason=stop)
             summary: Any = result
         except LLMBudgetExceeded as exc:
             summary = {"error": str(exc)}
@@ -190,8 +160,7 @@ def make_act(ctx: RunContext):
         except Exception as exc:  # a failed tool is reported to the planner, not fatal
             summary = {"error": f"{type(exc).__name__}: {exc}"[:800]}
             failures[tool] = failures.get(tool, 0) + 1
-            if tool == "load_dataset":
-                update["rejected"] = {**state.get("rejected", {}), args.get("name", "?"): summary["error"]}
+            update.update(spec.on_failure(summary["error"], args, state))
         counts = ctx.store.counts()
         duration = time.perf_counter() - started
         ctx.trace.write("act", "tool", tool=tool, args=args, summary=summary,

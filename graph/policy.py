@@ -4,28 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..agent.context import RunContext
-from ..tools.folds import fold_count
-from ..tools.toolkit import MIN_ROUND, generation_room
+from ..tools.specs import MAX_TOOL_FAILURES
+from ..tools.specs.evaluate import has_gold_rows
+from ..tools.specs.generate_examples import can_generate
+from .router import target_met
 from .state import AgentState
-
-MAX_TOOL_FAILURES = 2
-
-
-def target_met(state: AgentState, ctx: RunContext) -> bool:
-    target = ctx.task.target
-    return bool(state.get("history")) and target is not None and \
-        state["history"][-1]["value"] >= target.value
-
-
-def has_gold_rows(state: AgentState, ctx: RunContext) -> bool:
-    """Gold test rows, or demonstrations enough to score by folds."""
-    return state.get("n_test", 0) > 0 or fold_count(ctx.task, ctx.config.data.demo_folds) >= 2
-
-
-def can_generate(state: AgentState, ctx: RunContext) -> bool:
-    """An LLM, generation not failing, and call budget left for a round worth starting."""
-    return ctx.llm is not None and state.get("failures", {}).get("generate_examples", 0) < MAX_TOOL_FAILURES \
-        and generation_room(ctx) >= MIN_ROUND
 
 
 def default_step(state: AgentState, ctx: RunContext) -> dict[str, Any]:

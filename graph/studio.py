@@ -14,6 +14,7 @@ from p2m import runner
 from p2m.agent.factory import default_spec
 from p2m.config import RunConfig
 from p2m.graph.graph import build_graph
+from p2m.tools.data_store import user_rows
 from p2m.tools.task import load_task_file
 
 
@@ -22,5 +23,7 @@ def make_graph():
     if not (run_dir / "task.json").is_file():
         task = load_task_file(os.environ.get("P2M_STUDIO_TASK", "examples/sentiment.yaml"))
         runner.create_run(task, RunConfig(llm=os.environ.get("P2M_STUDIO_LLM") or default_spec()), run_dir)
-        runner.add_user_examples(runner.open_context(run_dir, progress=False))
-    return build_graph(runner.open_context(run_dir, progress=False))
+    ctx = runner.open_context(run_dir, progress=False)
+    if not ctx.store.all():
+        ctx.store.add(user_rows(ctx.task, ctx.config.test_file))
+    return build_graph(ctx)

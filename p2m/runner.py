@@ -14,9 +14,9 @@ from .agent.llm import LLM
 from .agent.trace import TraceWriter
 from .config import RunConfig
 from .schemas import TaskSpec
+from .tools.data_store import user_rows
 from .tools.datasets import load_catalog
 from .tools.task import parse_task, save_task
-from .tools.toolkit import add_user_examples
 
 
 class RunError(RuntimeError):
@@ -125,7 +125,7 @@ def execute(ctx: RunContext) -> dict[str, Any]:
                         iteration=snapshot.values.get("evaluations", 0))
         graph.invoke(None, limit, durability="sync")
     else:
-        add_user_examples(ctx)
+        ctx.store.add(user_rows(ctx.task, ctx.config.test_file))
         counts = ctx.store.counts()
         ctx.trace.write("runner", "start", summary={"task": ctx.task.model_dump(),
                                                    "llm": ctx.llm.describe() if ctx.llm else None})

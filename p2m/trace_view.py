@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from .agent.trace import read_trace
+from .tools.specs import REGISTRY
 
 
 def _short(value: Any, limit: int = 160) -> str:
@@ -19,25 +20,11 @@ def _tool_summary(event: dict[str, Any]) -> str:
         return _short(s)
     if "error" in s:
         return "ERROR " + _short(s["error"])
-    tool = event.get("tool")
-    if tool == "search_datasets":
-        return "candidates: " + ", ".join(f"{c['name']}{'' if c['compatible'] else ' (unfit)'}"
-                                          for c in s.get("candidates", []))
-    if tool == "load_dataset":
-        return (f"{s.get('loaded')}: +{s.get('n_train')} train, +{s.get('n_validation')} validation, "
-                f"+{s.get('n_test')} test")
-    if tool == "generate_examples":
-        return f"kept {s.get('kept')}/{s.get('asked')}, dropped {s.get('dropped')}, labels {s.get('label_counts')}"
-    if tool == "train":
-        return (f"{s.get('n_train')} rows, {s.get('epochs_run')} epochs, {s.get('train_s')} s, "
-                f"{s.get('examples_per_s')} ex/s, best val {s.get('best_val')}")
-    if tool == "evaluate":
-        others = ", ".join(f"{k} {v}" for k, v in (s.get("baselines") or {}).items() if v is not None)
-        val = s.get("validation") or {}
-        return (f"{s['metric']['name']} = {s['metric']['value']} {s['metric'].get('ci', '')} on {s.get('n')} "
-                f"gold rows ({s.get('test_source')}); baselines: {others or '-'}; validation "
-                f"{val.get('value', '-')}; published {s.get('published')}")
-    return _short(s)
+    spec = REGISTRY.get(event.get("tool") or "")
+    try:
+        return spec.view(s) if spec else _short(s)
+    except (KeyError, TypeError, AttributeError):  # a trace written by another version
+        return _short(s)
 
 
 def timeline_rows(run_dir: str | Path) -> list[dict[str, str]]:

@@ -12,7 +12,9 @@ from p2m.config import RunConfig
 from p2m.schemas import Example, TaskSpec
 from p2m.tools import families
 from p2m.tools.generate import generate_examples
-from p2m.tools.toolkit import evaluate_tool, generate_examples_tool, train_tool
+from p2m.tools.specs.evaluate import evaluate as evaluate_tool
+from p2m.tools.specs.generate_examples import generate_examples as generate_examples_tool
+from p2m.tools.specs.train import train as train_tool
 
 LABELS = ["negative", "positive"]
 
@@ -124,9 +126,9 @@ def test_demonstration_folds_score_each_fold_with_models_that_never_saw_it(tmp_p
                        for i, w in enumerate(words)] +
                       [{"purpose": "teacher", "json": {"label": "positive"}} for _ in range(6)])
     ctx = context(tmp_path, task, llm, config)
-    from p2m.tools.toolkit import add_user_examples
+    from p2m.tools.data_store import user_rows
 
-    add_user_examples(ctx)
+    ctx.store.add(user_rows(ctx.task))
     generate_examples_tool(ctx, n=16)
     from p2m.tools.folds import demo_folds
 
@@ -144,9 +146,9 @@ def test_demonstration_folds_score_each_fold_with_models_that_never_saw_it(tmp_p
         trained[Path(out_dir).name] = [e.input for e in examples + (val_rows or [])]
         return real_train(task_, model_path, examples, out_dir, cfg, progress, val_rows=val_rows, **kw)
 
-    import p2m.tools.toolkit as toolkit
+    import p2m.tools.specs.train as train_spec
 
-    monkeypatch.setattr(toolkit, "train_for", spy)
+    monkeypatch.setattr(train_spec, "train_for", spy)
     ctx.write_json("model_choice.json", {"name": "tiny", "path": str(tiny_model_dir)})
     summary = train_tool(ctx)
     assert set(summary["folds"]) == {"0", "1"}

@@ -1,5 +1,6 @@
 """The whole graph with the scripted LLM on a small slice of real SST-2 data."""
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -7,7 +8,7 @@ from p2m import runner
 from p2m.agent.trace import read_trace
 from p2m.config import RunConfig
 from p2m.schemas import TaskSpec
-from p2m.tools import toolkit
+from p2m.tools.specs import REGISTRY
 
 TASK = TaskSpec(instruction="Classify the sentiment of a movie review as positive or negative.",
                 labels=["negative", "positive"], examples=[{"input": "a joy to watch", "output": "positive"},
@@ -99,16 +100,16 @@ def test_none_llm_without_data_stops_cleanly(tmp_path, tiny_model_dir):
 def test_killed_run_resumes_without_redoing_steps(tmp_path, sst2_catalog, tiny_model_dir, monkeypatch):
     run_dir = tmp_path / "run"
     runner.create_run(TASK, config(sst2_catalog, tiny_model_dir), run_dir)
-    real_train = toolkit.TOOLS["train"]
+    real_train = REGISTRY["train"]
 
     def killed(ctx, **kw):
         raise KeyboardInterrupt("killed during training")
 
-    monkeypatch.setitem(toolkit.TOOLS, "train", (killed, real_train[1]))
+    monkeypatch.setitem(REGISTRY, "train", replace(real_train, run=killed))
     with pytest.raises(KeyboardInterrupt):
         runner.execute(runner.open_context(run_dir, progress=False))
     assert not (run_dir / "report.json").exists()
-    monkeypatch.setitem(toolkit.TOOLS, "train", real_train)
+    monkeypatch.setitem(REGISTRY, "train", real_train)
     report = runner.resume(run_dir, progress=False)
     assert report["iterations"] == 1
     ev = events(run_dir)

@@ -48,7 +48,7 @@ def test_policy_generates_when_short_and_llm_available(tmp_path):
 
 
 def test_generation_stops_where_the_call_budget_could_not_pay_for_training_and_scoring(tmp_path):
-    from p2m.tools.toolkit import PLANNER_RESERVE, generation_room, generate_examples_tool
+    from p2m.tools.specs.generate_examples import PLANNER_RESERVE, generate_examples as generate_examples_tool, generation_room
 
     llm = ScriptedLLM([])
     c = ctx(tmp_path, llm=llm, catalog=False)
@@ -73,7 +73,7 @@ def test_guard_preconditions(tmp_path):
     assert check({"tool": "nope", "args": {}}, s, c) == "unknown tool 'nope'"
     assert "invalid arguments" in check({"tool": "generate_examples", "args": {"n": -3}}, s, c)
     assert check({"tool": "generate_examples", "args": {}}, s, c) == "no LLM to generate with"
-    assert "not returned" in check({"tool": "load_dataset", "args": {"name": "x"}}, s, c)
+    assert "left to load" in check({"tool": "load_dataset", "args": {"name": "x"}}, s, c)
     assert check({"tool": "search_datasets", "args": {}}, s, c) is None
     assert "finishing before" in check({"tool": "finish", "args": {}}, s, c)
     s.update(n_train=100, model={"name": "m"})
@@ -108,11 +108,12 @@ def test_relabel_only_for_relabel_candidates_and_with_an_llm(tmp_path):
     c = ctx(tmp_path, llm=ScriptedLLM([]))
     assert default_step(s, c)["args"] == {"name": "agnews", "relabel": True}
     assert check({"tool": "load_dataset", "args": {"name": "agnews"}}, s, c).startswith("agnews does not fit")
+    assert "not returned" in check({"tool": "load_dataset", "args": {"name": "x"}}, s, c)
     assert check({"tool": "load_dataset", "args": {"name": "agnews", "relabel": True}}, s, c) is None
 
 
 def test_dollar_budget_stops_the_run(tmp_path):
-    from p2m.graph.nodes import budget_stop
+    from p2m.graph.router import budget_stop
 
     llm = ScriptedLLM([])
     c = ctx(tmp_path, llm=llm)

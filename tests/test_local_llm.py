@@ -37,12 +37,12 @@ def test_constrained_decoding_round_trips(llm):
 
 
 def test_tool_proposal_is_always_a_known_tool(llm):
-    from p2m.tools.toolkit import TOOLS, build_tools
+    from p2m.tools.specs import REGISTRY, build_tools
 
     decision = llm.propose_tool([{"role": "user", "content": "We have no data yet. Choose a tool."}],
                                 build_tools(None))
-    assert decision["tool"] in TOOLS
-    TOOLS[decision["tool"]][1].model_validate(decision["args"])  # arguments fit the tool's schema
+    assert decision["tool"] in REGISTRY
+    REGISTRY[decision["tool"]].parse(decision["args"])  # arguments fit the tool's schema
 
 
 def test_model_is_loaded_once(llm):

@@ -38,7 +38,7 @@ def test_choose_model_tool_explains_an_unloadable_best_match(tmp_path, shared):
     from p2m.agent.context import RunContext
     from p2m.agent.trace import TraceWriter
     from p2m.config import RunConfig
-    from p2m.tools.toolkit import choose_model_tool
+    from p2m.tools.specs.choose_model import choose_model as choose_model_tool
 
     catalog = tmp_path / "models.jsonl"
     catalog.write_text('{"pretrained_model_name": "someone/bert-sentiment-movie-reviews", "description": '

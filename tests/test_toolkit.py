@@ -7,7 +7,7 @@ from p2m.agent.trace import TraceWriter
 from p2m.config import RunConfig
 from p2m.schemas import TaskSpec
 from p2m.tools import datasets as ds
-from p2m.tools.toolkit import load_dataset_tool
+from p2m.tools.specs.load_dataset import load_dataset as load_dataset_tool
 
 TASK = TaskSpec(instruction="Is the question about a person?", labels=["person", "other"])
 
@@ -42,7 +42,9 @@ def test_relabel_is_refused_without_an_llm(tmp_path, sst2_catalog):
 
 def test_generator_sees_validation_mistakes_never_test_rows(tmp_path, tiny_model_dir):
     from p2m.schemas import Example
-    from p2m.tools.toolkit import evaluate_tool, generate_examples_tool, train_tool
+    from p2m.tools.specs.evaluate import evaluate as evaluate_tool
+    from p2m.tools.specs.generate_examples import generate_examples as generate_examples_tool
+    from p2m.tools.specs.train import train as train_tool
 
     task = TaskSpec(instruction="Sentiment of a review", labels=["negative", "positive"])
     config = RunConfig()
@@ -75,7 +77,7 @@ def test_rerank_plan_defaults_to_likelihood_locally_and_votes_with_an_endpoint()
     import pytest
 
     from p2m.config import DataConfig
-    from p2m.tools.toolkit import rerank_plan
+    from p2m.tools.specs.search_datasets import rerank_plan
 
     class Fake:
         def __init__(self, backend, scores_replies):

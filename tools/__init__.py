@@ -1,4 +1,3 @@
-"""The agent's tools: plain typed functions, each usable without the agent.
-
-`p2m.tools.toolkit.build_tools` wraps them as LangChain tools bound to one run.
+"""What the agent works with: plain typed functions (datasets, generation, training, scoring),
+each usable without the agent. The planner's tools are specs over them in `p2m.tools.specs`.
 """

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from ..schemas import Example, TaskSpec
+from .folds import demo_rows
 
 
 def normalize(text: str) -> str:
@@ -127,3 +128,14 @@ def read_labelled(path: str | Path, task: TaskSpec, kind: str, split: str = "tes
             raise ValueError(f"{path}: outputs {unknown[:5]} are not in the task's labels {task.labels}")
         examples = [e.model_copy(update={"output": lower[e.output.lower()]}) for e in examples]
     return examples
+
+
+def user_rows(task: TaskSpec, test_file: Optional[str | Path] = None) -> list[Example]:
+    """The user's rows: demonstrations as training rows (provenance 'user'), and the rows they
+    labelled for testing (the task's `test:` and `--test FILE`) as the gold test split."""
+    rows = demo_rows(task)
+    rows += [Example(input=d.input, output=d.output, split="test", source={"kind": "user_test", "row": i})
+             for i, d in enumerate(task.test)]
+    if test_file:
+        rows += read_labelled(test_file, task, kind="user_test")
+    return rows

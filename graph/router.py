@@ -1,0 +1,41 @@
+"""Where the run goes next, and every reason it stops: budgets, the target, the iteration cap."""
+from __future__ import annotations
+
+from typing import Optional
+
+from ..agent.context import RunContext
+from .state import AgentState
+
+
+def target_met(state: AgentState, ctx: RunContext) -> bool:
+    """The last gold-scored iteration reached the task's target."""
+    target = ctx.task.target
+    return bool(state.get("history")) and target is not None and \
+        state["history"][-1]["value"] >= target.value
+
+
+def budget_stop(state: AgentState, ctx: RunContext) -> Optional[str]:
+    """The budget that is spent, if any (a hard stop: checked before every planner decision)."""
+    b = ctx.config.budget
+    if state.get("elapsed_s", 0.0) >= b.max_wall_s:
+        return f"max wall time ({b.max_wall_s:.0f} s)"
+    if state.get("steps", 0) >= b.max_steps:
+        return f"max tool calls ({b.max_steps})"
+    if ctx.llm is not None and ctx.llm.usage.calls >= b.max_llm_calls:
+        return f"max LLM calls ({b.max_llm_calls})"
+    if ctx.llm is not None and b.max_cost_usd is not None and ctx.llm.usage.cost_usd >= b.max_cost_usd:
+        return f"max cost (${b.max_cost_usd:.2f})"
+    return None
+
+
+def stop_after_evaluation(state: AgentState, ctx: RunContext) -> Optional[str]:
+    """Why the run ends after an evaluation: the target is met or the iterations are used up."""
+    if target_met(state, ctx):
+        return "target met"
+    if len(state.get("history", [])) >= ctx.config.budget.max_iterations:
+        return f"max iterations ({ctx.config.budget.max_iterations})"
+    return None
+
+
+def after_act(state: AgentState) -> str:
+    return "report" if state.get("done") else "planner"

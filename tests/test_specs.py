@@ -1,0 +1,96 @@
+"""The tool registry: every tool is one spec, and the guard, act and trace read only the spec."""
+from dataclasses import replace
+
+import pytest
+
+from p2m.agent.context import RunContext
+from p2m.agent.trace import TraceWriter
+from p2m.config import RunConfig
+from p2m.graph.guard import check
+from p2m.graph.nodes import make_act, planner_messages
+from p2m.graph.state import initial_state
+from p2m.schemas import TaskSpec
+from p2m.tools.specs import REGISTRY, ToolArgs, ToolSpec, build_tools
+from p2m.trace_view import timeline_rows
+
+TASK = TaskSpec(instruction="sentiment", labels=["negative", "positive"],
+                examples=[{"input": "good", "output": "positive"}, {"input": "bad", "output": "negative"}])
+
+
+def ctx(tmp_path) -> RunContext:
+    return RunContext(run_dir=tmp_path, task=TASK, config=RunConfig(), llm=None,
+                      trace=TraceWriter(tmp_path / "trace.jsonl"), catalog=[])
+
+
+def test_every_tool_has_a_description_and_a_langchain_form(tmp_path):
+    tools = build_tools(ctx(tmp_path))
+    assert [t.name for t in tools] == list(REGISTRY)
+    for tool, spec in zip(tools, REGISTRY.values()):
+        assert spec.description and tool.description == spec.description
+        assert tool.args_schema is spec.args
+
+
+def test_why_not_reports_bad_arguments_and_repeated_failures(tmp_path):
+    spec, c, s = REGISTRY["train"], ctx(tmp_path), initial_state()
+    assert spec.why_not({"epochs": "many"}, s, c).startswith("invalid arguments")
+    assert spec.why_not({"bogus": 1}, s, c).startswith("invalid arguments")
+    s.update(failures={"train": 2})
+    assert "failed 2 times" in spec.why_not({}, s, c)
+
+
+class CountArgs(ToolArgs):
+    split: str = "train"
+
+
+def count_rows(ctx: RunContext, split: str = "train") -> dict:
+    """Count the run's rows of one split."""
+    return {"split": split, "n": len(ctx.store.split(split))}
+
+
+COUNT = ToolSpec(name="count_rows", run=count_rows, args=CountArgs,
+                 refuse=lambda args, state, ctx: None if args["split"] in ("train", "test") else "unknown split",
+                 update=lambda result, args, state, ctx: {"steps_counted": result["n"]},
+                 view=lambda result: f"{result['n']} {result['split']} rows")
+
+
+def test_a_new_tool_is_one_spec(tmp_path, monkeypatch):
+    """Registering a spec is all it takes: the guard checks it, act runs it and applies its update,
+    the planner is told about it and the trace shows its view."""
+    monkeypatch.setitem(REGISTRY, "count_rows", COUNT)
+    c, s = ctx(tmp_path), initial_state()
+    assert check({"tool": "count_rows", "args": {"split": "nope"}}, s, c) == "unknown split"
+    assert check({"tool": "count_rows", "args": {}}, s, c) is None
+    assert "count_rows" in planner_messages(s, c)[1]["content"]
+    s["proposal"] = {"tool": "count_rows", "args": {"split": "train"}, "by": "llm"}
+    update = make_act(c)(s)
+    assert update["steps_counted"] == 0 and update["last"]["summary"] == {"split": "train", "n": 0}
+    assert timeline_rows(tmp_path)[-1]["detail"] == "0 train rows"
+
+
+def test_a_failing_tool_counts_its_failure_and_applies_its_failure_update(tmp_path, monkeypatch):
+    def broken(ctx, name, relabel=False):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setitem(REGISTRY, "load_dataset", replace(REGISTRY["load_dataset"], run=broken))
+    s = initial_state()
+    s["proposal"] = {"tool": "load_dataset", "args": {"name": "sst2"}, "by": "llm"}
+    update = make_act(ctx(tmp_path))(s)
+    assert update["failures"]["load_dataset"] == 1
+    assert update["rejected"] == {"sst2": "RuntimeError: disk on fire"}
+
+
+@pytest.mark.parametrize("tool", list(REGISTRY))
+def test_views_read_the_results_their_tools_write(tool):
+    """Each view formats a typical result of its tool without error."""
+    samples = {
+        "search_datasets": {"candidates": [{"name": "sst2", "compatible": True}]},
+        "load_dataset": {"loaded": "sst2", "n_train": 9, "n_validation": 1, "n_test": 5, "relabelled": 0},
+        "generate_examples": {"asked": 8, "kept": 6, "dropped": {}, "label_counts": {"a": 3}},
+        "choose_model": {"name": "m", "params": 10, "reason": "small"},
+        "train": {"n_train": 9, "epochs_run": 2, "train_s": 1.0, "examples_per_s": 9, "best_val": 0.5},
+        "evaluate": {"metric": {"name": "accuracy", "value": 0.5, "ci": [0.2, 0.8]}, "n": 4,
+                     "test_source": "user", "baselines": {"teacher": 0.7}, "validation": None,
+                     "published": "student"},
+        "finish": {"finished": True, "reason": "target met"},
+    }
+    assert REGISTRY[tool].view(samples[tool])

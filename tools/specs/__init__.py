@@ -1,0 +1,24 @@
+"""The planner's tools: one spec per module (`base.ToolSpec`), listed here in their usual order.
+
+Adding a tool is one module defining `SPEC` and one line below; the guard, the act node, the
+planner prompt, the trace and LangChain all read the registry.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ...agent.context import RunContext
+from . import choose_model, evaluate, finish, generate_examples, load_dataset, search_datasets, train
+from .base import MAX_TOOL_FAILURES, ToolArgs, ToolSpec
+
+REGISTRY: dict[str, ToolSpec] = {spec.name: spec for spec in (
+    search_datasets.SPEC, load_dataset.SPEC, generate_examples.SPEC, choose_model.SPEC, train.SPEC,
+    evaluate.SPEC, finish.SPEC)}
+
+
+def build_tools(ctx: RunContext, names: Optional[list[str]] = None) -> list[Any]:
+    """LangChain tools bound to `ctx`, in the planner's usual order."""
+    return [spec.as_langchain(ctx) for name, spec in REGISTRY.items() if names is None or name in names]
+
+
+__all__ = ["MAX_TOOL_FAILURES", "REGISTRY", "ToolArgs", "ToolSpec", "build_tools"]

@@ -1,0 +1,92 @@
+"""A planner tool as one spec: what it does, its arguments, when it may run, what it changes."""
+from __future__ import annotations
+
+import inspect
+import json
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Callable, Mapping, Optional
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ...agent.context import RunContext
+
+MAX_TOOL_FAILURES = 2  # consecutive failures after which a tool is no longer offered
+
+State = Mapping[str, Any]
+
+
+class ToolArgs(BaseModel):
+    """Arguments of a tool; unknown keys are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _always(*_: Any) -> Optional[str]:
+    return None
+
+
+def _no_update(*_: Any) -> dict[str, Any]:
+    return {}
+
+
+def compact(summary: Any, limit: int = 160) -> str:
+    """A result as one short line of JSON."""
+    text = summary if isinstance(summary, str) else json.dumps(summary, default=str, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool, complete: the guard, the act node, the policy, the planner prompt, the trace and
+    LangChain read everything about it here.
+
+    - `run(ctx, **args)` does the work against the run directory and returns a JSON summary;
+      its docstring is the tool's description.
+    - `unavailable(state, ctx)`: why the tool cannot run now, whatever the arguments (None: it can).
+    - `refuse(args, state, ctx)`: why it cannot run with these (validated) arguments.
+    - `update(result, args, state, ctx)`: the agent-state changes its result makes.
+    - `on_failure(error, args, state)`: the agent-state changes a failure makes.
+    - `view(result)`: one line for the trace and the planner.
+    - `repeatable`: the same call twice in a row is allowed (each generation round is new data).
+    """
+
+    name: str
+    run: Callable[..., dict[str, Any]]
+    args: type[ToolArgs]
+    unavailable: Callable[[State, RunContext], Optional[str]] = _always
+    refuse: Callable[[dict[str, Any], State, RunContext], Optional[str]] = _always
+    update: Callable[[dict[str, Any], dict[str, Any], State, RunContext], dict[str, Any]] = _no_update
+    on_failure: Callable[[str, dict[str, Any], State], dict[str, Any]] = _no_update
+    view: Callable[[dict[str, Any]], str] = compact
+    repeatable: bool = False
+
+    @property
+    def description(self) -> str:
+        return inspect.getdoc(self.run) or self.name
+
+    def parse(self, args: Any) -> dict[str, Any]:
+        """Validated arguments with defaults filled; pydantic's ValidationError when invalid."""
+        return self.args.model_validate(args if args is not None else {}).model_dump()
+
+    def why_not(self, args: Any, state: State, ctx: RunContext) -> Optional[str]:
+        """Why this call must not run now, or None when it may."""
+        if not isinstance(args, dict):
+            return "arguments are not an object"
+        try:
+            parsed = self.parse(args)
+        except ValidationError as exc:
+            return f"invalid arguments: {exc.errors()[0]['msg']}"
+        if state.get("failures", {}).get(self.name, 0) >= MAX_TOOL_FAILURES:
+            return f"{self.name} already failed {MAX_TOOL_FAILURES} times"
+        return self.unavailable(state, ctx) or self.refuse(parsed, state, ctx)
+
+    def __call__(self, ctx: RunContext, **args: Any) -> dict[str, Any]:
+        return self.run(ctx, **self.parse(args))
+
+    def as_langchain(self, ctx: RunContext) -> Any:
+        """A LangChain StructuredTool bound to `ctx` (for the planner and for outside use)."""
+        from langchain_core.tools import StructuredTool
+
+        return StructuredTool.from_function(func=partial(self.__call__, ctx), name=self.name,
+                                            description=self.description, args_schema=self.args)

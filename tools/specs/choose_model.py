@@ -1,0 +1,61 @@
+"""choose_model: the pretrained student the run fine-tunes."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from pydantic import Field
+
+from ...agent.context import RunContext
+from ..models import choose_model as choose
+from .base import State, ToolArgs, ToolSpec
+
+
+class ChooseModelArgs(ToolArgs):
+    name: str = Field(default="", description="a local model path; empty picks the default")
+
+
+def choose_model(ctx: RunContext, name: str = "") -> dict[str, Any]:
+    """Pick the pretrained student model for the task."""
+    requested = name or ctx.config.model
+    candidates: list[dict[str, Any]] = []
+    if not requested and ctx.config.model_catalog:
+        from ..model_index import load_model_catalog, search_models
+        from ..models import local_models
+
+        catalog = [m for path in ctx.config.model_catalog for m in load_model_catalog(path)]
+        candidates = search_models(ctx.task, catalog, local_models(), ctx.llm,
+                                   max_bytes=ctx.config.max_model_bytes)
+        usable = [c for c in candidates if c["on_disk"]]
+        requested = usable[0]["name"] if usable else None
+    choice = choose(ctx.task, requested)
+    if candidates:
+        best = candidates[0]
+        why = (f"best ranked of {len(candidates)} candidates: {best['reason']}" if best["name"] == choice.name
+               else f"best catalog match {best['name']} is not on local disk; using {choice.name} "
+                    f"(on disk): {choice.reason}")
+        choice = choice.model_copy(update={"reason": why})
+    ctx.write_json("model_choice.json", {**choice.model_dump(), "candidates": candidates})
+    return {**choice.model_dump(), "candidates": [{k: c[k] for k in ("name", "on_disk", "score")}
+                                                  for c in candidates]}
+
+
+def refuse(args: dict[str, Any], state: State, ctx: RunContext) -> Optional[str]:
+    chosen = state.get("model") or {}
+    if chosen and (not args["name"] or args["name"] in (chosen.get("name"), chosen.get("path"))):
+        return f"{chosen.get('name')} is already chosen"
+    if args["name"]:
+        # A small planner names Hub models it remembers; refused here, a made-up name neither
+        # runs the tool nor counts as its failure (which would block a later, valid choice).
+        try:
+            choose(ctx.task, args["name"])
+        except (OSError, ValueError) as exc:  # ModelChoiceError, or an unreadable config.json
+            return str(exc)
+    return None
+
+
+def view(result: dict[str, Any]) -> str:
+    return f"{result.get('name')} ({result.get('params') or '?'} parameters): {str(result.get('reason'))[:100]}"
+
+
+SPEC = ToolSpec(name="choose_model", run=choose_model, args=ChooseModelArgs, refuse=refuse, view=view,
+                update=lambda result, args, state, ctx: {"model": result})

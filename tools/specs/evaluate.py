@@ -1,0 +1,104 @@
+"""evaluate: score the student on gold rows beside the baselines; publish the better model."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ...agent.context import RunContext
+from ...schemas import Example
+from ..assess import (BASELINE, bootstrap_ci, compare, predict_plan, select_and_publish, student_predictor,
+                      test_plan)
+from ..evaluate import evaluate_model, gold_answers
+from ..families import score_for
+from ..folds import fold_count, row_fold
+from .base import State, ToolArgs, ToolSpec
+
+MAX_VALIDATION = 200  # validation rows scored per evaluation (selection, error mining)
+
+
+class NoArgs(ToolArgs):
+    pass
+
+
+def evaluate(ctx: RunContext) -> dict[str, Any]:
+    """Score the trained model on the gold test rows beside the baselines; publish the better
+    model, chosen on the validation split."""
+    trained = ctx.read_json("train.json")
+    if trained is None:
+        raise RuntimeError("evaluate: nothing trained yet")
+    task = ctx.task
+    plan = test_plan(ctx)
+    rows = plan["rows"]
+    preds = predict_plan(plan, student_predictor(task, trained))
+    metrics = score_for(task, preds, [e.output for e in rows], [e.input for e in rows],
+                        [gold_answers(e) for e in rows])
+    ci = bootstrap_ci(task, preds, rows)
+    side = compare(ctx, plan, preds)
+    val = ctx.store.split("validation")[:MAX_VALIDATION]
+    val_metrics = evaluate_model(trained["path"], val, task) if val else None
+    history = ctx.read_json("metrics.json", {"history": []})["history"]
+    iteration = len(history) + 1
+    published = select_and_publish(ctx, trained, iteration, val, val_metrics.value if val_metrics else None,
+                                   metrics.value, side["baselines"].get(BASELINE))
+    entry = {"iteration": iteration, "name": metrics.name, "value": metrics.value, "ci": ci,
+             "n": metrics.n, "test_source": plan["source"], "others": metrics.others,
+             "per_class": metrics.per_class, "confusion": metrics.confusion,
+             "validation": {"name": val_metrics.name, "value": val_metrics.value, "n": val_metrics.n}
+             if val_metrics else None,
+             "model_path": trained["path"], "n_train": trained["n_rows"]}
+    history.append(entry)
+    ctx.write_json("test_failures.json", metrics.failures)  # for people; never shown to the generator
+    ctx.write_json("failures.json", _with_folds(val_metrics.failures if val_metrics else [], val, plan))
+    ctx.write_json("metrics.json", {"history": history, "latest": entry, **side, "published": published,
+                                    "test": {"source": plan["source"], "mode": plan["mode"], "n": len(rows)}})
+    return {"metric": {"name": metrics.name, "value": metrics.value, "ci": ci},
+            "test_source": plan["source"], "n": metrics.n,
+            "validation": entry["validation"], "baselines": {k: v.get("value") for k, v in
+                                                             side["baselines"].items()},
+            "published": published["kind"], "n_failures": len(val_metrics.failures if val_metrics else []),
+            "n_test_failures": len(metrics.failures), "iteration": iteration}
+
+
+def _with_folds(failures: list[dict[str, str]], val: list[Example], plan: dict[str, Any]) -> list[dict]:
+    """Validation mistakes with the demonstration fold of their row (error-driven generation
+    imitates a row from that fold's prompts only)."""
+    if plan["mode"] != "folds":
+        return failures
+    fold_by_input = {e.input[:2000]: row_fold(e, plan["folds"]) for e in val}
+    return [{**f, "fold": fold_by_input.get(f["input"])} for f in failures]
+
+
+def has_gold_rows(state: State, ctx: RunContext) -> bool:
+    """Gold test rows, or demonstrations enough to score by folds."""
+    return state.get("n_test", 0) > 0 or fold_count(ctx.task, ctx.config.data.demo_folds) >= 2
+
+
+def unavailable(state: State, ctx: RunContext) -> Optional[str]:
+    if state.get("trained_rows", -1) < 0:
+        return "no evaluation before training"
+    if not has_gold_rows(state, ctx):
+        return "no gold rows to score on: no test rows and fewer than two demonstrations"
+    if not state.get("needs_eval"):
+        return "this model is already evaluated"
+    return None
+
+
+def update(result: dict[str, Any], args: dict[str, Any], state: State, ctx: RunContext) -> dict[str, Any]:
+    baselines = result.get("baselines") or {}
+    entry = {"iteration": result["iteration"], "name": result["metric"]["name"],
+             "value": result["metric"]["value"], "n": result["n"], "n_train": state.get("trained_rows"),
+             "test_source": result.get("test_source"), "baseline": baselines.get(BASELINE),
+             "teacher": baselines.get("teacher"), "published": result.get("published")}
+    history = list(state.get("history", [])) + [entry]
+    return {"history": history, "evaluations": len(history), "needs_eval": False}
+
+
+def view(result: dict[str, Any]) -> str:
+    others = ", ".join(f"{k} {v}" for k, v in (result.get("baselines") or {}).items() if v is not None)
+    val = result.get("validation") or {}
+    metric = result.get("metric") or {}
+    return (f"{metric.get('name')} = {metric.get('value')} {metric.get('ci', '')} on {result.get('n')} "
+            f"gold rows ({result.get('test_source')}); baselines: {others or '-'}; validation "
+            f"{val.get('value', '-')}; published {result.get('published')}")
+
+
+SPEC = ToolSpec(name="evaluate", run=evaluate, args=NoArgs, unavailable=unavailable, update=update, view=view)

@@ -1,0 +1,105 @@
+"""generate_examples: synthetic training rows from the LLM, within the call budget."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from pydantic import Field
+
+from ...agent.context import RunContext
+from ..folds import demo_folds, fold_count
+from ..generate import generate_examples as generate
+from .base import MAX_TOOL_FAILURES, State, ToolArgs, ToolSpec
+
+PLANNER_RESERVE = 12  # LLM calls a generation round leaves for the planner's remaining decisions
+MIN_ROUND = 8  # a round smaller than this is not worth starting
+HOLDOUT_EVERY = 5  # every 5th kept row goes to the validation split
+
+
+class GenerateArgs(ToolArgs):
+    n: int = Field(default=0, ge=0, le=1000, description="how many examples; 0 means the default")
+    errors_only: bool = Field(default=False, description="imitate the inputs the model got wrong")
+
+
+def generation_room(ctx: RunContext) -> int:
+    """How many rows a generation round can still pay for within the run's LLM call budget.
+
+    A row costs one generation call and `verify_votes` verification calls. Calls are kept for
+    the planner and for scoring the teacher on the gold rows, so a run never spends its whole
+    budget on data it then cannot train and evaluate on."""
+    if ctx.llm is None:
+        return 0
+    if ctx.llm.max_calls is None:
+        return 10**6
+    gold = ctx.store.counts()["test"] or len(ctx.task.examples)
+    reserve = PLANNER_RESERVE + min(ctx.config.data.teacher_n, gold)
+    left = ctx.llm.max_calls - ctx.llm.usage.calls - reserve
+    return max(0, left // (1 + max(0, ctx.config.data.verify_votes)))
+
+
+def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) -> dict[str, Any]:
+    """Generate training examples with the LLM (label-balanced, deduplicated)."""
+    if ctx.llm is None:
+        raise RuntimeError("generate_examples needs an LLM (--llm is none)")
+    room = generation_room(ctx)
+    if room < MIN_ROUND:
+        raise RuntimeError(f"generate_examples: the LLM call budget left pays for {room} rows "
+                           f"(fewer than {MIN_ROUND})")
+    store = ctx.store
+    progress = ctx.read_json("data/generation.json", {"next_sample": 0, "rounds": 0})
+    failures = ctx.read_json("failures.json", []) if errors_only else None
+    note = ""
+    if errors_only and not failures:
+        # The student made no mistake on its validation rows: nothing to imitate.
+        note = "no validation failures recorded: generated ordinary examples"
+        errors_only = False
+    n = min(n or ctx.config.data.generate_n, room)
+    existing = store.all()
+    # Without gold test rows the demonstrations will be scored by folds: each row's prompts
+    # then show one fold's demonstrations only.
+    k = 0 if store.split("test") else fold_count(ctx.task, ctx.config.data.demo_folds)
+    result = generate(ctx.task, ctx.llm, n, existing=existing, first_sample=progress["next_sample"],
+                      failures=failures, concurrency=ctx.config.data.concurrency, rpm=ctx.config.data.rpm,
+                      verify_votes=ctx.config.data.verify_votes, holdout_every=HOLDOUT_EVERY,
+                      folds=demo_folds(ctx.task, k) or None)
+    kept = store.add(result.kept)
+    ctx.write_json("data/generation.json", {"next_sample": progress["next_sample"] + n,
+                                            "rounds": progress["rounds"] + 1})
+    return {"asked": n, "kept": len(kept), "dropped": result.dropped,
+            **({"verified": result.verified} if result.verified else {}),
+            "label_counts": store.label_counts("train"), "error_driven": errors_only,
+            **({"note": note} if note else {})}
+
+
+def can_generate(state: State, ctx: RunContext) -> bool:
+    """An LLM, generation not failing, and call budget left for a round worth starting."""
+    return unavailable(state, ctx) is None and \
+        state.get("failures", {}).get("generate_examples", 0) < MAX_TOOL_FAILURES
+
+
+def unavailable(state: State, ctx: RunContext) -> Optional[str]:
+    if ctx.llm is None:
+        return "no LLM to generate with"
+    room = generation_room(ctx)
+    if room < MIN_ROUND:
+        return f"the LLM call budget left pays for {room} rows, fewer than a round ({MIN_ROUND})"
+    return None
+
+
+def refuse(args: dict[str, Any], state: State, ctx: RunContext) -> Optional[str]:
+    if args["n"] > ctx.config.data.generate_n:
+        # A weak planner asked for 500 rows at once and spent the whole call budget on them.
+        return f"n={args['n']} is over the per-round cap of {ctx.config.data.generate_n}"
+    if args["errors_only"] and not state.get("history"):
+        return "errors_only needs an evaluation first"
+    return None
+
+
+def view(result: dict[str, Any]) -> str:
+    return (f"kept {result.get('kept')}/{result.get('asked')}, dropped {result.get('dropped')}, "
+            f"labels {result.get('label_counts')}")
+
+
+SPEC = ToolSpec(name="generate_examples", run=generate_examples, args=GenerateArgs,
+                unavailable=unavailable, refuse=refuse, view=view, repeatable=True,
+                update=lambda result, args, state, ctx: {
+                    "gen_rounds": state.get("gen_rounds", 0) + (1 if result["kept"] else 0)})

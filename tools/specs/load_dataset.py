@@ -1,0 +1,132 @@
+"""load_dataset: a retrieved dataset's rows, as they are or relabelled by the teacher."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from pydantic import Field
+
+from ...agent.context import RunContext
+from ...schemas import Example
+from .. import datasets as ds
+from ..folds import demo_folds, fold_count, task_seeing
+from .base import State, ToolArgs, ToolSpec
+
+
+class LoadArgs(ToolArgs):
+    name: str = Field(description="a dataset name returned by search_datasets")
+    relabel: bool = Field(default=False, description="label its inputs with the teacher LLM in the "
+                                                     "task's label scheme (for datasets with other labels)")
+
+
+def load_dataset(ctx: RunContext, name: str, relabel: bool = False) -> dict[str, Any]:
+    """Load a catalog dataset's train and test rows as input/output pairs."""
+    entry = next((e for e in ctx.catalog if e.name == name), None)
+    if entry is None:
+        raise ds.DatasetError(f"no dataset named {name!r} in the catalog")
+    if not entry.loadable and entry.extra.get("source") == "hub":
+        from ..hub import download_dataset
+
+        downloaded = download_dataset(name, ctx.path("hub_datasets"))
+        ctx.catalog[ctx.catalog.index(entry)] = entry = downloaded
+    ok, why = ds.compatibility(entry, ctx.task)
+    if relabel and not ds.relabel_candidate(entry, ctx.task):
+        raise ds.DatasetError(f"{name}: relabelling applies to classification data with another "
+                              "label scheme")
+    if relabel and ctx.llm is None:
+        raise ds.DatasetError(f"{name}: relabelling needs an LLM (--llm is none)")
+    if not ok and not relabel:
+        raise ds.DatasetError(f"{name}: {why}")
+    data = ctx.config.data
+    info: dict[str, Any] = {}
+    limit_train = min(data.max_train, data.relabel_max) if relabel else data.max_train
+    limit_test = min(data.max_test, max(1, data.relabel_max // 4)) if relabel else data.max_test
+    train, test = ds.load_examples(entry, ctx.task, limit_train, limit_test, ctx.config.train.seed,
+                                   llm=ctx.llm, keep_labels=relabel, info=info)
+    relabelled = relabel_with_teacher(ctx, train + test) if relabel else None
+    store = ctx.store
+    if relabelled is not None:  # teacher labels: training and validation rows, never test rows
+        rows = [e.model_copy(update={"split": "train"}) for e in relabelled]
+    else:  # the dataset's own test rows are gold: the run's test unless it has one already
+        rows = train + (test if not store.split("test") else [])
+    rows = set_aside_validation(rows, ctx.config)
+    kept = store.add(rows)
+    return {"loaded": name, **{f"n_{split}": sum(e.split == split for e in kept)
+                               for split in ("train", "validation", "test")},
+            "columns": info.get("mapping"),
+            "relabelled": len(relabelled) if relabelled is not None else 0}
+
+
+def set_aside_validation(rows: list[Example], config: Any) -> list[Example]:
+    """A share of the training rows (`train.val_fraction`, at most `data.max_validation`) moved
+    to the validation split; rows arrive shuffled with the run's seed."""
+    train = [i for i, e in enumerate(rows) if e.split == "train"]
+    n_val = min(config.data.max_validation, round(len(train) * config.train.val_fraction))
+    chosen = set(train[:n_val]) if len(train) >= 10 else set()
+    return [e.model_copy(update={"split": "validation"}) if i in chosen else e for i, e in enumerate(rows)]
+
+
+def relabel_with_teacher(ctx: RunContext, examples: list[Example]) -> list[Example]:
+    """The teacher's labels in the task's scheme; the dataset's own label stays in the provenance.
+    With demonstration folds, each row is labelled by a prompt showing one fold's demonstrations
+    (the fold is recorded), so the folds that score the run stay unseen by the rows' labels."""
+    from ..evaluate import teacher_predict
+
+    k = fold_count(ctx.task, ctx.config.data.demo_folds) if not ctx.store.split("test") else 0
+    folds = demo_folds(ctx.task, k)
+    out: list[Example] = []
+    for fold in range(k) if k else [None]:
+        part = examples[fold::k] if k else examples
+        seen = task_seeing(ctx.task, folds, {fold}) if k else ctx.task
+        preds, _ = teacher_predict(ctx.llm, seen, [e.input for e in part])
+        extra = {"fold": fold} if k else {}
+        out += [e.model_copy(update={"output": p, "source": {**e.source, "original_label": e.output,
+                                                              "relabelled_by": ctx.llm.model, **extra}})
+                for e, p in zip(part, preds) if p]
+    return out
+
+
+def loadable(state: State, ctx: RunContext) -> list[dict[str, Any]]:
+    """The retrieved candidates that may still be loaded (as they are, or relabelled with an LLM)."""
+    done = set(state.get("loaded", [])) | set(state.get("rejected", {}))
+    return [c for c in state.get("candidates", []) if c["name"] not in done
+            and (c.get("compatible") or (c.get("relabel") and ctx.llm is not None))]
+
+
+def unavailable(state: State, ctx: RunContext) -> Optional[str]:
+    return None if loadable(state, ctx) else "no dataset returned by search_datasets is left to load"
+
+
+def refuse(args: dict[str, Any], state: State, ctx: RunContext) -> Optional[str]:
+    names = {c["name"]: c for c in state.get("candidates", [])}
+    name = args["name"]
+    if name not in names:
+        return f"{name!r} was not returned by search_datasets"
+    if name in state.get("loaded", []) or name in state.get("rejected", {}):
+        return f"{name} was already loaded or rejected"
+    if args["relabel"]:
+        if not names[name].get("relabel"):
+            return f"{name} cannot be relabelled: {names[name].get('reason')}"
+        if ctx.llm is None:
+            return "relabelling needs an LLM"
+    elif not names[name].get("compatible"):
+        return f"{name} does not fit the task: {names[name].get('reason')}"
+    return None
+
+
+def update(result: dict[str, Any], args: dict[str, Any], state: State, ctx: RunContext) -> dict[str, Any]:
+    return {"loaded": list(state.get("loaded", [])) + [result["loaded"]]}
+
+
+def on_failure(error: str, args: dict[str, Any], state: State) -> dict[str, Any]:
+    """A dataset that failed to load is not offered again."""
+    return {"rejected": {**state.get("rejected", {}), args.get("name", "?"): error}}
+
+
+def view(result: dict[str, Any]) -> str:
+    return (f"{result.get('loaded')}: +{result.get('n_train')} train, +{result.get('n_validation')} "
+            f"validation, +{result.get('n_test')} test" +
+            (f" ({result['relabelled']} relabelled)" if result.get("relabelled") else ""))
+
+
+SPEC = ToolSpec(name="load_dataset", run=load_dataset, args=LoadArgs, unavailable=unavailable,
+                refuse=refuse, update=update, on_failure=on_failure, view=view)

@@ -1,0 +1,71 @@
+"""search_datasets: find catalog (or Hub) datasets that fit the task."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from pydantic import Field
+
+from ...agent.context import RunContext
+from .. import datasets as ds
+from .base import State, ToolArgs, ToolSpec
+
+
+class SearchArgs(ToolArgs):
+    query: str = Field(default="", description="what to look for; empty means the task instruction")
+
+
+def search_datasets(ctx: RunContext, query: str = "") -> dict[str, Any]:
+    """Search the dataset catalog for data that fits the task."""
+    # The instruction always takes part: a planner's terse query only adds words to it.
+    full_query = ctx.task.instruction if not query or query in ctx.task.instruction else \
+        f"{ctx.task.instruction} {query}"
+    data = ctx.config.data
+    if ctx.config.hub:
+        from ..hub import search_hub
+
+        known = {e.name for e in ctx.catalog}
+        ctx.catalog.extend(e for e in search_hub(ctx.task.instruction) if e.name not in known)
+    mode, votes = rerank_plan(data, ctx.llm)
+    hits = ds.search_datasets(full_query, ctx.catalog, ctx.task,
+                              llm=None if mode == "off" else ctx.llm, votes=votes,
+                              expand=data.expand_query, rerank="vote" if mode == "off" else mode)
+    return {"candidates": hits, "rerank": mode, "rerank_votes": votes}
+
+
+def rerank_plan(data: Any, llm: Any) -> tuple[str, int]:
+    """(mode, votes) of the LLM rerank. Unset, it is "likelihood" for a backend that scores
+    replies (the embedded model) and 3 votes for an endpoint; an explicit `rerank_votes` alone
+    asks for votes (0: off)."""
+    mode, votes = data.rerank, data.rerank_votes
+    if llm is None or mode == "off":
+        return "off", 0
+    if mode is None:
+        if votes is None and getattr(llm, "scores_replies", False):
+            return "likelihood", 0
+        mode = "vote"
+    if mode == "likelihood":
+        if not getattr(llm, "scores_replies", False):
+            raise ValueError(f"data.rerank 'likelihood' needs a backend that scores replies "
+                             f"(the embedded local model), not {llm.describe().get('backend')}")
+        return "likelihood", 0
+    votes = 3 if votes is None else max(0, votes)
+    return ("vote", votes) if votes else ("off", 0)
+
+
+def unavailable(state: State, ctx: RunContext) -> Optional[str]:
+    if not ctx.catalog and not ctx.config.hub:
+        return "no dataset catalog is configured"
+    if state.get("searched"):
+        return "the catalog was already searched"
+    return None
+
+
+def view(result: dict[str, Any]) -> str:
+    return "candidates: " + ", ".join(f"{c['name']}{'' if c.get('compatible') else ' (unfit)'}"
+                                      for c in result.get("candidates", []))
+
+
+SPEC = ToolSpec(name="search_datasets", run=search_datasets, args=SearchArgs, unavailable=unavailable,
+                update=lambda result, args, state, ctx: {"searched": True,
+                                                         "candidates": result["candidates"]},
+                view=view)

@@ -1,0 +1,75 @@
+"""train: fine-tune the chosen student (one more per demonstration fold when folds score the run)."""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Optional
+
+from pydantic import Field
+
+from ...agent.context import RunContext
+from ..assess import NoGoldRows, fold_rows, test_plan
+from ..families import train_for
+from .base import State, ToolArgs, ToolSpec
+
+MIN_TRAIN_ROWS = 8
+
+
+class TrainArgs(ToolArgs):
+    epochs: float = Field(default=0, ge=0, le=50, description="passes over the data; 0 = default")
+
+
+def train(ctx: RunContext, epochs: float = 0) -> dict[str, Any]:
+    """Fine-tune the chosen model on the run's training rows (early stopping on validation)."""
+    choice = ctx.read_json("model_choice.json")
+    if choice is None:
+        raise RuntimeError("train: no model chosen yet")
+    store = ctx.store
+    train_rows, val_rows = store.split("train"), store.split("validation")
+    cfg = replace(ctx.config.train, epochs=epochs) if epochs else ctx.config.train
+    # One directory per training job (data size, epochs): a killed job resumes from its own
+    # checkpoints, a different job starts fresh.
+    job = f"n{len(train_rows)}-v{len(val_rows)}-e{cfg.epochs:g}"
+    result = train_for(ctx.task, choice["path"], train_rows, ctx.path("train", job), cfg,
+                       progress=ctx.progress, val_rows=val_rows or None)
+    summary: dict[str, Any] = {k: v for k, v in result.__dict__.items() if k != "loss_curve"}
+    summary["n_rows"] = len(train_rows)
+    try:
+        plan: Optional[dict[str, Any]] = test_plan(ctx)
+    except NoGoldRows:
+        plan = None  # evaluate will say what is missing; the model is still trained
+    if plan and plan["mode"] == "folds":  # one student per demonstration fold, trained without it
+        summary["folds"] = {}
+        for fold in range(plan["k"]):
+            rows, val = fold_rows(train_rows, plan, fold), fold_rows(val_rows, plan, fold)
+            summary["folds"][str(fold)] = train_for(
+                ctx.task, choice["path"], rows, ctx.path("train", job, f"fold{fold}"), cfg,
+                progress=ctx.progress, val_rows=val or None).path
+    ctx.write_json("train.json", {**summary, "loss_curve": result.loss_curve})
+    return summary
+
+
+def unavailable(state: State, ctx: RunContext) -> Optional[str]:
+    n_train = state.get("n_train", 0)
+    if n_train < MIN_TRAIN_ROWS:
+        return f"no training without data: {n_train} training rows"
+    if not state.get("model"):
+        return "no model chosen yet"
+    if state.get("needs_eval"):
+        return "the trained model is not evaluated yet"
+    return None
+
+
+def refuse(args: dict[str, Any], state: State, ctx: RunContext) -> Optional[str]:
+    if state.get("trained_rows") == state.get("n_train") and not args["epochs"]:
+        return "the model is already trained on exactly this data"
+    return None
+
+
+def view(result: dict[str, Any]) -> str:
+    return (f"{result.get('n_train')} rows, {result.get('epochs_run')} epochs, {result.get('train_s')} s, "
+            f"{result.get('examples_per_s')} ex/s, best val {result.get('best_val')}")
+
+
+SPEC = ToolSpec(name="train", run=train, args=TrainArgs, unavailable=unavailable, refuse=refuse, view=view,
+                update=lambda result, args, state, ctx: {"trained_rows": result["n_rows"],
+                                                         "needs_eval": True})
