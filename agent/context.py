@@ -1,14 +1,15 @@
 """Everything one run's tools share: heavy objects are made once and passed in, not rebuilt."""
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 from ..config import RunConfig
+from ..rundir import RunDir
 from ..schemas import TaskSpec
+from ..tools.data_store import DataStore
 from .llm import LLM
 from .trace import TraceWriter
 
@@ -25,27 +26,19 @@ class RunContext:
     progress: bool = True
 
     @property
-    def store(self):  # noqa: ANN201 - imported lazily to keep agent/ free of tool imports
-        from ..tools.data_store import DataStore
+    def run(self) -> RunDir:
+        return RunDir(self.run_dir)
 
-        return DataStore(self.run_dir)
+    @property
+    def store(self) -> DataStore:
+        return self.run.store
 
     def path(self, *parts: str) -> Path:
-        return self.run_dir.joinpath(*parts)
+        return self.run.file(*parts)
 
     def read_json(self, name: str, default: Any = None) -> Any:
-        p = self.path(name)
-        return json.loads(p.read_text(encoding="utf-8")) if p.exists() else default
+        return self.run.read_json(name, default)
 
     def write_json(self, name: str, value: Any) -> Path:
         """Write atomically: a temporary file renamed into place."""
-        p = self.path(name)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_name(p.name + ".tmp")
-        try:
-            tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-            tmp.replace(p)
-        except OSError:  # e.g. disk full: the old file stays whole, no temporary is left behind
-            tmp.unlink(missing_ok=True)
-            raise
-        return p
+        return self.run.write_json(name, value)

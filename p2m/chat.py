@@ -15,6 +15,7 @@ from . import runner
 from .config import RunConfig
 from .graph.graph import sqlite_checkpointer
 from .graph.intake import CHAT_THREAD, build_intake
+from .rundir import RunDir
 from .schemas import TaskSpec
 
 
@@ -22,7 +23,7 @@ def chat(out: str | Path, config: RunConfig, resume: bool = False,
          ask: Callable[[str], str] = input, say: Callable[[str], None] = print) -> Optional[dict[str, Any]]:
     """Hold the conversation, then execute the run; returns its report (None if the user quit)."""
     run_dir = runner.check_run_name(out)
-    if (run_dir / "task.json").is_file():  # the chat is over: continue (or show) the run
+    if RunDir(run_dir).is_run:  # the chat is over: continue (or show) the run
         say(f"{run_dir} already holds a run; continuing it.")
         return runner.resume(run_dir, progress=False)
     if resume and not (run_dir / "checkpoints.sqlite").is_file():

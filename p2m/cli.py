@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 from .config import RunConfig
+from .rundir import RunDir
 
 
 def _config(args: argparse.Namespace) -> RunConfig:
@@ -59,10 +60,11 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from .agent.trace import read_trace
     from .trace_view import render_timeline
 
-    if not (Path(args.run) / "trace.jsonl").exists():
+    trace = RunDir(args.run).trace_path
+    if not trace.exists():
         raise SystemExit(f"p2m trace: {args.run} has no trace.jsonl")
     if args.json:
-        for event in read_trace(Path(args.run) / "trace.jsonl"):
+        for event in read_trace(trace):
             print(json.dumps(event, ensure_ascii=False))
     else:
         render_timeline(args.run)
@@ -76,27 +78,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _trained_run(path: str) -> Path:
-    """A run folder that holds a trained model, or a clear error."""
-    from .tools.families import has_model
-
-    run = Path(path)
-    if not has_model(run / "model"):
-        raise FileNotFoundError(f"{run} has no trained model (model/ is missing)")
-    return run
-
-
 def cmd_export(args: argparse.Namespace) -> int:
-    from .schemas import TaskSpec
     from .tools.export import export_onnx
 
-    run = _trained_run(args.run)
-    if not (run / "model" / "config.json").is_file():
-        raise ValueError(f"{run}'s published model is the demonstrations-only baseline "
+    run = RunDir(args.run).require()
+    model = run.require_model()
+    if not (model / "config.json").is_file():
+        raise ValueError(f"{run.path}'s published model is the demonstrations-only baseline "
                          "(embeddings + logistic regression): nothing to export as ONNX")
-    task = TaskSpec.model_validate_json((run / "task.json").read_text(encoding="utf-8"))
-    out = Path(args.out) if args.out else run / "export" / "model.onnx"
-    print(json.dumps(export_onnx(run / "model", out, task.task_type)))
+    out = Path(args.out) if args.out else run.file("export", "model.onnx")
+    print(json.dumps(export_onnx(model, out, run.task().task_type)))
     return 0
 
 
@@ -122,20 +113,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train a run's chosen model on its data; runs as is under torchrun / accelerate launch."""
     from dataclasses import replace
 
-    from .schemas import TaskSpec
-    from .tools.data_store import DataStore
     from .tools.families import train_for
 
-    run = Path(args.run)
-    task = TaskSpec.model_validate_json((run / "task.json").read_text(encoding="utf-8"))
-    config = RunConfig.from_dict(json.loads((run / "config.json").read_text(encoding="utf-8")))
-    if not (run / "model_choice.json").is_file():
-        raise FileNotFoundError(f"{run} has no chosen model yet (model_choice.json)")
-    choice = json.loads((run / "model_choice.json").read_text())
+    run = RunDir(args.run).require()
+    task, config, choice = run.task(), run.config(), run.model_choice()
     cfg = replace(config.train, epochs=args.epochs) if args.epochs else config.train
-    store = DataStore(run)
+    store = run.store
     rows, val = store.split("train"), store.split("validation")
-    out = Path(args.out) if args.out else run / "train" / f"dist-n{len(rows)}-e{cfg.epochs:g}"
+    out = Path(args.out) if args.out else run.file("train", f"dist-n{len(rows)}-e{cfg.epochs:g}")
     result = train_for(task, choice["path"], rows, out, cfg, progress=not args.quiet, val_rows=val or None)
     # One write per line: under torchrun every rank shares this stdout, and print()'s separate
     # write of the newline let two ranks' lines run together.
@@ -157,8 +142,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .ui import build_app, launch
 
-    run = _trained_run(args.run)
-    launch(build_app(run.parent, only_run=run), host=args.host, port=args.port)
+    run = RunDir(args.run).require()
+    run.require_model()
+    launch(build_app(run.path.parent, only_run=run.path), host=args.host, port=args.port)
     return 0
 
 

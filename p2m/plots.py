@@ -1,13 +1,10 @@
 """PNG plots of a run: metric per iteration, training loss, confusion matrix (matplotlib, Agg)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Optional
 
-
-def _read(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+from .rundir import RunDir
 
 
 def write_plots(run_dir: str | Path) -> dict[str, str]:
@@ -21,7 +18,8 @@ def write_plots(run_dir: str | Path) -> dict[str, str]:
     out = run_dir / "plots"
     out.mkdir(exist_ok=True)
     made: dict[str, str] = {}
-    metrics = _read(run_dir / "metrics.json") or {}
+    run = RunDir(run_dir)
+    metrics = run.read_json("metrics.json") or {}
     history = metrics.get("history", [])
     if history:
         fig, ax = plt.subplots(figsize=(5, 3.2))
@@ -30,14 +28,14 @@ def write_plots(run_dir: str | Path) -> dict[str, str]:
             base = (metrics.get("baselines") or {}).get(name) or {}
             if base.get("value") is not None:
                 ax.axhline(base["value"], color="gray", linestyle=style, label=f"{name} ({base.get('n')} rows)")
-        task = _read(run_dir / "task.json") or {}
+        task = run.read_json("task.json") or {}
         if task.get("target"):
             ax.axhline(task["target"]["value"], color="green", linestyle=":", label="target")
         ax.set(xlabel="iteration", ylabel=history[-1]["name"], title="Metric per iteration")
         ax.set_xticks([h["iteration"] for h in history])
         ax.legend()
         made["metric"] = _save(fig, out / "metric.png")
-    curve = (_read(run_dir / "train.json") or {}).get("loss_curve") or []
+    curve = (run.read_json("train.json") or {}).get("loss_curve") or []
     if curve:
         fig, ax = plt.subplots(figsize=(5, 3.2))
         ax.plot([c["step"] for c in curve], [c["loss"] for c in curve])

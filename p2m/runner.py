@@ -1,7 +1,6 @@
 """The library API behind the CLI: create a run, run or resume it, read its results."""
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any, Optional
@@ -13,14 +12,13 @@ from .agent.factory import make_llm
 from .agent.llm import LLM
 from .agent.trace import TraceWriter
 from .config import RunConfig
+from .rundir import RunDir, RunError
 from .schemas import TaskSpec
 from .tools.data_store import user_rows
 from .tools.datasets import load_catalog
-from .tools.task import parse_task, save_task
+from .tools.task import parse_task
 
-
-class RunError(RuntimeError):
-    """A run directory that cannot be created, read or resumed."""
+__all__ = ["RunError", "create_run", "execute", "open_context", "resume", "start"]
 
 
 def default_run_dir(root: str | Path = "runs") -> Path:
@@ -49,8 +47,7 @@ def make_run_llm(config: RunConfig, run_dir: Optional[Path]) -> Optional[LLM]:
 def create_run(task: TaskSpec, config: RunConfig, out: str | Path) -> Path:
     """Lay out a new run directory: task.json, config.json, data/ with the user's examples."""
     run_dir = check_run_name(out)
-    if (run_dir / "task.json").exists():
-        raise RunError(f"{run_dir} already holds a run; use `p2m resume {run_dir}` or another --out")
+    run = RunDir(run_dir).require_new()
     # Everything that can be checked up front is checked before anything is written.
     if config.model:
         from .tools.models import choose_model
@@ -69,9 +66,7 @@ def create_run(task: TaskSpec, config: RunConfig, out: str | Path) -> Path:
 
         config.test_file = str(Path(config.test_file).resolve())
         read_labelled(config.test_file, task, kind="user_test")  # unreadable or off-label: refused now
-    run_dir.mkdir(parents=True, exist_ok=True)
-    save_task(task, run_dir / "task.json")
-    (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")
+    run.create(task, config)
     return run_dir
 
 
@@ -88,11 +83,8 @@ def record_conversation(ctx: RunContext, revisions: list[dict[str, Any]],
 
 def open_context(run_dir: str | Path, progress: bool = True, llm: Optional[LLM] = None) -> RunContext:
     """The RunContext of an existing run directory (LLM, catalog and trace made once here)."""
-    run_dir = Path(run_dir)
-    if not (run_dir / "task.json").is_file():
-        raise RunError(f"{run_dir} is not a p2m run (no task.json)")
-    task = TaskSpec.model_validate_json((run_dir / "task.json").read_text(encoding="utf-8"))
-    config = RunConfig.from_dict(json.loads((run_dir / "config.json").read_text(encoding="utf-8")))
+    run = RunDir(run_dir).require()
+    run_dir, task, config = run.path, run.task(), run.config()
     if llm is None:
         llm = make_run_llm(config, run_dir)
     elif llm.cache is None:
@@ -101,7 +93,7 @@ def open_context(run_dir: str | Path, progress: bool = True, llm: Optional[LLM] 
     sources = list(config.catalog) + ([run_dir / "hub_datasets"] if (run_dir / "hub_datasets").is_dir() else [])
     catalog = load_catalog(sources) if sources else []
     return RunContext(run_dir=run_dir, task=task, config=config, llm=llm,
-                      trace=TraceWriter(run_dir / "trace.jsonl"), catalog=catalog, progress=progress)
+                      trace=TraceWriter(run.trace_path), catalog=catalog, progress=progress)
 
 
 def execute(ctx: RunContext) -> dict[str, Any]:
@@ -118,8 +110,8 @@ def execute(ctx: RunContext) -> dict[str, Any]:
             ctx.llm.usage.load(snapshot.values.get("usage"))
         # Finished runs have no task left. A run killed mid-step can show no `next` while the
         # step's node already saved its writes (they are in `tasks`): that one must go on.
-        if not snapshot.next and not snapshot.tasks and ctx.path("report.json").exists():
-            return json.loads(ctx.path("report.json").read_text())
+        if not snapshot.next and not snapshot.tasks and ctx.run.report() is not None:
+            return ctx.run.report()
         ctx.trace.write("runner", "resume",
                         summary={"next": list(snapshot.next) or [t.name for t in snapshot.tasks]},
                         iteration=snapshot.values.get("evaluations", 0))
@@ -133,7 +125,7 @@ def execute(ctx: RunContext) -> dict[str, Any]:
         # a kill -9 loses at most the step that was running.
         graph.invoke({**initial_state(), "n_train": counts["train"], "n_test": counts["test"]}, limit,
                      durability="sync")
-    return json.loads(ctx.path("report.json").read_text())
+    return ctx.run.report()
 
 
 def start(prompt: Optional[str], task_file: Optional[str], config: RunConfig, out: str | Path,
@@ -142,8 +134,7 @@ def start(prompt: Optional[str], task_file: Optional[str], config: RunConfig, ou
     from .tools.task import load_task_file
 
     run_dir = check_run_name(out)
-    if (run_dir / "task.json").exists():
-        raise RunError(f"{run_dir} already holds a run; use `p2m resume {run_dir}` or another --out")
+    RunDir(run_dir).require_new()
     llm = None
     if task_file:
         task = load_task_file(task_file)

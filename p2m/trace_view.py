@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from .agent.trace import read_trace
+from .rundir import RunDir
 from .tools.specs import REGISTRY
 
 
@@ -31,7 +32,7 @@ def timeline_rows(run_dir: str | Path) -> list[dict[str, str]]:
     """One row per trace event: time, node, what happened, details."""
     rows = []
     start = None
-    for e in read_trace(Path(run_dir) / "trace.jsonl"):
+    for e in read_trace(RunDir(run_dir).trace_path):
         start = start if start is not None else e["time"]
         t = f"{e['time'] - start:7.1f}s"
         kind = e["kind"]
@@ -68,9 +69,8 @@ def render_timeline(run_dir: str | Path) -> None:
         table.add_row(row["t"], row["node"], row["what"], row["detail"], row["tokens"], style=style)
     console = Console()
     console.print(table)
-    report = Path(run_dir) / "report.json"
-    if report.exists():
-        r = json.loads(report.read_text())
+    r = RunDir(run_dir).report()
+    if r is not None:
         test = r.get("test") or {}
         console.print(f"test: {test.get('n')} gold rows from {test.get('source')}; published: "
                       f"{r.get('published')}; metric {r.get('metric')}")

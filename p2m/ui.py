@@ -5,13 +5,13 @@ Runs launched from the chat execute in a background thread of this process, in `
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
 from pathlib import Path
 from typing import Any, Optional
 
 from .agent.factory import make_llm
+from .rundir import RunDir, has_model
 from .schemas import TaskSpec, TaskSpecError
 
 HOST = "127.0.0.1"
@@ -23,11 +23,10 @@ def list_runs(runs_dir: Path) -> list[list[Any]]:
     """[[name, status, gold metric, published model, demonstrations-only baseline, teacher, stop
     reason]] for each run directory, newest first."""
     rows = []
-    dirs = [d for d in runs_dir.glob("*") if (d / "task.json").is_file()] if runs_dir.is_dir() else []
+    dirs = [d for d in runs_dir.glob("*") if RunDir(d).is_run] if runs_dir.is_dir() else []
     for d in sorted(dirs, key=lambda p: p.stat().st_mtime, reverse=True):
-        report = d / "report.json"
-        if report.is_file():
-            r = json.loads(report.read_text())
+        r = RunDir(d).report()
+        if r is not None:
             metric = r.get("metric") or {}
             baselines = r.get("baselines") or {}
             shown = [(baselines.get(k) or {}).get("value") for k in ("demonstrations-only", "teacher")]
@@ -43,7 +42,7 @@ def list_runs(runs_dir: Path) -> list[list[Any]]:
 def trace_table(run_dir: Path) -> list[list[str]]:
     from .trace_view import timeline_rows
 
-    if not (run_dir / "trace.jsonl").is_file():
+    if not RunDir(run_dir).trace_path.is_file():
         return []
     return [[r["t"], r["node"], r["what"], r["detail"], r["tokens"]] for r in timeline_rows(run_dir)]
 
@@ -51,7 +50,7 @@ def trace_table(run_dir: Path) -> list[list[str]]:
 def run_plots(run_dir: Path) -> list[str]:
     from .plots import write_plots
 
-    if not (run_dir / "task.json").is_file():
+    if not RunDir(run_dir).is_run:
         return []
     return list(write_plots(run_dir).values())
 
@@ -115,13 +114,14 @@ class Session:
 def playground(run_dir: Path, text: str, with_teacher: bool = True) -> tuple[str, str]:
     """(student's answer, teacher LLM's answer) for one input."""
     from .tools.evaluate import teacher_predict
-    from .tools.families import has_model, predict_for
+    from .tools.families import predict_for
 
-    if not has_model(run_dir / "model"):
+    run = RunDir(run_dir)
+    if not run.is_run or not has_model(run.model_dir):
         return "this run has no trained model yet", ""
-    task = TaskSpec.model_validate_json((run_dir / "task.json").read_text(encoding="utf-8"))
-    student = predict_for(task, run_dir / "model", [text])[0]
-    config = json.loads((run_dir / "config.json").read_text())
+    task = run.task()
+    student = predict_for(task, run.model_dir, [text])[0]
+    config = run.read_json("config.json", {})
     teacher = "(no teacher LLM: the run used --llm none)"
     if with_teacher and config.get("llm") not in (None, "none"):
         try:
@@ -177,9 +177,7 @@ def build_app(runs_dir: str | Path = "runs", llm: Optional[str] = None, catalog:
 
             def on_show(name: str):
                 run = runs_dir / (name or "")
-                rep = run / "report.json"
-                return (trace_table(run), json.loads(rep.read_text()) if rep.is_file() else {},
-                        run_plots(run))
+                return trace_table(run), RunDir(run).report() or {}, run_plots(run)
 
             show.click(on_show, pick, [timeline, report, gallery])
             pick.focus(lambda: gr.Dropdown(choices=names()), None, pick)

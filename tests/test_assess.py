@@ -100,9 +100,7 @@ def test_a_baseline_that_wins_on_validation_is_published_and_runs(tmp_path, monk
     assert "does NOT beat" in report["verdict"]
     assert report["baselines"]["demonstrations-only"]["n"] == 2
     monkeypatch.undo()
-    from p2m.tools.task import save_task
-
-    save_task(task, ctx.path("task.json"))
+    ctx.run.save_task(task)
     data = tmp_path / "gold.jsonl"
     data.write_text("".join(json.dumps({"input": t, "output": o}) + "\n" for t, o in texts))
     assert score_run(ctx.run_dir, data)["metric"]["value"] == 1.0  # p2m eval runs the baseline

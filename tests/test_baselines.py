@@ -2,7 +2,8 @@
 and run by predict_for like a trained student."""
 from p2m.schemas import Example, TaskSpec
 from p2m.tools.baselines import fit_baseline, is_baseline, predict_baseline, save_baseline
-from p2m.tools.families import has_model, predict_for
+from p2m.rundir import has_model
+from p2m.tools.families import predict_for
 
 
 def rows(pairs):

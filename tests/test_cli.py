@@ -55,7 +55,7 @@ def test_trace_timeline_and_json(finished_run):
     (["run", "Classify things", "--llm", "none"], "needs an LLM"),
     (["run", "   ", "--llm", "none"], "prompt is empty"),
     (["run", "x", "--llm", "banana"], "unknown LLM spec"),
-    (["eval", "/nonexistent-run", "--data", "x.jsonl"], "no trained model"),
+    (["eval", "/nonexistent-run", "--data", "x.jsonl"], "not a p2m run"),
 ])
 def test_errors_are_clear_and_exit_2(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

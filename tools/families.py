@@ -37,11 +37,6 @@ def train_for(task: TaskSpec, model_path: str, examples: list[Example], out_dir:
                          **trainer_overrides)
 
 
-def has_model(model_dir: str | Path) -> bool:
-    """Whether `model_dir` holds something `predict_for` runs: a trained student or a baseline."""
-    from .baselines import is_baseline
-
-    return (Path(model_dir) / "config.json").is_file() or is_baseline(model_dir)
 
 
 def predict_for(task: TaskSpec, model_dir: str | Path, texts: list[str]) -> list[str]:

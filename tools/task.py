@@ -1,7 +1,6 @@
 """Reading the task: a structured YAML/JSON file (no LLM) or free text parsed by the LLM."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Optional
 
@@ -92,7 +91,3 @@ def parse_task(description: str, llm: Optional[Any]) -> TaskSpec:
     except ValidationError as exc:
         raise TaskSpecError(f"the task read from the prompt is invalid: {_format_validation(exc)}") from None
     return spec
-
-
-def save_task(task: TaskSpec, path: Path) -> None:
-    path.write_text(json.dumps(task.model_dump(), indent=2, ensure_ascii=False), encoding="utf-8")

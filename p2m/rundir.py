@@ -1,0 +1,120 @@
+"""RUN/: the one module that knows a run directory's files, and reads and writes them.
+
+    task.json, config.json    the task and the settings the run was started with
+    data/examples.jsonl       every row with its split and provenance (tools/data_store.py)
+    model_choice.json         the chosen student; train.json: the last training job
+    metrics.json              every gold-scored iteration, the baselines, the published model
+    selection.json            what validation chose; model/: the published model
+    trace.jsonl, report.json  the decision trace; the outcome
+    checkpoints.sqlite, llm_cache.sqlite   LangGraph's checkpoints; the LLM reply cache
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+from .config import RunConfig
+from .schemas import TaskSpec
+from .tools.data_store import DataStore
+
+TASK, CONFIG, REPORT, TRACE, CHOICE = "task.json", "config.json", "report.json", "trace.jsonl", "model_choice.json"
+MODEL_FILES = ("config.json", "baseline.json")  # a trained student (Hugging Face) or a baseline
+
+
+class RunError(RuntimeError):
+    """A run directory that cannot be created, read or resumed."""
+
+
+def has_model(model_dir: str | Path) -> bool:
+    """Whether `model_dir` holds a model p2m can run: a trained student or a saved baseline."""
+    return any((Path(model_dir) / name).is_file() for name in MODEL_FILES)
+
+
+class RunDir:
+    """One run directory."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def file(self, *parts: str) -> Path:
+        return self.path.joinpath(*parts)
+
+    @property
+    def is_run(self) -> bool:
+        return self.file(TASK).is_file()
+
+    def require(self) -> "RunDir":
+        """Itself, or RunError when the folder is not a p2m run."""
+        if not self.is_run:
+            raise RunError(f"{self.path} is not a p2m run (no {TASK})")
+        return self
+
+    # -- JSON files ---------------------------------------------------------------------------
+    def read_json(self, name: str, default: Any = None) -> Any:
+        p = self.file(name)
+        return json.loads(p.read_text(encoding="utf-8")) if p.exists() else default
+
+    def write_json(self, name: str, value: Any) -> Path:
+        """Write atomically: a temporary file renamed into place (a kill leaves the old file)."""
+        p = self.file(name)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_name(p.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+            tmp.replace(p)
+        except OSError:  # e.g. disk full: the old file stays whole, no temporary is left behind
+            tmp.unlink(missing_ok=True)
+            raise
+        return p
+
+    # -- what a run holds ---------------------------------------------------------------------
+    def task(self) -> TaskSpec:
+        self.require()
+        return TaskSpec.model_validate_json(self.file(TASK).read_text(encoding="utf-8"))
+
+    def config(self) -> RunConfig:
+        return RunConfig.from_dict(self.read_json(CONFIG, {}))
+
+    def require_new(self) -> "RunDir":
+        """Itself, or RunError when the folder already holds a run (nothing is overwritten)."""
+        if self.is_run:
+            raise RunError(f"{self.path} already holds a run; use `p2m resume {self.path}` or another --out")
+        return self
+
+    def create(self, task: TaskSpec, config: RunConfig) -> None:
+        """Write task.json and config.json of a new run (RunError when one is there)."""
+        self.require_new()
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.write_json(CONFIG, config.to_dict())
+        self.write_json(TASK, task.model_dump())
+
+    def save_task(self, task: TaskSpec) -> None:
+        self.write_json(TASK, task.model_dump())
+
+    def report(self) -> Optional[dict[str, Any]]:
+        return self.read_json(REPORT)
+
+    def model_choice(self) -> dict[str, Any]:
+        choice = self.read_json(CHOICE)
+        if choice is None:
+            raise FileNotFoundError(f"{self.path} has no chosen model yet ({CHOICE})")
+        return choice
+
+    @property
+    def trace_path(self) -> Path:
+        return self.file(TRACE)
+
+    @property
+    def model_dir(self) -> Path:
+        return self.file("model")
+
+    def require_model(self) -> Path:
+        """The published model's folder, or FileNotFoundError saying there is none."""
+        if not has_model(self.model_dir):
+            raise FileNotFoundError(f"{self.path} has no trained model (model/ is missing)")
+        return self.model_dir
+
+    @property
+    def store(self) -> DataStore:
+        return DataStore(self.path)
