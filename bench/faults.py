@@ -1,8 +1,8 @@
 """Faults, kills and bad input, end to end through the `p2m` command; one JSON line out.
 
-usage: python bench/faults.py [--only fault,kill,bad,security] [--fault-rate 0.15] [--keep DIR]
+usage: python -m bench.faults [--only fault,kill,bad,security] [--fault-rate 0.15] [--keep DIR]
 
-Every run talks to `p2m.fake_openai.FakeOpenAI` on 127.0.0.1 (started here) as `--llm openai:fake`
+Every run talks to `bench.fake_openai.FakeOpenAI` on 127.0.0.1 (started here) as `--llm openai:fake`
 and trains a tiny BERT built from a config, so the whole suite takes minutes on a CPU.
 
 - fault: a catalog run and a generation run under `--fault-rate` faults (429 with and without
@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from bench.fixtures import tiny_bert
+
 SECRET = "sk-p2m-bench-SECRET-4f9a1c"
 COMPARED = ("metric", "n_train", "n_test", "n_retrieved", "n_generated", "iterations", "stop_reason",
             "target_met")
@@ -39,22 +41,6 @@ NOUNS = "film plot cast script ending score pacing dialogue".split()
 
 
 # -- fixtures ------------------------------------------------------------------------------------
-def tiny_model(root: Path) -> Path:
-    """A 2-layer BERT with MiniLM's tokenizer (a test fixture, trains in seconds)."""
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    from p2m.tools.embed import minilm_path
-
-    path = root / "tiny-bert"
-    if not path.is_dir():
-        tok = AutoTokenizer.from_pretrained(minilm_path())
-        BertModel(BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=2,
-                             num_attention_heads=2, intermediate_size=64,
-                             max_position_embeddings=128)).save_pretrained(path)
-        tok.save_pretrained(path)
-    return path
-
-
 def review_rows(n: int, seed: int, hostile: bool = False) -> list[dict[str, str]]:
     rng = random.Random(seed)
     rows = []
@@ -97,7 +83,7 @@ TASK = ("instruction: Classify the sentiment of a movie review sentence as posit
 class Bench:
     def __init__(self, root: Path, base_url: str):
         self.root = root
-        self.model = tiny_model(root)
+        self.model = tiny_bert(root / "tiny-bert")
         self.task = root / "task.yaml"
         self.task.write_text(TASK)
         self.env = {**os.environ, "OPENAI_API_KEY": SECRET, "OPENAI_BASE_URL": base_url,
@@ -159,7 +145,7 @@ def leaks(out: Path) -> list[str]:
 
 # -- scenarios -----------------------------------------------------------------------------------
 def fault_scenarios(root: Path, rate: float) -> list[dict[str, Any]]:
-    from p2m.fake_openai import FAULT_KINDS, FakeOpenAI
+    from bench.fake_openai import FAULT_KINDS, FakeOpenAI
 
     results = []
     faults = {k: rate / len(FAULT_KINDS) for k in FAULT_KINDS}
@@ -211,7 +197,7 @@ def kill_when(bench: Bench, args: list[str], ready: Callable[[], bool], rng: ran
 
 
 def kill_scenarios(root: Path, wanted_points: set[str]) -> list[dict[str, Any]]:
-    from p2m.fake_openai import FakeOpenAI
+    from bench.fake_openai import FakeOpenAI
 
     results = []
     rng = random.Random(3)
@@ -297,7 +283,7 @@ def bad_input_scenarios(root: Path) -> list[dict[str, Any]]:
 
 
 def security_scenarios(root: Path) -> list[dict[str, Any]]:
-    from p2m.fake_openai import FakeOpenAI
+    from bench.fake_openai import FakeOpenAI
 
     results = []
     decisions = {}

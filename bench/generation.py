@@ -1,7 +1,7 @@
 """Synthetic-generation throughput and losses against a fake OpenAI-compatible server.
 
-usage: python bench/generation.py [--n 200] [--concurrency 8] [--latency 0.3] [--fault-rate 0.15]
-Starts `p2m.fake_openai.FakeOpenAI` on 127.0.0.1 itself and runs `generate_examples` twice:
+usage: python -m bench.generation [--n 200] [--concurrency 8] [--latency 0.3] [--fault-rate 0.15]
+Starts `bench.fake_openai.FakeOpenAI` on 127.0.0.1 itself and runs `generate_examples` twice:
 clean (throughput against the ideal concurrency / latency) and with faults spread over 429
 (with and without Retry-After), 500, timeouts, truncated bodies and invalid JSON. Prints one JSON
 line: examples/s, ideal, ratio, LLM calls per kept example, and rows lost (= asked - kept -
@@ -21,7 +21,7 @@ from pathlib import Path
 def scenario(args: argparse.Namespace, faults: dict[str, float]) -> dict:
     from p2m.agent.cache import ResponseCache
     from p2m.agent.openai_llm import OpenAILLM
-    from p2m.fake_openai import FakeOpenAI
+    from bench.fake_openai import FakeOpenAI
     from p2m.schemas import TaskSpec
     from p2m.tools.generate import generate_examples
 

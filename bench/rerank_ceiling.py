@@ -1,6 +1,6 @@
 """What an LLM rerank can add to dataset retrieval, with simulated judges instead of an LLM.
 
-usage: python bench/rerank_ceiling.py --catalog FILE --queries FILE [--seeds 3]
+usage: python -m bench.rerank_ceiling --catalog FILE --queries FILE [--seeds 3]
 A simulated judge knows the query's labels and errs at set rates: it misses a relevant candidate
 with probability `miss` and takes an irrelevant one with probability `false`. It replies through
 p2m's real rerank (`tools/rerank.rerank_by_vote`, three votes) in two modes: Prompt2Model's
@@ -15,11 +15,9 @@ import json
 import random
 import re
 import sys
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parent))
-from retrieval import scores  # noqa: E402
+from bench.retrieval import scores
 
 JUDGES = [(0.0, 0.0), (0.2, 0.05), (0.3, 0.1), (0.4, 0.2)]  # (miss, false) rates
 

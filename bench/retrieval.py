@@ -1,6 +1,6 @@
 """Dataset retrieval quality: BM25 alone, dense alone and p2m's full retriever.
 
-usage: python bench/retrieval.py --catalog FILE_OR_DIR --queries FILE [--llm SPEC]
+usage: python -m bench.retrieval --catalog FILE_OR_DIR --queries FILE [--llm SPEC]
                                 [--rerank vote|likelihood] [--votes N] [--limit N]
 Queries are JSONL {"prompt", "relevant": [dataset names]}. Prints one JSON line with recall@5,
 recall@10 and MRR@10 per retriever. recall@k = |relevant in top k| / min(|relevant|, k), averaged

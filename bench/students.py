@@ -1,6 +1,6 @@
 """Students trained on a task's real train split (the paper's "real data" reference).
 
-usage: python bench/students.py TASK_DIR [--limit N] [--test-limit N] [--epochs E] [--no-bare] [--baseline]
+usage: python -m bench.students TASK_DIR [--limit N] [--test-limit N] [--epochs E] [--no-bare] [--baseline]
 TASK_DIR holds card.json, train.jsonl and test.jsonl (as ../shared/datasets/<name>). Trains
 p2m's chosen student the way a run does (tools.families.train_for), scores it on the test split
 with the family's metric, and trains the same model on the same rows with a bare

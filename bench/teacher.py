@@ -1,6 +1,6 @@
 """The teacher LLM's zero-shot metric and seconds per item on a task directory.
 
-usage: python bench/teacher.py TASK_DIR [--n N] [--demos K] [--llm SPEC]
+usage: python -m bench.teacher TASK_DIR [--n N] [--demos K] [--llm SPEC]
 TASK_DIR holds card.json (task_type, labels, description), train.jsonl and test.jsonl. The teacher
 sees the card's description as instruction and K demonstrations per label taken from the start of
 train.jsonl (as a user's task file would give them). Prints one JSON line.

@@ -10,7 +10,7 @@ some test files are sorted by label), three models a user could have:
 Prints one JSON line. Target: the student beats both baselines on every task, by >= 0.05 on
 average.
 
-    python bench/unseen.py --shared ../shared [--tasks sst2,agnews,trec] [--limit 500]
+    python -m bench.unseen --shared ../shared [--tasks sst2,agnews,trec] [--limit 500]
 """
 from __future__ import annotations
 

@@ -29,17 +29,9 @@ def shared() -> Path:
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
     """A 2-layer, 32-wide BERT with MiniLM's tokenizer: trains in seconds (a test fixture only)."""
-    from transformers import AutoTokenizer, BertConfig, BertModel
+    from bench.fixtures import tiny_bert
 
-    from p2m.tools.embed import minilm_path
-
-    path = tmp_path_factory.mktemp("tiny-bert")
-    tok = AutoTokenizer.from_pretrained(minilm_path())
-    config = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
-    BertModel(config).save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
+    return tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
 
 
 def slice_catalog(shared: Path, root: Path, sizes: tuple[tuple[str, int, int], ...]) -> Path:

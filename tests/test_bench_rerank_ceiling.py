@@ -1,14 +1,7 @@
 """The simulated judges of bench/rerank_ceiling.py, through p2m's real rerank."""
-import importlib.util
-from pathlib import Path
-
+from bench import rerank_ceiling as ceiling
 from p2m.tools.datasets import CatalogEntry
 from p2m.tools.rerank import rerank_by_vote
-
-_spec = importlib.util.spec_from_file_location(
-    "bench_rerank_ceiling", Path(__file__).parents[1] / "bench" / "rerank_ceiling.py")
-ceiling = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ceiling)
 
 CATALOG = [CatalogEntry(n, f"card of {n}") for n in ("a", "b", "c", "d")]
 GROUPS = [[0], [1], [2], [3]]

@@ -1,11 +1,5 @@
 """The retrieval bench's scoring: recall capped at 1 with mirror groups, and the strict reading."""
-import importlib.util
-from pathlib import Path
-
-_spec = importlib.util.spec_from_file_location(
-    "bench_retrieval", Path(__file__).parents[1] / "bench" / "retrieval.py")
-retrieval = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(retrieval)
+from bench import retrieval
 
 
 def keys(name: str) -> set[str]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from p2m.doctor import diagnose
-from p2m.fake_openai import FakeOpenAI
+from bench.fake_openai import FakeOpenAI
 
 
 def test_doctor_reports_the_mode_a_server_takes(monkeypatch):

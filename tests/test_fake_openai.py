@@ -6,7 +6,7 @@ from pydantic import BaseModel
 
 from p2m.agent.openai_llm import OpenAILLM
 from p2m.agent.retry import ContextLengthError, LLMOutputError
-from p2m.fake_openai import FakeOpenAI, instance
+from bench.fake_openai import FakeOpenAI, instance
 
 
 class Row(BaseModel):

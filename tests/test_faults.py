@@ -5,20 +5,14 @@ so this module takes a few minutes; bench/faults.py prints the same results as o
 """
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
-
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "faults.py"
 
 
 @pytest.fixture(scope="module")
 def faults():
-    spec = importlib.util.spec_from_file_location("bench_faults", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from bench import faults
+
+    return faults
 
 
 def check(results):

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from p2m.agent.openai_llm import OpenAILLM, refuses_response_format, response_format
 from p2m.agent.retry import LLMOutputError
-from p2m.fake_openai import FakeOpenAI
+from bench.fake_openai import FakeOpenAI
 
 
 class Label(BaseModel):
