@@ -15,7 +15,7 @@ from .rundir import RunDir
 def _config(args: argparse.Namespace) -> RunConfig:
     from .agent.factory import default_spec
 
-    cfg = RunConfig(llm=args.llm or default_spec(), catalog=args.catalog or [], auto=args.auto,
+    cfg = RunConfig(llm=args.llm or default_spec(), catalog=args.catalog or [],
                     model=args.model, hub=args.hub, model_catalog=args.model_catalog or [],
                     test_file=args.test)
     if args.epochs is not None:
@@ -98,7 +98,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from .runner import default_run_dir
 
     out = args.resume or args.out or str(default_run_dir())
-    config = RunConfig(llm=args.llm or default_spec(), catalog=args.catalog or [], auto=False,
+    config = RunConfig(llm=args.llm or default_spec(), catalog=args.catalog or [],
                        model=args.model)
     if args.epochs is not None:
         config.train.epochs = args.epochs
@@ -183,7 +183,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--test", metavar="FILE.jsonl",
                      help="gold {input, output} rows you labelled: the run is scored on them only")
     run.add_argument("--out", help="run directory (default runs/run-DATE)")
-    run.add_argument("--auto", action="store_true", default=True, help="ask nothing (default)")
     run.add_argument("--model", help="force a student model directory")
     run.add_argument("--epochs", type=float)
     run.add_argument("--max-iterations", type=int)

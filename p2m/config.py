@@ -68,35 +68,34 @@ class DataConfig:
     max_validation: int = 200
     """Rows of a loaded dataset's train split set aside as the run's validation split."""
     relabel_max: int = 200
-    """Rows of a dataset with another label scheme that the teacher LLM labels (train; a quarter
-    of it for test). The local model labels about 1-2 rows a second."""
+    """Rows of a dataset with another label scheme that the teacher LLM labels (training and
+    validation rows only: teacher labels never reach the test split)."""
     rerank: Optional[str] = None
     """How an LLM reorders the top 20 retrieved datasets (`tools/rerank.py`): "vote" (sampled
     selections; candidates move up by votes, each with the LLM's reason), "likelihood" (the
     task's likelihood given each card, fused with the retrieval rank; backends that score
-    replies, i.e. the embedded model) or "off". None: "likelihood" with the embedded model
-    (pooled recall@5 0.797 -> 0.798 tuning, 0.933 -> 0.946 held-out; MRR@10 0.850 -> 0.914 and
-    0.913 -> 0.977; about 36 s per search on one CPU thread) and "vote" with an endpoint."""
+    replies, i.e. the embedded model) or "off". None: "likelihood" with the embedded model and
+    "vote" with an endpoint (measurements: docs/retrieval.md)."""
     rerank_votes: Optional[int] = None
-    """Sampled selections for the "vote" rerank; 0 skips the rerank. None: 3. The embedded 0.5B
-    model's one greedy vote gained little (pooled tuning recall@5 0.797 -> 0.821, MRR@10 0.850
-    -> 0.882; held-out recall@5 0.933 both ways, MRR@10 0.913 -> 0.890) for about 40 s."""
+    """Sampled selections for the "vote" rerank; 0 skips the rerank. None: 3."""
     expand_query: bool = False
     """Add the LLM's task name and known dataset names to the search query (HyDE-style). Off by
-    default: the local 0.5B model's expansions were off-topic (e.g. CIFAR-10 for NLI)."""
+    default: a small local model's expansions drift off-topic."""
     concurrency: int = 4
     """LLM calls in flight at once while generating."""
     rpm: Optional[float] = None
     """Requests per minute the generator may start (a provider's rate limit); None: no limit."""
     verify_votes: int = 1
     """Self-consistency: answer each generated input this many more times (sampled) and keep it
-    only when most answers agree with its output; 0 skips the check. One vote costs about a
-    tenth of a generation with the local model (0.3 s vs 3.7 s per example)."""
+    only when most answers agree with its output; 0 skips the check."""
 
     def __post_init__(self) -> None:
         if self.rerank is not None and self.rerank not in self.RERANKS:
             raise ValueError(f"data.rerank must be one of {self.RERANKS} or unset, "
                              f"not {self.rerank!r}")
+
+
+RETIRED = {"auto"}  # settings of earlier versions, ignored when an old run is resumed
 
 
 @dataclass
@@ -111,8 +110,6 @@ class RunConfig:
     """JSONL of gold {"input", "output"} rows the user labelled: the run's test split."""
     hub: bool = False
     """Also search the Hugging Face Hub and download the chosen dataset (needs the network)."""
-    auto: bool = True
-    """Ask the user nothing."""
     train: TrainConfig = field(default_factory=TrainConfig)
     budget: Budget = field(default_factory=Budget)
     data: DataConfig = field(default_factory=DataConfig)
@@ -129,7 +126,7 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
-        d = dict(d)
+        d = {k: v for k, v in d.items() if k not in RETIRED}
         return cls(
             train=TrainConfig(**d.pop("train", {})),
             budget=Budget(**d.pop("budget", {})),
