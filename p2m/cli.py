@@ -176,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("prompt", nargs="?", help="the task in plain words, or a .md/.txt file")
     run.add_argument("--task-file", help="a structured YAML task file (needs no LLM to read)")
     run.add_argument("--catalog", action="append", help="a local dataset catalog directory (repeatable)")
-    run.add_argument("--llm", help="openai:MODEL | local[:PATH.gguf] | scripted:FILE | none")
+    run.add_argument("--llm", help="openai:MODEL | local[:0.5b|1.5b|PATH.gguf] | scripted:FILE | none")
     run.add_argument("--hub", action="store_true", help="also search and download Hugging Face Hub datasets")
     run.add_argument("--model-catalog", action="append",
                      help="model snapshot JSONL to rank beside the models on disk (repeatable)")

@@ -29,11 +29,12 @@ def diagnose(spec: Optional[str] = None, ping: bool = True) -> dict[str, Any]:
         return info
     info.update(llm.describe())
     if info.get("backend") == "local":
-        from .agent.local_model import ModelFile, sha256_file
+        from .agent.local_model import gguf_name, sha256_file
 
         started = time.perf_counter()
         info["sha256"] = sha256_file(llm.path)
-        info["sha256_ok"] = info["sha256"] == ModelFile().sha256 if info.get("source") != "argument" else None
+        info["gguf_name"] = gguf_name(llm.path)
+        info["sha256_ok"] = info["sha256"] == llm.expected.sha256 if llm.expected else None
         info["hash_s"] = round(time.perf_counter() - started, 2)
     if ping:
         started = time.perf_counter()

