@@ -9,6 +9,7 @@ from ...agent.context import RunContext
 from ...schemas import Example
 from .. import datasets as ds
 from ..folds import demo_folds, fold_count, task_seeing
+from ..source_fit import input_fit
 from .base import State, ToolArgs, ToolSpec
 
 
@@ -42,6 +43,9 @@ def load_dataset(ctx: RunContext, name: str, relabel: bool = False) -> dict[str,
     limit_test = min(data.max_test, max(1, data.relabel_max // 4)) if relabel else data.max_test
     train, test = ds.load_examples(entry, ctx.task, limit_train, limit_test, ctx.config.train.seed,
                                    llm=ctx.llm, keep_labels=relabel, info=info)
+    fit = input_fit(ctx.task, [e.input for e in train], ctx.config.train.seed)
+    if not fit["fits"]:  # checked before any teacher call is spent on relabelling it
+        raise ds.DatasetError(f"{name}: {fit['reason']}")
     relabelled = relabel_with_teacher(ctx, train + test) if relabel else None
     store = ctx.store
     if relabelled is not None:  # teacher labels: training and validation rows, never test rows
@@ -52,7 +56,7 @@ def load_dataset(ctx: RunContext, name: str, relabel: bool = False) -> dict[str,
     kept = store.add(rows)
     return {"loaded": name, **{f"n_{split}": sum(e.split == split for e in kept)
                                for split in ("train", "validation", "test")},
-            "columns": info.get("mapping"),
+            "columns": info.get("mapping"), "fit": fit,
             "relabelled": len(relabelled) if relabelled is not None else 0}
 
 
