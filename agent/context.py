@@ -24,6 +24,12 @@ class RunContext:
     catalog: list[Any] = field(default_factory=list)
     started: float = field(default_factory=time.time)
     progress: bool = True
+    teacher_llm: Optional[LLM] = None  # None: the run's LLM teaches too
+
+    @property
+    def teacher(self) -> Optional[LLM]:
+        """The LLM that labels, verifies and is scored as the teacher baseline."""
+        return self.teacher_llm or self.llm
 
     @property
     def run(self) -> RunDir:

@@ -18,6 +18,27 @@ def default_spec() -> str:
     return "local"
 
 
+def teacher_spec(llm_spec: Optional[str], teacher: Optional[str] = None) -> Optional[str]:
+    """The teacher's spec (it labels, verifies and is scored as a baseline): `teacher` when given;
+    for the embedded 0.5B (`local`, `local:0.5b`) the embedded 1.5B when its files are installed
+    (a far better labeller: see docs/backends.md); otherwise the run's own LLM."""
+    if teacher:
+        return teacher
+    spec = (llm_spec or default_spec()).strip().lower()
+    if spec in ("local", "local:0.5b"):
+        from .local_model import LocalModelError, mirror_parts, model_file
+
+        big = model_file("1.5b")
+        try:
+            mirror_parts(big.mirror)
+            return "local:1.5b"
+        except LocalModelError:
+            from .local_model import cache_dir
+
+            return "local:1.5b" if (cache_dir() / big.filename).is_file() else llm_spec
+    return llm_spec
+
+
 def make_llm(spec: Optional[str], **kwargs: Any) -> Optional[LLM]:
     """The LLM for `spec`; None for `none` (deterministic policy, nothing generated).
 

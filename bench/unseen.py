@@ -6,7 +6,7 @@ the given LLM and the default budgets, then, on `--limit` test rows drawn at ran
 some test files are sorted by label), three models a user could have:
 - the student p2m selected on validation (and the published model, when that is the baseline),
 - the demonstrations-only baseline (MiniLM embeddings + logistic regression on the demos),
-- the teacher LLM prompted with the same demonstrations.
+- the teacher LLM the run used (`RunConfig.teacher`), prompted with the same demonstrations.
 Prints one JSON line. Target: the student beats both baselines on every task, by >= 0.05 on
 average.
 
@@ -103,7 +103,7 @@ def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed
     baseline = score(predict_baseline(fit_baseline(task, [Example(**d, source={"kind": "user"})
                                                           for d in demos]), texts))
     t0 = time.perf_counter()
-    teacher = score(teacher_predict(make_llm(llm_spec), task, texts)[0])
+    teacher = score(teacher_predict(make_llm(config.teacher or llm_spec), task, texts)[0])
     return {"student": round(student, 4), "published": round(published, 4),
             "published_kind": selection["published"]["kind"],
             "demonstrations_only": round(baseline, 4), "teacher": round(teacher, 4),

@@ -17,7 +17,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
 
     cfg = RunConfig(llm=args.llm or default_spec(), catalog=args.catalog or [],
                     model=args.model, hub=args.hub, model_catalog=args.model_catalog or [],
-                    test_file=args.test)
+                    test_file=args.test, teacher=args.teacher)
     if args.epochs is not None:
         cfg.train.epochs = args.epochs
     if args.max_iterations is not None:
@@ -177,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--task-file", help="a structured YAML task file (needs no LLM to read)")
     run.add_argument("--catalog", action="append", help="a local dataset catalog directory (repeatable)")
     run.add_argument("--llm", help="openai:MODEL | local[:0.5b|1.5b|PATH.gguf] | scripted:FILE | none")
+    run.add_argument("--teacher", help="LLM spec of the teacher that labels, verifies and is scored "
+                                       "beside the student (default: the run's LLM; the 1.5B beside "
+                                       "the embedded 0.5B)")
     run.add_argument("--hub", action="store_true", help="also search and download Hugging Face Hub datasets")
     run.add_argument("--model-catalog", action="append",
                      help="model snapshot JSONL to rank beside the models on disk (repeatable)")

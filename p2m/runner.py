@@ -8,7 +8,7 @@ from typing import Any, Optional
 from .agent.accounting import Usage
 from .agent.cache import ResponseCache
 from .agent.context import RunContext
-from .agent.factory import make_llm
+from .agent.factory import make_llm, teacher_spec
 from .agent.llm import LLM
 from .agent.trace import TraceWriter
 from .config import RunConfig
@@ -44,6 +44,16 @@ def make_run_llm(config: RunConfig, run_dir: Optional[Path]) -> Optional[LLM]:
     return llm
 
 
+def make_run_teacher(config: RunConfig, llm: Optional[LLM]) -> Optional[LLM]:
+    """The teacher when it is another model than the run's LLM (same budget, usage and cache)."""
+    if llm is None or not config.teacher or config.teacher == config.llm:
+        return None
+    teacher = make_llm(config.teacher, usage=llm.usage, max_calls=config.budget.max_llm_calls)
+    if teacher is not None:
+        teacher.cache = llm.cache
+    return teacher
+
+
 def create_run(task: TaskSpec, config: RunConfig, out: str | Path) -> Path:
     """Lay out a new run directory: task.json, config.json, data/ with the user's examples."""
     run_dir = check_run_name(out)
@@ -66,6 +76,8 @@ def create_run(task: TaskSpec, config: RunConfig, out: str | Path) -> Path:
 
         config.test_file = str(Path(config.test_file).resolve())
         read_labelled(config.test_file, task, kind="user_test")  # unreadable or off-label: refused now
+    if config.llm not in (None, "none"):
+        config.teacher = teacher_spec(config.llm, config.teacher)  # fixed now: a resume keeps it
     run.create(task, config)
     return run_dir
 
@@ -93,7 +105,8 @@ def open_context(run_dir: str | Path, progress: bool = True, llm: Optional[LLM] 
     sources = list(config.catalog) + ([run_dir / "hub_datasets"] if (run_dir / "hub_datasets").is_dir() else [])
     catalog = load_catalog(sources) if sources else []
     return RunContext(run_dir=run_dir, task=task, config=config, llm=llm,
-                      trace=TraceWriter(run.trace_path), catalog=catalog, progress=progress)
+                      trace=TraceWriter(run.trace_path), catalog=catalog, progress=progress,
+                      teacher_llm=make_run_teacher(config, llm))
 
 
 def execute(ctx: RunContext) -> dict[str, Any]:

@@ -41,3 +41,11 @@ def test_openai_without_key_or_url_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     with pytest.raises(ValueError, match="OPENAI_API_KEY"):
         make_llm("openai:gpt-4o-mini")
+
+
+def test_the_teacher_is_the_1_5b_beside_the_embedded_0_5b_and_the_runs_llm_otherwise():
+    from p2m.agent.factory import teacher_spec
+
+    assert teacher_spec("local") == "local:1.5b"  # its mirror is installed by the [local] extra
+    assert teacher_spec("openai:gpt-4o-mini") == "openai:gpt-4o-mini"
+    assert teacher_spec("local", "openai:big") == "openai:big"

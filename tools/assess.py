@@ -165,8 +165,8 @@ def compare(ctx: RunContext, plan: dict[str, Any], student_preds: list[str]) -> 
     else:
         idx = teacher_rows(plan, ctx.config.data.teacher_n, ctx.config.train.seed)
         sub = {**plan, "rows": [rows[i] for i in idx]}
-        preds = predict_plan(sub, teacher_predictor(ctx.llm, task, plan))
-        teacher = {**scored(task, preds, sub["rows"]), "model": ctx.llm.model,
+        preds = predict_plan(sub, teacher_predictor(ctx.teacher, task, plan))
+        teacher = {**scored(task, preds, sub["rows"]), "model": ctx.teacher.model,
                    "rows": "all test rows" if len(idx) == len(rows) else
                    f"{len(idx)} of {len(rows)} test rows, drawn at random (seed {ctx.config.train.seed})",
                    "row_indices": idx}

@@ -151,7 +151,7 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
                       first_sample: int = 0, failures: Optional[list[dict]] = None,
                       concurrency: int = 4, rpm: Optional[float] = None, holdout_every: int = 0,
                       dedup_threshold: float = 0.92, verify_votes: int = 0,
-                      folds: Optional[list[int]] = None) -> GenerationResult:
+                      folds: Optional[list[int]] = None, verifier: Any = None) -> GenerationResult:
     """Ask the LLM for `n` new examples; invalid, duplicate and off-label rows are dropped and counted.
 
     Classification is label-conditioned (labels cycle, so the data stays balanced); other
@@ -161,7 +161,8 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
     `concurrency` at once and `rpm` per minute. With `holdout_every=k`, every k-th kept example
     goes to the validation split (generated rows never reach the test split). With `folds` (the
     demonstration fold of each demonstration), each row's prompts (generation and vote) show the
-    demonstrations of one fold only, and the row records that fold.
+    demonstrations of one fold only, and the row records that fold. `verifier` casts the votes
+    (default: `llm`; a stronger teacher labels better than the writer).
     """
     if n <= 0:
         return GenerationResult()
@@ -213,7 +214,8 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
             unique.append(example)
     fresh = unique
     if verify_votes > 0 and fresh:
-        agreements = run_limited(lambda e: agreement(view(e.source.get("fold"))[0], llm, e, verify_votes),
+        judge = verifier or llm
+        agreements = run_limited(lambda e: agreement(view(e.source.get("fold"))[0], judge, e, verify_votes),
                                  fresh, concurrency=concurrency, rpm=rpm)
         checked = []
         for example, share in zip(fresh, agreements):

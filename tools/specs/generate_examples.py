@@ -60,7 +60,7 @@ def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) ->
     result = generate(ctx.task, ctx.llm, n, existing=existing, first_sample=progress["next_sample"],
                       failures=failures, concurrency=ctx.config.data.concurrency, rpm=ctx.config.data.rpm,
                       verify_votes=ctx.config.data.verify_votes, holdout_every=HOLDOUT_EVERY,
-                      folds=demo_folds(ctx.task, k) or None)
+                      folds=demo_folds(ctx.task, k) or None, verifier=ctx.teacher)
     kept = store.add(result.kept)
     ctx.write_json("data/generation.json", {"next_sample": progress["next_sample"] + n,
                                             "rounds": progress["rounds"] + 1})

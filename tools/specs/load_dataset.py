@@ -81,10 +81,10 @@ def relabel_with_teacher(ctx: RunContext, examples: list[Example]) -> list[Examp
     for fold in range(k) if k else [None]:
         part = examples[fold::k] if k else examples
         seen = task_seeing(ctx.task, folds, {fold}) if k else ctx.task
-        preds, _ = teacher_predict(ctx.llm, seen, [e.input for e in part])
+        preds, _ = teacher_predict(ctx.teacher, seen, [e.input for e in part])
         extra = {"fold": fold} if k else {}
         out += [e.model_copy(update={"output": p, "source": {**e.source, "original_label": e.output,
-                                                              "relabelled_by": ctx.llm.model, **extra}})
+                                                              "relabelled_by": ctx.teacher.model, **extra}})
                 for e, p in zip(part, preds) if p]
     return out
 
