@@ -30,6 +30,7 @@ def test_free_text_run_with_the_local_llm(tmp_path, tiny_model_dir):
     assert sorted(label.lower() for label in task["labels"]) == ["complaint", "praise"]
     assert report["n_generated"] > 0 and report["metric"] is not None
     assert report["teacher"]["n"] > 0 and 0 <= report["teacher"]["value"] <= 1
+    assert "1.5b" in report["teacher"]["model"]  # the embedded 1.5B teaches beside the 0.5B
     assert report["test"] == {"source": "user", "mode": "holdout", "n": 4}
     assert report["llm_calls"] > 10 and report["llm"]["backend"] == "local"
     events = [json.loads(l) for l in (tmp_path / "run" / "trace.jsonl").read_text().splitlines()]

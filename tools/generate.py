@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from ..agent.concurrency import run_limited
 from ..prompts import render
 from ..schemas import Example, TaskSpec
+from .attributes import describe, distinct_2, draw
 from .data_store import normalize
 from .folds import row_fold, task_seeing
 
@@ -34,6 +35,7 @@ class GenerationResult:
     dropped: dict[str, int] = field(default_factory=dict)
     calls: int = 0
     verified: dict[str, Any] = field(default_factory=dict)  # self-consistency: votes, rows, agreement
+    distinct_2: float = 0.0  # distinct bigrams of the kept inputs
 
     def drop(self, reason: str) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
@@ -63,7 +65,8 @@ def _same_label_inputs(task: TaskSpec, pool: list[Example], label: str, rng: ran
 
 
 def _one(task: TaskSpec, llm: Any, i: int, sample: int, pool: list[Example],
-         fail: Optional[dict], label: Optional[str], fold: Optional[int]) -> tuple[Optional[Example], str]:
+         fail: Optional[dict], label: Optional[str], fold: Optional[int],
+         attrs: Optional[dict[str, str]] = None) -> tuple[Optional[Example], str]:
     """One generated row. `task` and `pool` hold only what this row's prompt may show: with
     demonstration folds, one fold's demonstrations and the rows written from them."""
     rng = random.Random(sample)
@@ -76,10 +79,12 @@ def _one(task: TaskSpec, llm: Any, i: int, sample: int, pool: list[Example],
             label = fail.get("expected") or label
     if label:
         prompt = render("generate_for_label", instruction=task.instruction, label=label,
-                        demonstrations=_same_label_inputs(task, pool, label, rng), focus=focus)
+                        demonstrations=_same_label_inputs(task, pool, label, rng), focus=focus,
+                        attributes=describe(attrs))
     else:
         prompt = render("generate", instruction=task.instruction, label_rule="",
-                        demonstrations=_demonstrations(task, pool, rng), focus=focus)
+                        demonstrations=_demonstrations(task, pool, rng), focus=focus,
+                        attributes=describe(attrs))
     messages = [{"role": "user", "content": prompt}]
     schema = GeneratedInput if label else GeneratedPair
     try:
@@ -95,7 +100,8 @@ def _one(task: TaskSpec, llm: Any, i: int, sample: int, pool: list[Example],
         return None, "label_not_in_set"
     source = {"kind": "generated", "model": llm.model, "sample": sample,
               "temperature": temperature_for(i), "conditioned_on": label,
-              "error_driven": bool(fail), **({"fold": fold} if fold is not None else {})}
+              "error_driven": bool(fail), **({"fold": fold} if fold is not None else {}),
+              **({"attributes": attrs} if attrs else {})}
     return Example(input=text, output=output, source=source), ""
 
 
@@ -151,7 +157,8 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
                       first_sample: int = 0, failures: Optional[list[dict]] = None,
                       concurrency: int = 4, rpm: Optional[float] = None, holdout_every: int = 0,
                       dedup_threshold: float = 0.92, verify_votes: int = 0,
-                      folds: Optional[list[int]] = None, verifier: Any = None) -> GenerationResult:
+                      folds: Optional[list[int]] = None, verifier: Any = None,
+                      subjects: Optional[dict[str, list[str]]] = None) -> GenerationResult:
     """Ask the LLM for `n` new examples; invalid, duplicate and off-label rows are dropped and counted.
 
     Classification is label-conditioned (labels cycle, so the data stays balanced); other
@@ -162,7 +169,9 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
     goes to the validation split (generated rows never reach the test split). With `folds` (the
     demonstration fold of each demonstration), each row's prompts (generation and vote) show the
     demonstrations of one fold only, and the row records that fold. `verifier` casts the votes
-    (default: `llm`; a stronger teacher labels better than the writer).
+    (default: `llm`; a stronger teacher labels better than the writer). With `subjects` (per
+    label, or under "" for unlabelled families), each call is conditioned on a drawn subject,
+    length and register (`tools/attributes.py`).
     """
     if n <= 0:
         return GenerationResult()
@@ -179,7 +188,8 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
         fold = sample // len(labels or [0]) % k if k else None
         if fail is not None and k and isinstance(fail.get("fold"), int):
             fold = fail["fold"]  # the failing row was written from that fold's demonstrations
-        jobs.append((i, sample, label, fail, fold))
+        attrs = draw((subjects or {}).get(label or "", []), sample) if subjects is not None else None
+        jobs.append((i, sample, label, fail, fold, attrs))
 
     def view(fold: Optional[int]) -> tuple[TaskSpec, list[Example]]:
         if fold is None:
@@ -187,9 +197,9 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
         return task_seeing(task, folds or [], {fold}), [e for e in pool if row_fold(e, folds or []) in (None, fold)]
 
     def write(job: tuple) -> tuple[Optional[Example], str]:
-        i, sample, label, fail, fold = job
+        i, sample, label, fail, fold, attrs = job
         shown_task, shown_pool = view(fold)
-        return _one(shown_task, llm, i, sample, shown_pool, fail, label, fold)
+        return _one(shown_task, llm, i, sample, shown_pool, fail, label, fold, attrs)
 
     outcomes = run_limited(write, jobs, concurrency=concurrency, rpm=rpm)
     seen = {normalize(e.input) for e in existing}
@@ -230,4 +240,5 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
         if holdout_every and (len(result.kept) + 1) % holdout_every == 0:
             example = example.model_copy(update={"split": "validation"})
         result.kept.append(example)
+    result.distinct_2 = distinct_2([e.input for e in result.kept])
     return result

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from ...agent.context import RunContext
 from ..folds import demo_folds, fold_count
+from ..attributes import propose_subjects
 from ..generate import generate_examples as generate
 from .base import MAX_TOOL_FAILURES, State, ToolArgs, ToolSpec
 
@@ -60,14 +61,30 @@ def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) ->
     result = generate(ctx.task, ctx.llm, n, existing=existing, first_sample=progress["next_sample"],
                       failures=failures, concurrency=ctx.config.data.concurrency, rpm=ctx.config.data.rpm,
                       verify_votes=ctx.config.data.verify_votes, holdout_every=HOLDOUT_EVERY,
-                      folds=demo_folds(ctx.task, k) or None, verifier=ctx.teacher)
+                      folds=demo_folds(ctx.task, k) or None, verifier=ctx.teacher,
+                      subjects=run_subjects(ctx, blind=k > 0))
     kept = store.add(result.kept)
     ctx.write_json("data/generation.json", {"next_sample": progress["next_sample"] + n,
                                             "rounds": progress["rounds"] + 1})
-    return {"asked": n, "kept": len(kept), "dropped": result.dropped,
+    return {"asked": n, "kept": len(kept), "kept_share": round(len(kept) / max(1, n), 3),
+            "distinct_2": result.distinct_2, "dropped": result.dropped,
             **({"verified": result.verified} if result.verified else {}),
             "label_counts": store.label_counts("train"), "error_driven": errors_only,
             **({"note": note} if note else {})}
+
+
+def run_subjects(ctx: RunContext, blind: bool) -> dict[str, list[str]]:
+    """The run's subjects per label (data/attributes.json), proposed by the LLM on first use.
+    `blind` (demonstration folds score the run): the proposal sees no demonstration, so no
+    subject carries a fold's demonstrations into rows meant never to have seen them."""
+    saved = ctx.read_json("data/attributes.json")
+    if saved is not None:
+        return saved["subjects"]
+    task = ctx.task.model_copy(update={"examples": []}) if blind else ctx.task
+    labels = ctx.task.labels if ctx.task.task_type == "classification" and ctx.task.labels else [""]
+    subjects = {label: propose_subjects(task, ctx.llm, label or "(any)") for label in labels}
+    ctx.write_json("data/attributes.json", {"subjects": subjects, "blind": blind})
+    return subjects
 
 
 def can_generate(state: State, ctx: RunContext) -> bool:
