@@ -126,6 +126,10 @@ def make_guard(ctx: RunContext):
         if why is None:
             return {}
         replacement = default_step(state, ctx)
+        stuck = guard_mod.check(replacement, state, ctx) if replacement["tool"] != "finish" else None
+        if stuck:  # the policy's own step is refused too: going on would only repeat it
+            replacement = {"tool": "finish", "reason": "no step can run",
+                           "args": {"reason": f"no step can run: {replacement['tool']} is refused ({stuck})"}}
         ctx.trace.write("guard", "override", tool=replacement["tool"], args=replacement["args"],
                         reason=why, summary={"proposed": {"tool": proposal.get("tool"),
                                                           "args": proposal.get("args")},

@@ -164,7 +164,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_serve_llm(args: argparse.Namespace) -> int:
     from .llm_server import serve
 
-    serve(args.model, alias=args.alias, n_ctx=args.ctx, host=args.host, port=args.port)
+    serve(args.model, alias=args.alias, n_ctx=args.ctx, host=args.host, port=args.port, api_key=args.api_key)
     return 0
 
 
@@ -232,7 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--runs", default="runs", help="the folder holding run directories")
     ui.add_argument("--llm", help="LLM for the chat and the runs it starts (default: as `run`)")
     ui.add_argument("--catalog", action="append", help="dataset catalog for runs started from the chat")
-    ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1 only)")
+    ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1 only; "
+                                                       "any other needs P2M_UI_AUTH=user:password)")
     ui.add_argument("--port", type=int)
     ui.set_defaults(func=cmd_ui)
     dm = sub.add_parser("demo", help="serve only the playground of one run")
@@ -254,7 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--model", help="a GGUF file (default: the embedded model)")
     srv.add_argument("--alias", default="local", help="the model name clients ask for")
     srv.add_argument("--ctx", type=int, default=4096, help="context window in tokens")
-    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--host", default="127.0.0.1", help="off loopback an API key is required")
+    srv.add_argument("--api-key", help="key clients must send (or P2M_SERVER_API_KEY)")
     srv.add_argument("--port", type=int, default=8000)
     srv.set_defaults(func=cmd_serve_llm)
     return p

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Optional
 
@@ -29,6 +30,18 @@ class RunError(RuntimeError):
 def has_model(model_dir: str | Path) -> bool:
     """Whether `model_dir` holds a model p2m can run: a trained student or a saved baseline."""
     return any((Path(model_dir) / name).is_file() for name in MODEL_FILES)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename in `path` durable (no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class RunDir:
@@ -61,8 +74,12 @@ class RunDir:
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = p.with_name(p.name + ".tmp")
         try:
-            tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+                f.flush()
+                os.fsync(f.fileno())  # the bytes are on disk before the rename makes them the file
             tmp.replace(p)
+            _fsync_dir(p.parent)
         except OSError:  # e.g. disk full: the old file stays whole, no temporary is left behind
             tmp.unlink(missing_ok=True)
             raise

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .agent.factory import make_llm
+from .exposure import ui_auth
 from .rundir import RunDir, has_model
 from .schemas import TaskSpec, TaskSpecError
 
@@ -176,7 +177,9 @@ def build_app(runs_dir: str | Path = "runs", llm: Optional[str] = None, catalog:
             gallery = gr.Gallery(label="Plots", columns=3, height=300)
 
             def on_show(name: str):
-                run = runs_dir / (name or "")
+                run = run_path(runs_dir, name)
+                if run is None:
+                    return [], {"error": f"no run named {name!r} under {runs_dir}"}, []
                 return trace_table(run), RunDir(run).report() or {}, run_plots(run)
 
             show.click(on_show, pick, [timeline, report, gallery])
@@ -194,10 +197,24 @@ def _playground_tab(gr: Any, runs_dir: Path, names: Any, fixed: bool = False) ->
         go = gr.Button("Predict", variant="primary")
         student = gr.Textbox(label="Student (the trained model)")
         teacher = gr.Textbox(label="Teacher LLM")
-        go.click(lambda name, t: playground(runs_dir / (name or ""), t), [pick, text], [student, teacher])
+        def on_go(name: str, text: str) -> tuple[str, str]:
+            run = run_path(runs_dir, name)
+            return playground(run, text) if run else (f"no run named {name!r} under {runs_dir}", "")
+
+        go.click(on_go, [pick, text], [student, teacher])
 
 
 def launch(app: Any, host: str = HOST, port: Optional[int] = None, block: bool = True) -> Any:
-    """Serve on `host` (127.0.0.1 unless told otherwise); never through a public share link."""
+    """Serve on `host` (127.0.0.1 unless told otherwise, and then only with P2M_UI_AUTH
+    credentials); never through a public share link."""
     return app.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=not block,
-                      quiet=True)
+                      quiet=True, auth=ui_auth(host))
+
+
+def run_path(runs_dir: Path, name: Optional[str]) -> Optional[Path]:
+    """The run called `name` under `runs_dir`, or None: a typed value that is not one of the
+    listed run folders ('../x', an absolute path, a file) is never opened."""
+    if not name or name != Path(name).name or name in (".", ".."):
+        return None
+    path = runs_dir / name
+    return path if RunDir(path).is_run else None

@@ -127,3 +127,17 @@ def test_run_dir_is_never_clobbered(tmp_path, sst2_catalog, tiny_model_dir):
         runner.create_run(TASK, config(sst2_catalog, tiny_model_dir), run_dir)
     with pytest.raises(runner.RunError, match="'..'"):
         runner.check_run_name("runs/../../etc")
+
+
+def test_a_run_that_cannot_go_on_ends_at_once_with_the_reason(tmp_path, tiny_model_dir):
+    """6 demonstrations, no catalog, no LLM: too few rows to train. It used to loop the guard
+    for 30 tool calls; now the first refused policy step ends the run and says why."""
+    task = TaskSpec(instruction="Sentiment", labels=["negative", "positive"],
+                    examples=[{"input": f"review {i}", "output": ["negative", "positive"][i % 2]}
+                              for i in range(6)])
+    cfg = RunConfig(llm="none", model=str(tiny_model_dir))
+    runner.create_run(task, cfg, tmp_path / "run")
+    report = runner.execute(runner.open_context(tmp_path / "run", progress=False))
+    assert "no training without data: 6 training rows" in report["stop_reason"]
+    tools = [e["tool"] for e in read_trace(tmp_path / "run" / "trace.jsonl") if e["kind"] == "tool"]
+    assert len(tools) <= 3, tools

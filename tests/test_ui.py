@@ -8,7 +8,7 @@ import pytest
 from p2m import runner
 from p2m.config import RunConfig
 from p2m.schemas import TaskSpec
-from p2m.ui import Session, list_runs, playground, trace_table
+from p2m.ui import Session, list_runs, playground, run_path, trace_table
 
 TASK = TaskSpec(instruction="Classify movie review sentiment.", labels=["negative", "positive"])
 
@@ -33,6 +33,14 @@ def test_runs_table_and_trace(runs_dir):
 def test_playground_answers_without_a_teacher(runs_dir):
     student, teacher = playground(runs_dir / "finished", "a wonderful, moving film")
     assert student in ("negative", "positive") and "no teacher" in teacher
+
+
+def test_only_listed_run_names_are_opened(runs_dir, tmp_path):
+    outside = tmp_path / "elsewhere"
+    runner.create_run(TASK, RunConfig(llm="none", catalog=[str(runs_dir)]), outside)
+    assert run_path(runs_dir, "finished") == runs_dir / "finished"
+    for typed in ("../elsewhere", str(outside), "..", ".", "", None, "finished/../finished", "nope"):
+        assert run_path(runs_dir, typed) is None, typed
 
 
 def task_reply(labels):
