@@ -2,39 +2,15 @@
 from __future__ import annotations
 
 import json
-import os
-import re
 import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..files import append_durably, redact
 from ..schemas import TraceEvent
 
-_KEY_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|hf_[A-Za-z0-9]{8,})")
-
-
-def secrets() -> list[str]:
-    """Values of secret-looking environment variables (API keys, tokens)."""
-    out = []
-    for name, value in os.environ.items():
-        if value and len(value) >= 8 and re.search(r"(KEY|TOKEN|SECRET|PASSWORD)", name):
-            out.append(value)
-    return out
-
-
-def redact(value: Any) -> Any:
-    """`value` with API keys and tokens replaced by '[redacted]', recursively."""
-    if isinstance(value, str):
-        for secret in secrets():
-            value = value.replace(secret, "[redacted]")
-        return _KEY_PATTERN.sub("[redacted]", value)
-    if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact(v) for v in value]
-    return value
-
+__all__ = ["TraceWriter", "read_trace", "redact"]
 
 class TraceWriter:
     """Appends events to `RUN/trace.jsonl`, flushed and fsynced one by one."""
@@ -47,10 +23,8 @@ class TraceWriter:
     def write(self, node: str, kind: str, **fields: Any) -> TraceEvent:
         event = TraceEvent(time=round(time.time(), 3), node=node, kind=kind, **fields)
         line = json.dumps(redact(event.model_dump()), ensure_ascii=False, default=str)
-        with self._lock, open(self.path, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        with self._lock:
+            append_durably(self.path, (line + "\n").encode("utf-8"))
         return event
 
 

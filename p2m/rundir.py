@@ -11,11 +11,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, Optional
 
 from .config import RunConfig
+from .files import write_json_atomic
 from .schemas import TaskSpec
 from .tools.data_store import DataStore
 
@@ -30,18 +30,6 @@ class RunError(RuntimeError):
 def has_model(model_dir: str | Path) -> bool:
     """Whether `model_dir` holds a model p2m can run: a trained student or a saved baseline."""
     return any((Path(model_dir) / name).is_file() for name in MODEL_FILES)
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a rename in `path` durable (no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class RunDir:
@@ -69,21 +57,8 @@ class RunDir:
         return json.loads(p.read_text(encoding="utf-8")) if p.exists() else default
 
     def write_json(self, name: str, value: Any) -> Path:
-        """Write atomically: a temporary file renamed into place (a kill leaves the old file)."""
-        p = self.file(name)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_name(p.name + ".tmp")
-        try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(json.dumps(value, indent=2, ensure_ascii=False, default=str))
-                f.flush()
-                os.fsync(f.fileno())  # the bytes are on disk before the rename makes them the file
-            tmp.replace(p)
-            _fsync_dir(p.parent)
-        except OSError:  # e.g. disk full: the old file stays whole, no temporary is left behind
-            tmp.unlink(missing_ok=True)
-            raise
-        return p
+        """Write atomically and redacted (`files.write_json_atomic`)."""
+        return write_json_atomic(self.file(name), value)
 
     # -- what a run holds ---------------------------------------------------------------------
     def task(self) -> TaskSpec:

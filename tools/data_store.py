@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, Optional
 
+from ..files import append_durably
 from ..schemas import Example, TaskSpec
 from .folds import demo_rows
 
@@ -56,15 +56,7 @@ class DataStore:
             seen.add(key)
             kept.append(ex)
         if kept:
-            block = "".join(ex.model_dump_json() + "\n" for ex in kept).encode("utf-8")
-            with open(self.path, "ab", buffering=0) as f:
-                size = f.tell()
-                try:
-                    f.write(block)
-                    os.fsync(f.fileno())
-                except OSError:  # e.g. disk full: cut back to the last whole row, then report it
-                    f.truncate(size)
-                    raise
+            append_durably(self.path, "".join(ex.model_dump_json() + "\n" for ex in kept).encode("utf-8"))
             self._rows = None
         return kept
 

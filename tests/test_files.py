@@ -1,0 +1,28 @@
+"""Durable writes and redaction."""
+import json
+
+from p2m.files import append_durably, redact, write_json_atomic
+
+
+def test_redact_keys_env_secrets_and_url_credentials(monkeypatch):
+    monkeypatch.setenv("MY_SERVICE_TOKEN", "tok-1234567890")
+    text = ("key sk-abcdefghijkl, env tok-1234567890, url https://bob:hunter2@llm.example/v1, "
+            "q https://llm.example/v1?api_key=zzz&x=1")
+    out = redact({"a": [text]})["a"][0]
+    for secret in ("sk-abcdefghijkl", "tok-1234567890", "hunter2", "bob:", "zzz"):
+        assert secret not in out
+    assert "https://[redacted]@llm.example/v1" in out and "x=1" in out
+
+
+def test_json_files_are_written_whole_and_redacted(tmp_path):
+    path = write_json_atomic(tmp_path / "r.json", {"llm": {"base_url": "http://u:p4ss@h:8000/v1"}})
+    assert json.loads(path.read_text())["llm"]["base_url"] == "http://[redacted]@h:8000/v1"
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_an_append_after_a_torn_line_does_not_glue_onto_it(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_bytes(b'{"a": 1}\n{"a": 2, "b"')  # killed mid-row
+    append_durably(path, b'{"a": 3}\n')
+    lines = path.read_bytes().split(b"\n")
+    assert lines[1] == b'{"a": 2, "b"' and json.loads(lines[2]) == {"a": 3}
