@@ -173,6 +173,19 @@ def verify(path: Path, expected: ModelFile) -> None:
         raise LocalModelError(f"{path}: sha256 {got}, expected {expected.sha256}")
 
 
+def verified_once(path: Path, expected: ModelFile) -> None:
+    """Verify the sha256 of a cached file unless a marker says this very file (size and mtime)
+    was verified before; a mismatch raises LocalModelError and removes the marker."""
+    stat = path.stat()
+    marker = path.with_name(path.name + ".verified")
+    stamp = f"{expected.sha256} {stat.st_size} {stat.st_mtime_ns}"
+    if marker.is_file() and marker.read_text().strip() == stamp:
+        return
+    marker.unlink(missing_ok=True)
+    verify(path, expected)
+    marker.write_text(stamp)
+
+
 def _from_hf(expected: ModelFile, allow_network: bool) -> Optional[Path]:
     try:
         from huggingface_hub import hf_hub_download, try_to_load_from_cache
@@ -201,6 +214,7 @@ def resolve_model(expected: ModelFile = ModelFile(), allow_network: bool = True,
         return path, "P2M_LOCAL_MODEL"
     dest = cache_dir() / expected.filename
     if dest.is_file() and dest.stat().st_size == expected.size:
+        verified_once(dest, expected)  # a file replaced in the cache is hashed again
         return dest, "cache"
     hf = _from_hf(expected, allow_network)
     if hf is not None:

@@ -115,3 +115,16 @@ def test_installed_mirror_parts_are_the_official_file(name):
     assert [p.name for p in parts] == [f"part{i:02d}.bin" for i in range(1, len(expected.mirror) + 1)]
     assert sum(p.stat().st_size for p in parts) == expected.size
     lm.check_gguf_name(parts[0], expected)
+
+
+def test_a_cached_file_is_hashed_once_and_again_when_it_changes(tmp_path):
+    data = gguf("Qwen2.5 Coder 0.5B Instruct")
+    path = tmp_path / "m.gguf"
+    path.write_bytes(data)
+    expected = _expected(data)
+    lm.verified_once(path, expected)
+    assert (tmp_path / "m.gguf.verified").is_file()
+    lm.verified_once(path, expected)  # the marker matches: no hashing
+    path.write_bytes(data[:-1] + b"X")  # same size, other bytes, new mtime
+    with pytest.raises(lm.LocalModelError, match="sha256"):
+        lm.verified_once(path, expected)
