@@ -128,6 +128,15 @@ class LLM:
             self.cache.put(key, reply.__dict__, seq=self.usage.calls)
         return reply
 
+    # -- what the backend learned about its server (kept across a resume) ---------------------
+    def learned(self) -> dict[str, Any]:
+        """Settings this backend adapted during the run (e.g. a refused response format)."""
+        return {}
+
+    def relearn(self, learned: Optional[dict[str, Any]]) -> None:
+        """Take back what `learned()` returned before a kill, so a resumed run does not pay
+        again for discovering it."""
+
     # -- typed helpers ------------------------------------------------------------------------
     def structured(self, messages: Messages, schema_model: type[T], *, purpose: str,
                    temperature: float = 0.0, max_tokens: int = 512, sample: int = 0) -> T:

@@ -150,6 +150,17 @@ class OpenAILLM(LLM):
             completion_tokens=int(usage.get("output_tokens", 0)),
         )
 
+    def learned(self) -> dict[str, Any]:
+        return {"modes": list(self._modes), "native_failed": self._native_failed}
+
+    def relearn(self, learned: Optional[dict[str, Any]]) -> None:
+        if not learned:
+            return
+        with self._modes_lock:
+            modes = [m for m in learned.get("modes", []) if m in self._modes]
+            self._modes = modes or self._modes
+        self._native_failed = bool(learned.get("native_failed", self._native_failed))
+
     def describe(self) -> dict[str, Any]:
         return {"backend": self.backend, "model": self.model, "base_url": self.base_url,
                 "structured_output": self._modes[0] if self.structured_output == "auto"

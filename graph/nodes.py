@@ -112,7 +112,8 @@ def make_planner(ctx: RunContext):
                         iteration=state.get("evaluations", 0))
         # The planner's own calls are saved with its checkpoint: a resume after this node bills them.
         return {"proposal": proposal, "elapsed_s": state.get("elapsed_s", 0.0) + time.perf_counter() - started,
-                "usage": ctx.llm.usage.to_dict() if ctx.llm else {}}
+                "usage": ctx.llm.usage.to_dict() if ctx.llm else {},
+                "llm_learned": ctx.llm.learned() if ctx.llm else {}}
 
     return planner
 
@@ -174,7 +175,8 @@ def make_act(ctx: RunContext):
         update.update(n_train=counts["train"], n_test=counts["test"], failures=failures,
                       steps=state.get("steps", 0) + 1, last={"tool": tool, "args": args, "summary": summary},
                       elapsed_s=state.get("elapsed_s", 0.0) + duration, proposal=None,
-                      usage=ctx.llm.usage.to_dict() if ctx.llm else {})
+                      usage=ctx.llm.usage.to_dict() if ctx.llm else {},
+                      llm_learned=ctx.llm.learned() if ctx.llm else {})
         return update
 
     return act

@@ -21,6 +21,7 @@ class AgentState(TypedDict, total=False):
     steps: int                     # tool calls so far
     elapsed_s: float               # wall time spent, summed across resumes
     usage: dict[str, Any]          # LLM accounting snapshot, restored on resume
+    llm_learned: dict[str, Any]    # what the LLM backend learned about its server, restored too
     proposal: Optional[dict]       # {"tool", "args", "reason", "by"} awaiting the guard
     last: Optional[dict]           # the last tool's {"tool", "summary"} for the planner
     stop_reason: Optional[str]

@@ -121,6 +121,7 @@ def execute(ctx: RunContext) -> dict[str, Any]:
     if snapshot.values:
         if ctx.llm is not None:
             ctx.llm.usage.load(snapshot.values.get("usage"))
+            ctx.llm.relearn(snapshot.values.get("llm_learned"))
         # Finished runs have no task left. A run killed mid-step can show no `next` while the
         # step's node already saved its writes (they are in `tasks`): that one must go on.
         if not snapshot.next and not snapshot.tasks and ctx.run.report() is not None:

@@ -74,12 +74,11 @@ def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) ->
 
 
 def run_subjects(ctx: RunContext, blind: bool) -> dict[str, list[str]]:
-    """The run's subjects per label (data/attributes.json), proposed by the LLM on first use.
-    `blind` (demonstration folds score the run): the proposal sees no demonstration, so no
-    subject carries a fold's demonstrations into rows meant never to have seen them."""
-    saved = ctx.read_json("data/attributes.json")
-    if saved is not None:
-        return saved["subjects"]
+    """The run's subjects per label, proposed by the LLM (the same calls every round: the reply
+    cache answers them after the first, and a resumed run bills them like any replayed call);
+    recorded in data/attributes.json. `blind` (demonstration folds score the run): the proposal
+    sees no demonstration, so no subject carries a fold's demonstrations into rows meant never
+    to have seen them."""
     task = ctx.task.model_copy(update={"examples": []}) if blind else ctx.task
     labels = ctx.task.labels if ctx.task.task_type == "classification" and ctx.task.labels else [""]
     subjects = {label: propose_subjects(task, ctx.llm, label or "(any)") for label in labels}
