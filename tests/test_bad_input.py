@@ -90,10 +90,10 @@ def test_disk_full_while_appending_examples_keeps_whole_rows(tmp_path, monkeypat
     def full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("p2m.tools.data_store.os.fsync", full)
+    monkeypatch.setattr("p2m.files.os.fsync", full)
     with pytest.raises(OSError, match="No space"):
         store.add([Example(input="lost", output="negative", source={"kind": "user"})])
-    monkeypatch.setattr("p2m.tools.data_store.os.fsync", real_fsync)
+    monkeypatch.setattr("p2m.files.os.fsync", real_fsync)
     assert store.path.read_bytes() == before
 
 
