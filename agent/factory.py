@@ -26,16 +26,9 @@ def teacher_spec(llm_spec: Optional[str], teacher: Optional[str] = None) -> Opti
         return teacher
     spec = (llm_spec or default_spec()).strip().lower()
     if spec in ("local", "local:0.5b"):
-        from .local_model import LocalModelError, mirror_parts, model_file
+        from .local_model import installed, model_file
 
-        big = model_file("1.5b")
-        try:
-            mirror_parts(big.mirror)
-            return "local:1.5b"
-        except LocalModelError:
-            from .local_model import cache_dir
-
-            return "local:1.5b" if (cache_dir() / big.filename).is_file() else llm_spec
+        return "local:1.5b" if installed(model_file("1.5b")) else llm_spec
     return llm_spec
 
 

@@ -186,6 +186,17 @@ def verified_once(path: Path, expected: ModelFile) -> None:
     marker.write_text(stamp)
 
 
+def installed(expected: ModelFile) -> bool:
+    """Whether `expected` can be had offline: already in the cache, or its PyPI mirror installed."""
+    if (cache_dir() / expected.filename).is_file():
+        return True
+    try:
+        mirror_parts(expected.mirror)
+    except LocalModelError:
+        return False
+    return True
+
+
 def _from_hf(expected: ModelFile, allow_network: bool) -> Optional[Path]:
     try:
         from huggingface_hub import hf_hub_download, try_to_load_from_cache

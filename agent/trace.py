@@ -10,7 +10,6 @@ from typing import Any, Iterator
 from ..files import append_durably, redact
 from ..schemas import TraceEvent
 
-__all__ = ["TraceWriter", "read_trace", "redact"]
 
 class TraceWriter:
     """Appends events to `RUN/trace.jsonl`, flushed and fsynced one by one."""

@@ -61,6 +61,13 @@ def _facts(value: Any) -> Any:
     return value
 
 
+def _llm_snapshot(ctx: RunContext) -> dict[str, Any]:
+    """The LLM's accounting and what it learned about its server, saved with each checkpoint
+    and restored by a resume (`runner.execute`)."""
+    return {"usage": ctx.llm.usage.to_dict() if ctx.llm else {},
+            "llm_learned": ctx.llm.learned() if ctx.llm else {}}
+
+
 def _tool_menu(state: AgentState, ctx: RunContext) -> str:
     """Each registered tool with its description, and why it is unavailable now when it is."""
     lines = []
@@ -112,8 +119,7 @@ def make_planner(ctx: RunContext):
                         iteration=state.get("evaluations", 0))
         # The planner's own calls are saved with its checkpoint: a resume after this node bills them.
         return {"proposal": proposal, "elapsed_s": state.get("elapsed_s", 0.0) + time.perf_counter() - started,
-                "usage": ctx.llm.usage.to_dict() if ctx.llm else {},
-                "llm_learned": ctx.llm.learned() if ctx.llm else {}}
+                **_llm_snapshot(ctx)}
 
     return planner
 
@@ -175,8 +181,7 @@ def make_act(ctx: RunContext):
         update.update(n_train=counts["train"], n_test=counts["test"], failures=failures,
                       steps=state.get("steps", 0) + 1, last={"tool": tool, "args": args, "summary": summary},
                       elapsed_s=state.get("elapsed_s", 0.0) + duration, proposal=None,
-                      usage=ctx.llm.usage.to_dict() if ctx.llm else {},
-                      llm_learned=ctx.llm.learned() if ctx.llm else {})
+                      **_llm_snapshot(ctx))
         return update
 
     return act

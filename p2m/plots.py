@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .rundir import RunDir
+from .tools.baselines import NAME as BASELINE
 
 
 def write_plots(run_dir: str | Path) -> dict[str, str]:
@@ -24,7 +25,7 @@ def write_plots(run_dir: str | Path) -> dict[str, str]:
     if history:
         fig, ax = plt.subplots(figsize=(5, 3.2))
         ax.plot([h["iteration"] for h in history], [h["value"] for h in history], marker="o", label="student")
-        for name, style in (("teacher", "--"), ("demonstrations-only", "-.")):
+        for name, style in (("teacher", "--"), (BASELINE, "-.")):
             base = (metrics.get("baselines") or {}).get(name) or {}
             if base.get("value") is not None:
                 ax.axhline(base["value"], color="gray", linestyle=style, label=f"{name} ({base.get('n')} rows)")

@@ -14,7 +14,7 @@ from .agent.trace import TraceWriter
 from .config import RunConfig
 from .rundir import RunDir, RunError
 from .schemas import TaskSpec
-from .tools.data_store import user_rows
+from .tools.data_store import read_labelled, user_rows
 from .tools.datasets import load_catalog
 from .tools.task import parse_task
 
@@ -72,8 +72,6 @@ def create_run(task: TaskSpec, config: RunConfig, out: str | Path) -> Path:
                        "test rows (--test FILE.jsonl, or `test:` in the task file), or a --catalog "
                        "whose dataset brings its own test split")
     if config.test_file:
-        from .tools.data_store import read_labelled
-
         config.test_file = str(Path(config.test_file).resolve())
         read_labelled(config.test_file, task, kind="user_test")  # unreadable or off-label: refused now
     if config.llm not in (None, "none"):
@@ -124,8 +122,9 @@ def execute(ctx: RunContext) -> dict[str, Any]:
             ctx.llm.relearn(snapshot.values.get("llm_learned"))
         # Finished runs have no task left. A run killed mid-step can show no `next` while the
         # step's node already saved its writes (they are in `tasks`): that one must go on.
-        if not snapshot.next and not snapshot.tasks and ctx.run.report() is not None:
-            return ctx.run.report()
+        finished = ctx.run.report() if not snapshot.next and not snapshot.tasks else None
+        if finished is not None:
+            return finished
         ctx.trace.write("runner", "resume",
                         summary={"next": list(snapshot.next) or [t.name for t in snapshot.tasks]},
                         iteration=snapshot.values.get("evaluations", 0))

@@ -13,6 +13,7 @@ from typing import Any, Optional
 from .agent.factory import make_llm
 from .exposure import ui_auth
 from .rundir import RunDir, has_model
+from .tools.baselines import NAME as BASELINE
 from .schemas import TaskSpec, TaskSpecError
 
 HOST = "127.0.0.1"
@@ -30,7 +31,7 @@ def list_runs(runs_dir: Path) -> list[list[Any]]:
         if r is not None:
             metric = r.get("metric") or {}
             baselines = r.get("baselines") or {}
-            shown = [(baselines.get(k) or {}).get("value") for k in ("demonstrations-only", "teacher")]
+            shown = [(baselines.get(k) or {}).get("value") for k in (BASELINE, "teacher")]
             rows.append([d.name, "finished", f"{metric.get('name', '-')} {metric.get('value', '-')}",
                          r.get("published") or "-", *("-" if v is None else v for v in shown),
                          r.get("stop_reason") or ""])
