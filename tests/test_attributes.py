@@ -1,7 +1,7 @@
-"""Attribute-conditioned generation: subjects proposed once, drawn per call, diversity measured."""
+"""Attribute-conditioned generation: subjects proposed per round, drawn per call, diversity measured."""
 from p2m.agent.scripted_llm import ScriptedLLM
 from p2m.schemas import TaskSpec
-from p2m.tools.attributes import describe, distinct_2, draw, propose_subjects
+from p2m.tools.attributes import demo_lengths, describe, distinct_2, draw, propose_subjects
 from p2m.tools.generate import generate_examples
 
 TASK = TaskSpec(instruction="Sentiment of a movie review", labels=["negative", "positive"],
@@ -38,3 +38,19 @@ def test_generation_prompts_carry_the_drawn_attributes_and_rows_record_them():
     assert any("about the pacing" in p for p in prompts) and any("about the cast" in p for p in prompts)
     assert {r.source["attributes"]["subject"] for r in result.kept} == {"the pacing", "the cast"}
     assert result.distinct_2 == 1.0
+
+
+def test_later_rounds_avoid_earlier_subjects_and_demonstration_copies():
+    llm = ScriptedLLM([{"purpose": "attributes",
+                        "json": {"subjects": ["acting", "A moving film", "the soundtrack", "ending."]}}])
+    got = propose_subjects(TASK, llm, "positive", avoid=["Acting"], round_no=1)
+    assert got == ["the soundtrack", "ending"]  # "acting" was used, the demonstration is no subject
+    assert "used already: Acting" in llm.seen[-1][0]["content"]
+
+
+def test_lengths_follow_the_demonstrations():
+    task = TaskSpec(instruction="question type", labels=["x", "y"],
+                    examples=[{"input": "what is the capital of peru ?", "output": "x"}])
+    words = [int(draw(["s"], i, demo_lengths(task))["length"].split()[1]) for i in range(50)]
+    assert min(words) >= 4 and max(words) <= 11  # 7 words x 0.6-1.6
+    assert "about" in describe(draw(["s"], 1, [6]))

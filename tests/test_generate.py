@@ -53,15 +53,28 @@ def test_text2text_pairs():
     assert (result.kept[0].input, result.kept[0].output) == ("hello", "bonjour")
 
 
-def test_self_consistency_drops_inputs_the_votes_disagree_with():
+def test_self_consistency_keeps_agreed_rows_relabels_clear_disagreements_drops_split_votes():
+    task = TaskSpec(instruction="Classify sentiment", labels=["negative", "neutral", "positive"],
+                    examples=TASK.examples)
     gen = [{"purpose": "generate", "json": {"input": "a sad, slow film"}},        # asked as negative
+           {"purpose": "generate", "json": {"input": "a film, two hours long"}},  # asked as neutral
            {"purpose": "generate", "json": {"input": "a joyful triumph"}}]        # asked as positive
     votes = [{"purpose": "verify", "json": {"label": x}}
-             for x in ("negative", "negative", "positive", "negative", "negative", "negative")]
-    result = generate_examples(TASK, ScriptedLLM(gen + votes), 2, existing=[], concurrency=1,
+             for x in ("negative", "negative", "positive",   # 2 of 3 agree: kept
+                       "positive", "positive", "negative",   # most say positive: relabelled
+                       "negative", "neutral", "neutral")]    # 2 of 3 say neutral: relabelled
+    result = generate_examples(task, ScriptedLLM(gen + votes), 3, existing=[], concurrency=1,
                                verify_votes=3)
-    assert [e.input for e in result.kept] == ["a sad, slow film"]
+    assert [(e.input, e.output) for e in result.kept] == [
+        ("a sad, slow film", "negative"), ("a film, two hours long", "positive"),
+        ("a joyful triumph", "neutral")]
     assert result.kept[0].source["agreement"] == 0.667
-    assert result.dropped == {"low_agreement": 1}
-    # The trace's record of the vote: 2 rows checked, agreements 0.667 and 0 (rounded per row).
-    assert result.verified == {"votes_per_row": 3, "rows": 2, "mean_agreement": 0.334}
+    assert result.kept[1].source["written_for"] == "neutral" and result.kept[1].source["label_from"] == "verifier"
+    assert result.verified == {"votes_per_row": 3, "rows": 3, "mean_agreement": 0.222, "relabelled": 2}
+
+
+def test_votes_without_a_majority_drop_the_row():
+    gen = [{"purpose": "generate", "json": {"input": "a joyful triumph"}}]  # asked as negative
+    votes = [{"purpose": "verify", "json": {"label": "positive"}}, {"purpose": "verify", "content": "{bad"}]
+    result = generate_examples(TASK, ScriptedLLM(gen + votes), 1, existing=[], concurrency=1, verify_votes=2)
+    assert result.kept == [] and result.dropped == {"low_agreement": 1}  # 1 of 2 votes is no majority

@@ -94,3 +94,24 @@ def test_views_read_the_results_their_tools_write(tool):
         "finish": {"finished": True, "reason": "target met"},
     }
     assert REGISTRY[tool].view(samples[tool])
+
+
+def test_each_generation_round_asks_the_teacher_for_new_subjects(tmp_path):
+    from p2m.agent.scripted_llm import ScriptedLLM
+    from p2m.tools.specs.generate_examples import round_subjects
+
+    def reply(*subjects):
+        return {"purpose": "attributes", "json": {"subjects": list(subjects)}}
+
+    teacher = ScriptedLLM([reply("plot", "cast"), reply("music", "plot"),
+                           reply("sets", "pace"), reply("Music", "costumes")])
+    c = replace(ctx(tmp_path), llm=ScriptedLLM([]), teacher_llm=teacher)
+    assert round_subjects(c, 0, blind=False) == {"negative": ["plot", "cast"], "positive": ["music", "plot"]}
+    second = round_subjects(c, 1, blind=False)
+    assert second == {"negative": ["sets", "pace"], "positive": ["costumes"]}  # "music" was used
+    assert "used already: music; plot" in teacher.seen[-1][0]["content"]
+    assert len(c.read_json("data/attributes.json", {})["rounds"]) == 2
+    # A resumed round 1 (killed before its row count was saved) replaces, never appends.
+    teacher.replies = [reply("sets", "pace"), reply("costumes")]
+    round_subjects(c, 1, blind=False)
+    assert len(c.read_json("data/attributes.json", {})["rounds"]) == 2

@@ -1,10 +1,11 @@
 """Attribute-conditioned generation (AttrPrompt, Yu et al. 2023): the LLM proposes subjects per
-label once per run; each generation call then draws a subject, a length and a register, so
-calls differ in what they ask for instead of in temperature alone."""
+label for each generation round (avoiding the subjects of earlier rounds); each call then draws a
+subject, a length and a register, so calls differ in what they ask for instead of in temperature
+alone. Lengths follow the demonstrations (a question task gets questions, not paragraphs)."""
 from __future__ import annotations
 
 import random
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from pydantic import BaseModel, Field
 
@@ -12,6 +13,7 @@ from ..prompts import render
 from ..schemas import TaskSpec
 
 LENGTHS = ("a few words", "one short sentence", "one long sentence", "two or three sentences")
+LENGTH_SPREAD = (0.6, 1.6)  # a drawn length is a demonstration's word count times this range
 REGISTERS = ("plain", "casual", "formal", "emotional", "matter-of-fact", "detailed")
 SUBJECTS_PER_LABEL = 12
 
@@ -22,28 +24,48 @@ class Subjects(BaseModel):
     subjects: list[str] = Field(description="short, varied subjects", max_length=24)
 
 
-def propose_subjects(task: TaskSpec, llm: Any, label: str, n: int = SUBJECTS_PER_LABEL) -> list[str]:
-    """Up to `n` distinct subjects for inputs of `label` (an empty list when the LLM fails)."""
-    demos = "\n".join(f"- {d.input}" for d in task.examples if d.output == label) or "(none)"
-    prompt = render("propose_attributes", instruction=task.instruction, label=label,
-                    demonstrations=demos, n=n)
+def propose_subjects(task: TaskSpec, llm: Any, label: str, n: int = SUBJECTS_PER_LABEL,
+                     avoid: Sequence[str] = (), round_no: int = 0) -> list[str]:
+    """Up to `n` distinct subjects for inputs of `label`, none of them in `avoid` (the subjects of
+    earlier rounds) and none a copy of a demonstration (an empty list when the LLM fails).
+    `round_no` numbers the request, so each round is its own call (and its own cache entry)."""
+    demos = [d.input for d in task.examples if d.output == label] if label else \
+        [d.input for d in task.examples]  # label "": a family without labels
+    listed = "\n".join(f"- {d}" for d in demos) or "(none)"
+    avoid_text = ("Do not repeat any of these subjects, used already: " + "; ".join(avoid) + "."
+                  if avoid else "")
+    prompt = render("propose_attributes", instruction=task.instruction, label=label or "(any)",
+                    demonstrations=listed, n=n, avoid=avoid_text)
     try:
         reply = llm.structured([{"role": "user", "content": prompt}], Subjects, purpose="attributes",
-                               temperature=0.7, max_tokens=384)
+                               temperature=0.7, max_tokens=384, sample=round_no)
     except Exception:  # generation goes on without subjects: lengths and registers still vary
         return []
+    taken = {a.lower() for a in avoid} | {" ".join(d.split()).lower() for d in demos}
     seen: dict[str, str] = {}
     for s in reply.subjects:
-        s = " ".join(str(s).split())[:80]
-        if s and s.lower() not in seen:
+        s = " ".join(str(s).split()).strip(" .")[:80]
+        if s and s.lower() not in seen and s.lower() not in taken and len(s.split()) <= 8:
             seen[s.lower()] = s
     return list(seen.values())[:n]
 
 
-def draw(subjects: list[str], sample: int) -> dict[str, str]:
-    """The attributes of the call numbered `sample` (the same number always draws the same)."""
+def demo_lengths(task: TaskSpec) -> list[int]:
+    """Word counts of the task's demonstrations (what drawn lengths are scaled from)."""
+    return [len(d.input.split()) for d in task.examples if d.input.strip()]
+
+
+def draw(subjects: list[str], sample: int, lengths: Sequence[int] = ()) -> dict[str, str]:
+    """The attributes of the call numbered `sample` (the same number always draws the same).
+    With `lengths` (the demonstrations' word counts), the length is "about N words" around one
+    of them; without, one of LENGTHS."""
     rng = random.Random(sample * 7919 + 17)
-    out = {"length": rng.choice(LENGTHS), "register": rng.choice(REGISTERS)}
+    if lengths:
+        words = max(2, round(rng.choice(list(lengths)) * rng.uniform(*LENGTH_SPREAD)))
+        length = f"about {words} words"
+    else:
+        length = rng.choice(LENGTHS)
+    out = {"length": length, "register": rng.choice(REGISTERS)}
     if subjects:
         out["subject"] = rng.choice(subjects)
     return out

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel, Field
 from ..agent.concurrency import run_limited
 from ..prompts import render
 from ..schemas import Example, TaskSpec
-from .attributes import describe, distinct_2, draw
+from .attributes import demo_lengths, describe, distinct_2, draw
 from .data_store import normalize
 from .folds import row_fold, task_seeing
 
@@ -111,11 +112,12 @@ class Answer(BaseModel):
     output: str = Field(description="the expected output", max_length=1000)
 
 
-def agreement(task: TaskSpec, llm: Any, example: Example, votes: int) -> float:
-    """Share of `votes` sampled answers to `example.input` that equal its output (self-consistency)."""
+def agreement(task: TaskSpec, llm: Any, example: Example, votes: int) -> tuple[float, str]:
+    """(share of `votes` sampled answers to `example.input` that equal its output, the answer most
+    votes gave): self-consistency, and the verifier's own label when it disagrees."""
     from .evaluate import _answer_model, teacher_messages
 
-    same = 0
+    answers: list[str] = []
     for v in range(votes):
         try:
             if task.task_type == "classification" and task.labels:
@@ -129,8 +131,10 @@ def agreement(task: TaskSpec, llm: Any, example: Example, votes: int) -> float:
                                      sample=int(example.source.get("sample", 0)) * 100 + v).output
         except Exception:
             continue  # a failed vote is a vote against
-        same += normalize(got) == normalize(example.output)
-    return round(same / votes, 3)
+        answers.append(got)
+    same = sum(normalize(a) == normalize(example.output) for a in answers)
+    top, top_n = Counter(answers).most_common(1)[0] if answers else ("", 0)
+    return round(same / votes, 3), (top if top_n * 2 > votes else "")
 
 
 def near_duplicates(candidates: list[str], existing: list[str], threshold: float = 0.92) -> set[int]:
@@ -188,8 +192,7 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
         fold = sample // len(labels or [0]) % k if k else None
         if fail is not None and k and isinstance(fail.get("fold"), int):
             fold = fail["fold"]  # the failing row was written from that fold's demonstrations
-        attrs = draw((subjects or {}).get(label or "", []), sample) if subjects is not None else None
-        jobs.append((i, sample, label, fail, fold, attrs))
+        jobs.append((i, sample, label, fail, fold))
 
     def view(fold: Optional[int]) -> tuple[TaskSpec, list[Example]]:
         if fold is None:
@@ -197,8 +200,10 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
         return task_seeing(task, folds or [], {fold}), [e for e in pool if row_fold(e, folds or []) in (None, fold)]
 
     def write(job: tuple) -> tuple[Optional[Example], str]:
-        i, sample, label, fail, fold, attrs = job
+        i, sample, label, fail, fold = job
         shown_task, shown_pool = view(fold)
+        attrs = draw(subjects.get(label or "", []), sample, demo_lengths(shown_task)) \
+            if subjects is not None else None
         return _one(shown_task, llm, i, sample, shown_pool, fail, label, fold, attrs)
 
     outcomes = run_limited(write, jobs, concurrency=concurrency, rpm=rpm)
@@ -225,17 +230,26 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
     fresh = unique
     if verify_votes > 0 and fresh:
         judge = verifier or llm
-        agreements = run_limited(lambda e: agreement(view(e.source.get("fold"))[0], judge, e, verify_votes),
-                                 fresh, concurrency=concurrency, rpm=rpm)
-        checked = []
-        for example, share in zip(fresh, agreements):
-            if share <= 0.5:
+        verdicts = run_limited(lambda e: agreement(view(e.source.get("fold"))[0], judge, e, verify_votes),
+                               fresh, concurrency=concurrency, rpm=rpm)
+        agreements = [share for share, _ in verdicts]
+        checked, relabelled = [], 0
+        for example, (share, top) in zip(fresh, verdicts):
+            if share > 0.5:
+                checked.append(example.model_copy(update={"source": {**example.source, "agreement": share}}))
+            elif labels and top in labels and normalize(top) != normalize(example.output):
+                # Written for one label, but most votes say another: the input is still new and
+                # real-looking, and the verifier classifies better than the writer conditions.
+                relabelled += 1
+                checked.append(example.model_copy(update={
+                    "output": top, "source": {**example.source, "agreement": share,
+                                              "written_for": example.output, "label_from": "verifier"}}))
+            else:
                 result.drop("low_agreement")
-                continue
-            checked.append(example.model_copy(update={"source": {**example.source, "agreement": share}}))
         fresh = checked
         result.verified = {"votes_per_row": verify_votes, "rows": len(agreements),
-                           "mean_agreement": round(sum(agreements) / len(agreements), 3)}
+                           "mean_agreement": round(sum(agreements) / len(agreements), 3),
+                           "relabelled": relabelled}
     for example in fresh:
         if holdout_every and (len(result.kept) + 1) % holdout_every == 0:
             example = example.model_copy(update={"split": "validation"})

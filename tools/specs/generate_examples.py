@@ -58,11 +58,12 @@ def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) ->
     # Without gold test rows the demonstrations will be scored by folds: each row's prompts
     # then show one fold's demonstrations only.
     k = 0 if store.split("test") else fold_count(ctx.task, ctx.config.data.demo_folds)
-    result = generate(ctx.task, ctx.llm, n, existing=existing, first_sample=progress["next_sample"],
+    writer = ctx.teacher  # the stronger model writes too: the 0.5B copies its demonstrations
+    result = generate(ctx.task, writer, n, existing=existing, first_sample=progress["next_sample"],
                       failures=failures, concurrency=ctx.config.data.concurrency, rpm=ctx.config.data.rpm,
                       verify_votes=ctx.config.data.verify_votes, holdout_every=HOLDOUT_EVERY,
                       folds=demo_folds(ctx.task, k) or None, verifier=ctx.teacher,
-                      subjects=run_subjects(ctx, blind=k > 0))
+                      subjects=round_subjects(ctx, progress["rounds"], blind=k > 0))
     kept = store.add(result.kept)
     ctx.write_json("data/generation.json", {"next_sample": progress["next_sample"] + n,
                                             "rounds": progress["rounds"] + 1})
@@ -73,16 +74,25 @@ def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) ->
             **({"note": note} if note else {})}
 
 
-def run_subjects(ctx: RunContext, blind: bool) -> dict[str, list[str]]:
-    """The run's subjects per label, proposed by the LLM (the same calls every round: the reply
-    cache answers them after the first, and a resumed run bills them like any replayed call);
-    recorded in data/attributes.json. `blind` (demonstration folds score the run): the proposal
-    sees no demonstration, so no subject carries a fold's demonstrations into rows meant never
-    to have seen them."""
+def round_subjects(ctx: RunContext, round_no: int, blind: bool) -> dict[str, list[str]]:
+    """Subjects per label for generation round `round_no`, proposed by the teacher and none of
+    them a subject of an earlier round (so later rounds write about new things instead of
+    rewriting the first round's rows); all rounds are recorded in data/attributes.json. The
+    proposals are ordinary LLM calls: a resumed run replays them from the reply cache and bills
+    them. `blind` (demonstration folds score the run): the proposal sees no demonstration, so no
+    subject carries a fold's demonstrations into rows meant never to have seen them."""
+    record = ctx.read_json("data/attributes.json", {})
+    rounds: list = record.get("rounds", [])[:round_no]
+    used: dict[str, list[str]] = {}
+    for earlier in rounds:
+        for label, subjects in earlier.items():
+            used.setdefault(label, []).extend(subjects)
     task = ctx.task.model_copy(update={"examples": []}) if blind else ctx.task
     labels = ctx.task.labels if ctx.task.task_type == "classification" and ctx.task.labels else [""]
-    subjects = {label: propose_subjects(task, ctx.llm, label or "(any)") for label in labels}
-    ctx.write_json("data/attributes.json", {"subjects": subjects, "blind": blind})
+    subjects = {label: propose_subjects(task, ctx.teacher, label, avoid=used.get(label, []),
+                                        round_no=round_no)
+                for label in labels}
+    ctx.write_json("data/attributes.json", {"rounds": rounds + [subjects], "blind": blind})
     return subjects
 
 

@@ -1,0 +1,90 @@
+"""Generation diversity over rounds: does a task's third round still write new rows?
+
+For one task of ../shared/datasets: 2 demonstrations per label from the train split (seed 0),
+then `--rounds` generation rounds through the agent's own tool (`generate_examples`: subjects
+proposed per round, lengths from the demonstrations, the teacher's verification votes); the
+last round is error-driven, imitating the demonstrations-only model's mistakes on 30 random
+train rows (a stand-in for a run's validation failures). Prints one JSON line: per round
+asked, kept, kept/asked, drop reasons, distinct-2, labels, s/row; and kept/asked over all
+rounds (target with the default model: >= 0.7).
+
+    python -m bench.diversity --shared ../shared [--task trec] [--llm local:1.5b] [--n 24]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from bench.unseen import TASKS, demonstrations  # noqa: E402
+from p2m.agent.context import RunContext  # noqa: E402
+from p2m.agent.factory import make_llm  # noqa: E402
+from p2m.agent.trace import TraceWriter  # noqa: E402
+from p2m.config import RunConfig  # noqa: E402
+from p2m.schemas import Example, TaskSpec  # noqa: E402
+from p2m.tools.baselines import fit_baseline, predict_baseline  # noqa: E402
+from p2m.tools.data_store import read_jsonl  # noqa: E402
+from p2m.tools.specs.generate_examples import generate_examples  # noqa: E402
+
+
+def baseline_failures(task: TaskSpec, train: list[dict], seed: int, n: int = 30) -> list[dict]:
+    """The demonstrations-only model's mistakes on `n` random train rows."""
+    rows = random.Random(seed + 1).sample(train, n)
+    model = fit_baseline(task, [Example(input=d.input, output=d.output, source={"kind": "user"})
+                                for d in task.examples])
+    preds = predict_baseline(model, [r["input"] for r in rows])
+    return [{"input": r["input"], "expected": r["output"], "predicted": p}
+            for r, p in zip(rows, preds) if p != r["output"]]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
+    p.add_argument("--task", default="trec", choices=sorted(TASKS))
+    p.add_argument("--llm", default="local:1.5b", help="the model that writes, proposes and votes")
+    p.add_argument("--n", type=int, default=24, help="rows asked per round")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    train = read_jsonl(Path(args.shared) / "datasets" / args.task / "train.jsonl")
+    task = TaskSpec(instruction=TASKS[args.task], task_type="classification",
+                    labels=sorted({r["output"] for r in train}),
+                    examples=demonstrations(train, 2, args.seed))
+    llm = make_llm(args.llm)
+    rounds, asked, kept = [], 0, 0
+    with tempfile.TemporaryDirectory() as tmp:
+        ctx = RunContext(run_dir=Path(tmp), task=task, config=RunConfig(llm=args.llm), llm=llm,
+                         trace=TraceWriter(Path(tmp) / "trace.jsonl"), progress=False)
+        for r in range(args.rounds):
+            errors = r == args.rounds - 1 and args.rounds > 1
+            if errors:
+                ctx.write_json("failures.json", baseline_failures(task, train, args.seed))
+            started = time.perf_counter()
+            out = generate_examples(ctx, n=args.n, errors_only=errors)
+            rows = [e for e in ctx.store.all() if e.source.get("kind") == "generated"][kept:]
+            asked, kept = asked + out["asked"], kept + out["kept"]
+            rounds.append({"round": r + 1, "error_driven": out["error_driven"], "asked": out["asked"],
+                           "kept": out["kept"], "kept_share": out["kept_share"], "dropped": out["dropped"],
+                           "distinct_2": out["distinct_2"],
+                           "labels": dict(Counter(e.output for e in rows)),
+                           "s_per_row": round((time.perf_counter() - started) / max(1, out["asked"]), 2),
+                           "examples": [e.input[:100] for e in rows[:3]]})
+            print(json.dumps(rounds[-1]), file=sys.stderr, flush=True)
+        subjects = ctx.read_json("data/attributes.json", {})
+    print(json.dumps({"task": args.task, "llm": args.llm, "rounds": rounds,
+                      "kept_share": round(kept / max(1, asked), 3), "target_met": kept / max(1, asked) >= 0.7,
+                      "llm_calls": llm.usage.calls, "subjects": subjects}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
