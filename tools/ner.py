@@ -82,7 +82,7 @@ def train_ner(model_path: str, examples: list[Example], types: list[str], out_di
         model_path, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=label2id)
     batch_size, epochs = schedule(len(train_ex), cfg)
     trainer = Trainer(model=model, args=trainer_args(out_dir, cfg, batch_size, epochs, progress,
-                                                     **trainer_overrides),
+                                                     model=model, seq_len=128, **trainer_overrides),
                       train_dataset=_encode(tokenizer, train_ex, label2id),
                       data_collator=DataCollatorForTokenClassification(tokenizer),
                       processing_class=tokenizer)

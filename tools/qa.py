@@ -99,6 +99,7 @@ def train_qa(model_path: str, examples: list[Example], out_dir: str | Path, cfg:
     model = AutoModelForQuestionAnswering.from_pretrained(model_path)
     batch_size, epochs = schedule(len(rows), cfg)
     trainer = Trainer(model=model, args=trainer_args(out_dir, cfg, batch_size, epochs, progress,
+                                                     model=model, seq_len=_window(model),
                                                      **trainer_overrides),
                       train_dataset=_features(tokenizer, rows, True, _window(model)),
                       data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer)

@@ -104,7 +104,8 @@ def train_seq2seq(model_path: str, examples: list[Example], out_dir: str | Path,
     # Smaller batches for small data, but no extra epochs: a 0.6B model's step costs seconds on
     # a CPU (160 CoNaLa rows at batch 32 made 5 optimiser steps in an epoch).
     batch_size, epochs = schedule(len(train_ex), replace(cfg, max_epochs=cfg.epochs))
-    args = trainer_args(out_dir, cfg, batch_size, epochs, progress, weight_decay=0.0,
+    args = trainer_args(out_dir, cfg, batch_size, epochs, progress, model=model, seq_len=MAX_LENGTH,
+                        weight_decay=0.0,
                         learning_rate=LORA_LEARNING_RATE if use_lora else cfg.learning_rate,
                         remove_unused_columns=False, **trainer_overrides)
     trainer = Trainer(model=model, args=args, train_dataset=_encode(tokenizer, train_ex),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -12,6 +13,9 @@ import numpy as np
 
 from ..config import TrainConfig
 from ..schemas import Example
+from .memory import plan_memory
+
+logger = logging.getLogger(__name__)
 
 
 class TrainingError(ValueError):
@@ -124,9 +128,11 @@ def save_atomically(trainer: Any, tokenizer: Any, model_dir: Path) -> Path:
 
 
 def trainer_args(out_dir: Path, cfg: TrainConfig, batch_size: int, epochs: float, progress: bool,
-                 **overrides: Any) -> Any:
+                 model: Any = None, seq_len: int = 0, **overrides: Any) -> Any:
     """TrainingArguments shared by the families: per-epoch checkpoints (resumable), CPU unless
-    launched under torchrun/accelerate, batch size halved on out-of-memory."""
+    launched under torchrun/accelerate, batch size halved on out-of-memory. With `model` and
+    `seq_len`, the per-step batch, gradient accumulation and checkpointing are fitted to the
+    memory budget first (`tools/memory.py`): on a CPU the kernel kills before any back-off."""
     from transformers import TrainingArguments
 
     settings: dict[str, Any] = dict(
@@ -134,6 +140,10 @@ def trainer_args(out_dir: Path, cfg: TrainConfig, batch_size: int, epochs: float
         per_device_train_batch_size=batch_size, weight_decay=0.01, save_strategy="epoch",
         save_total_limit=2, logging_steps=10, report_to=[], seed=cfg.seed, use_cpu=True,
         disable_tqdm=not progress, auto_find_batch_size=True, dataloader_num_workers=0)
+    if model is not None and seq_len:
+        plan = plan_memory(model, batch_size, seq_len)
+        logger.info("memory plan: %s", plan.as_dict())
+        settings.update(plan.trainer_settings(), gradient_checkpointing_kwargs={"use_reentrant": False})
     settings.update(overrides)
     return TrainingArguments(**settings)
 
@@ -227,7 +237,8 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
     train_ds = encode(train_rows)
     val_ds = encode(val_rows) if val_rows else None
     validating = val_ds is not None
-    args = trainer_args(out_dir, cfg, batch_size, epochs, progress, **{**dict(
+    args = trainer_args(out_dir, cfg, batch_size, epochs, progress, model=model, seq_len=cfg.max_length,
+                        **{**dict(
         per_device_eval_batch_size=64, warmup_steps=int(0.06 * epochs * len(train_rows) / batch_size),
         eval_strategy="epoch" if validating else "no",
         # With a validation split only improvements are checkpointed: saving model + optimiser
