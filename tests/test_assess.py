@@ -74,6 +74,25 @@ def test_selection_reads_validation_never_test(tmp_path, monkeypatch):
     assert metrics["test"] == {"source": "user", "mode": "holdout", "n": 6}
 
 
+def test_an_evaluation_rerun_after_a_kill_replaces_its_own_history_entry(tmp_path, monkeypatch):
+    task = TaskSpec(instruction="Sentiment", labels=LABELS,
+                    examples=[{"input": "demo|positive", "output": "positive"},
+                              {"input": "demo2|negative", "output": "negative"}])
+    ctx = context(tmp_path, task)
+    ctx.store.add([Example(input=f"{split}{i}|{LABELS[i % 2]}", output=LABELS[i % 2], split=split,
+                           source={"kind": "user_test"} if split == "test" else {"kind": "dataset", "name": "d"})
+                   for split in ("validation", "test") for i in range(6)])
+    a = student_dir(tmp_path, "A")
+    monkeypatch.setattr(families, "predict_for", fake_predict({"A": (True, True), "baseline": (False, False)}))
+    ctx.write_json("train.json", {"path": str(a), "n_rows": 2, "trained_at": 1.5})
+    evaluate_tool(ctx)
+    evaluate_tool(ctx)  # resumed after a kill between metrics.json and the checkpoint
+    assert [h["iteration"] for h in ctx.read_json("metrics.json")["history"]] == [1]
+    ctx.write_json("train.json", {"path": str(a), "n_rows": 2, "trained_at": 2.5})  # a new training
+    evaluate_tool(ctx)
+    assert [h["iteration"] for h in ctx.read_json("metrics.json")["history"]] == [1, 2]
+
+
 def test_a_baseline_that_wins_on_validation_is_published_and_runs(tmp_path, monkeypatch):
     from p2m.report import build_report
     from p2m.scoring import score_run

@@ -36,6 +36,9 @@ def evaluate(ctx: RunContext) -> dict[str, Any]:
     val = ctx.store.split("validation")[:MAX_VALIDATION]
     val_metrics = evaluate_model(trained["path"], val, task) if val else None
     history = ctx.read_json("metrics.json", {"history": []})["history"]
+    # A kill after metrics.json was written but before the checkpoint re-runs this evaluation on
+    # resume: it replaces its own entry instead of adding an iteration.
+    history = [h for h in history if h.get("trained_at") is None or h.get("trained_at") != trained.get("trained_at")]
     iteration = len(history) + 1
     published = select_and_publish(ctx, trained, iteration, val, val_metrics.value if val_metrics else None,
                                    metrics.value, side["baselines"].get(BASELINE))
@@ -44,7 +47,7 @@ def evaluate(ctx: RunContext) -> dict[str, Any]:
              "per_class": metrics.per_class, "confusion": metrics.confusion,
              "validation": {"name": val_metrics.name, "value": val_metrics.value, "n": val_metrics.n}
              if val_metrics else None,
-             "model_path": trained["path"], "n_train": trained["n_rows"]}
+             "model_path": trained["path"], "n_train": trained["n_rows"], "trained_at": trained.get("trained_at")}
     history.append(entry)
     ctx.write_json("test_failures.json", metrics.failures)  # for people; never shown to the generator
     ctx.write_json("failures.json", _with_folds(val_metrics.failures if val_metrics else [], val, plan))

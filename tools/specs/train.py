@@ -1,6 +1,7 @@
 """train: fine-tune the chosen student (one more per demonstration fold when folds score the run)."""
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Any, Optional
 
@@ -44,6 +45,7 @@ def train(ctx: RunContext, epochs: float = 0) -> dict[str, Any]:
             summary["folds"][str(fold)] = train_for(
                 ctx.task, choice["path"], rows, ctx.path("train", job, f"fold{fold}"), cfg,
                 progress=ctx.progress, val_rows=val or None).path
+    summary["trained_at"] = time.time()  # names this training: its evaluation is recorded once
     ctx.write_json("train.json", {**summary, "loss_curve": result.loss_curve})
     return summary
 
