@@ -11,6 +11,7 @@ Prints one JSON line. Target: the student beats both baselines on every task, by
 average.
 
     python -m bench.unseen --shared ../shared [--tasks sst2,agnews,trec] [--limit 500]
+        [--sources generated]   # no catalog: generated rows and demonstrations only
 """
 from __future__ import annotations
 
@@ -75,7 +76,8 @@ def by_source(run: Path) -> dict[str, int]:
     return dict(counts)
 
 
-def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed: int) -> dict:
+def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed: int,
+             sources: str = "all") -> dict:
     train = read_jsonl(shared / "datasets" / name / "train.jsonl")
     demos = demonstrations(train, 2, seed)
     task = TaskSpec(instruction=TASKS[name], task_type="classification",
@@ -91,8 +93,8 @@ def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed
 
     task_file = out / f"{name}.yaml"
     task_file.write_text(json.dumps(task.model_dump(exclude={"test"}), ensure_ascii=False))
-    catalog = catalog_without(shared, name, out / f"catalog-{name}")
-    config = RunConfig(llm=llm_spec, catalog=[str(catalog)])
+    catalog = [str(catalog_without(shared, name, out / f"catalog-{name}"))] if sources == "all" else []
+    config = RunConfig(llm=llm_spec, catalog=catalog)
     run_dir = out / f"run-{name}"
     started = time.perf_counter()
     report = start(None, str(task_file), config, run_dir, progress=False)
@@ -124,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--llm", default="local")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="folder for the runs (default: a new temporary folder)")
+    p.add_argument("--sources", choices=("all", "generated"), default="all",
+                   help="generated: no catalog, the student learns from generated rows and demonstrations")
     args = p.parse_args(argv)
     shared = Path(args.shared)
     out = Path(args.out or tempfile.mkdtemp(prefix="p2m-unseen-"))
@@ -132,10 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.tasks.split(","):
         if name not in TASKS:
             raise SystemExit(f"unknown task {name!r}; known: {', '.join(TASKS)}")
-        results[name] = run_task(name, shared, out, args.llm, args.limit, args.seed)
+        results[name] = run_task(name, shared, out, args.llm, args.limit, args.seed, args.sources)
         print(json.dumps({name: results[name]}), file=sys.stderr, flush=True)
     gaps = [r["gap_vs_best_baseline"] for r in results.values()]
-    print(json.dumps({"llm": args.llm, "out": str(out), "tasks": results,
+    print(json.dumps({"llm": args.llm, "sources": args.sources, "out": str(out), "tasks": results,
                       "mean_gap_vs_best_baseline": round(sum(gaps) / len(gaps), 4),
                       "target_met": all(g > 0 for g in gaps) and sum(gaps) / len(gaps) >= 0.05}))
     return 0
