@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
+
+logger = logging.getLogger(__name__)
 
 
 def cache_key(**parts: Any) -> str:
@@ -37,6 +41,22 @@ class ResponseCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.session = uuid.uuid4().hex
         self._lock = threading.Lock()
+        self.quarantined: Optional[Path] = None
+        try:
+            self._open()
+        except sqlite3.DatabaseError:
+            # A cache is only a saving: an unreadable one is set aside (kept for inspection)
+            # and a fresh one started; replies are then asked again.
+            if getattr(self, "_db", None) is not None:
+                self._db.close()
+            self.quarantined = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+            self.path.replace(self.quarantined)
+            for suffix in ("-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            logger.warning("LLM reply cache %s was unreadable; moved to %s", self.path, self.quarantined)
+            self._open()
+
+    def _open(self) -> None:
         self._db = sqlite3.connect(str(self.path), check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, value TEXT)")

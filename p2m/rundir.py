@@ -7,12 +7,15 @@
     selection.json            what validation chose; model/: the published model
     trace.jsonl, report.json  the decision trace; the outcome
     checkpoints.sqlite, llm_cache.sqlite   LangGraph's checkpoints; the LLM reply cache
+    run.lock                  held (flock) by the process executing the run; holds its pid
 """
 from __future__ import annotations
 
 import json
+import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from .config import RunConfig
 from .files import write_json_atomic
@@ -20,6 +23,7 @@ from .schemas import TaskSpec
 from .tools.data_store import DataStore
 
 TASK, CONFIG, REPORT, TRACE, CHOICE = "task.json", "config.json", "report.json", "trace.jsonl", "model_choice.json"
+LOCK = "run.lock"
 MODEL_FILES = ("config.json", "baseline.json")  # a trained student (Hugging Face) or a baseline
 
 
@@ -50,6 +54,29 @@ class RunDir:
         if not self.is_run:
             raise RunError(f"{self.path} is not a p2m run (no {TASK})")
         return self
+
+    @contextmanager
+    def lock(self) -> Iterator["RunDir"]:
+        """Hold the run for this process: a second process executing it (two `p2m resume`) is
+        refused with the holder's pid. The kernel drops the lock when its holder dies (kill -9
+        included), so a crashed run never stays locked."""
+        import fcntl
+
+        fd = os.open(self.file(LOCK), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise RunError(f"{self.path} is being executed by process {holder}: wait for it to "
+                           f"end (or stop it) before resuming") from None
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            yield self
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
 
     # -- JSON files ---------------------------------------------------------------------------
     def read_json(self, name: str, default: Any = None) -> Any:

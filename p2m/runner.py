@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any, Optional
 
@@ -108,13 +109,24 @@ def open_context(run_dir: str | Path, progress: bool = True, llm: Optional[LLM] 
 
 
 def execute(ctx: RunContext) -> dict[str, Any]:
-    """Run the graph to the end, continuing from the last checkpoint when there is one."""
+    """Run the graph to the end, continuing from the last checkpoint when there is one; one
+    process at a time (`RunDir.lock`)."""
+    with ctx.run.lock():
+        return _execute(ctx)
+
+
+def _execute(ctx: RunContext) -> dict[str, Any]:
     from .graph.graph import THREAD, build_graph, sqlite_checkpointer
     from .graph.state import initial_state
 
-    checkpointer = sqlite_checkpointer(ctx.path("checkpoints.sqlite"))
-    graph = build_graph(ctx, checkpointer)
-    snapshot = graph.get_state(THREAD)
+    path = ctx.path("checkpoints.sqlite")
+    graph = build_graph(ctx, sqlite_checkpointer(path))
+    try:
+        snapshot = graph.get_state(THREAD)
+    except sqlite3.DatabaseError as exc:
+        raise RunError(f"{path} is unreadable ({exc}). To go on, move it aside "
+                       f"(mv {path} {path}.bad) and resume: the run's steps start again on the data "
+                       f"it kept, with the LLM replies it cached") from None
     limit = {"recursion_limit": 4 * ctx.config.budget.max_steps + 20, **THREAD}
     if snapshot.values:
         if ctx.llm is not None:

@@ -120,6 +120,14 @@ def test_killed_run_resumes_without_redoing_steps(tmp_path, sst2_catalog, tiny_m
     assert runner.resume(run_dir, progress=False) == report
 
 
+def test_an_unreadable_checkpoint_file_gives_a_clear_error_and_a_way_on(tmp_path, sst2_catalog, tiny_model_dir):
+    run_dir = tmp_path / "run"
+    runner.create_run(TASK, config(sst2_catalog, tiny_model_dir), run_dir)
+    (run_dir / "checkpoints.sqlite").write_bytes(b"not a database, a torn copy" * 100)
+    with pytest.raises(runner.RunError, match=r"checkpoints.sqlite is unreadable .* move it aside"):
+        runner.resume(run_dir, progress=False)
+
+
 def test_run_dir_is_never_clobbered(tmp_path, sst2_catalog, tiny_model_dir):
     run_dir = tmp_path / "run"
     runner.create_run(TASK, config(sst2_catalog, tiny_model_dir), run_dir)

@@ -49,6 +49,15 @@ def test_cache_answers_repeated_calls(tmp_path):
     assert again.usage.cache_hits == 1 and again.usage.calls == 0
 
 
+def test_an_unreadable_cache_is_set_aside_and_a_fresh_one_started(tmp_path):
+    path = tmp_path / "c.sqlite"
+    path.write_bytes(b"garbage" * 1000)
+    cache = ResponseCache(path)
+    assert cache.quarantined is not None and cache.quarantined.read_bytes() == b"garbage" * 1000
+    llm = ScriptedLLM([{"content": "one"}], cache=cache)
+    assert llm.text([{"role": "user", "content": "hi"}], purpose="t") == "one"
+
+
 def test_a_resumed_run_bills_replies_a_killed_process_paid_for_after_its_snapshot(tmp_path):
     msgs = [[{"role": "user", "content": str(i)}] for i in range(3)]
     killed = ScriptedLLM([{"content": "a"}, {"content": "b"}, {"content": "c"}],
