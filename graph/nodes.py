@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
+import re
 import time
+from collections import Counter
 from typing import Any
 
 from ..agent.context import RunContext
@@ -16,49 +17,67 @@ from .router import budget_stop, stop_after_evaluation, target_met
 from .state import AgentState
 
 
-def _state_summary(state: AgentState) -> str:
+SAFE_TOKEN = re.compile(r"[A-Za-z0-9_.:/+-]{1,40}")  # an identifier, a number, a path-like name
+
+
+def known_names(ctx: RunContext) -> set[str]:
+    """Strings the planner may read verbatim: the task's labels, tool names, catalog names."""
+    return set(ctx.task.labels or []) | set(REGISTRY) | {str(e.name) for e in ctx.catalog}
+
+
+def _safe(text: Any, known: set[str]) -> str:
+    """`text` when it is a known name or an identifier-like token; otherwise only its length.
+    Data (rows, cards, dataset names, model answers) and LLM text never reach the planner's
+    prompt as free text, so a string that says "ignore previous instructions" cannot steer it."""
+    text = str(text)
+    return text if text in known or SAFE_TOKEN.fullmatch(text) else f"<text, {len(text)} chars>"
+
+
+def _state_summary(state: AgentState, ctx: RunContext) -> str:
+    known = known_names(ctx)
+    loaded = ", ".join(_safe(n, known) for n in state.get("loaded") or []) or "none"
     lines = [f"- training rows: {state.get('n_train', 0)}, test rows: {state.get('n_test', 0)}",
-             f"- catalog searched: {state.get('searched')}; datasets loaded: {state.get('loaded') or 'none'}"]
+             f"- catalog searched: {bool(state.get('searched'))}; datasets loaded: {loaded}"]
     cands = [c for c in state.get("candidates", []) if c.get("compatible")]
     if cands:
-        lines.append("- fitting datasets: " + ", ".join(c["name"] for c in cands))
-    lines.append(f"- model chosen: {(state.get('model') or {}).get('name', 'none')}; "
+        lines.append("- fitting datasets: " + ", ".join(_safe(c["name"], known) for c in cands))
+    lines.append(f"- model chosen: {_safe((state.get('model') or {}).get('name', 'none'), known)}; "
                  f"trained: {state.get('trained_rows', -1) >= 0}; awaiting evaluation: {state.get('needs_eval')}")
     for h in state.get("history", []):
-        lines.append(f"- iteration {h['iteration']}: {h['name']} = {h['value']} on {h['n']} gold test rows "
-                     f"({str(h.get('test_source'))[:60]}); demonstrations-only baseline "
-                     f"{h.get('baseline')}; teacher {h.get('teacher')}; published: {h.get('published')}")
+        lines.append(f"- iteration {h['iteration']}: {_safe(h['name'], known)} = {h['value']} on {h['n']} "
+                     f"gold test rows ({_safe(h.get('test_source'), known)}); demonstrations-only baseline "
+                     f"{h.get('baseline')}; teacher {h.get('teacher')}; published: {_safe(h.get('published'), known)}")
     if state.get("last"):
-        lines.append(f"- last tool: {json.dumps(_facts(state['last']), default=str)[:600]}")
+        lines.append(f"- last tool: {json.dumps(_facts(state['last'], known), default=str)[:600]}")
     return "\n".join(lines)
 
 
 def _shortfall(ctx: RunContext, state: AgentState) -> str:
-    """The gap to the target and which labels get confused: counts only, never row text.
-
-    Dataset rows and model cards are untrusted data; keeping them out of the planner's prompt
-    means a row that says "ignore previous instructions ..." cannot steer a decision.
-    """
+    """The gap to the target and which labels get confused: counts and label names only, never
+    row text (a QA answer or a generated output is data, not a label)."""
     if not state.get("history") or target_met(state, ctx) or ctx.task.target is None:
         return ""
     h = state["history"][-1]
-    confusions = Counter((str(f.get("expected"))[:40], str(f.get("predicted"))[:40])
-                         for f in ctx.read_json("failures.json", []) or [])
-    shown = "; ".join(f"expected {e!r} got {p!r}: {n}" for (e, p), n in confusions.most_common(5))
-    return (f"\nThe last evaluation is short of the target: {h['name']} {h['value']} < "
+    failures = ctx.read_json("failures.json", []) or []
+    labels = set(ctx.task.labels or []) if ctx.task.task_type == "classification" else set()
+    name = lambda v: v if v in labels else "<other>"  # noqa: E731
+    confusions = Counter((name(f.get("expected")), name(f.get("predicted"))) for f in failures)
+    shown = "; ".join(f"expected {e!r} got {p!r}: {n}" for (e, p), n in confusions.most_common(5)) \
+        if labels else f"{len(failures)} validation rows wrong"
+    return (f"\nThe last evaluation is short of the target: {_safe(h['name'], set())} {h['value']} < "
             f"{ctx.task.target.value}. Errors by kind: {shown or 'none recorded'}")
 
 
-def _facts(value: Any) -> Any:
-    """A tool result reduced to numbers, flags and short names (no free text from data or LLMs)."""
+def _facts(value: Any, known: set[str]) -> Any:
+    """A tool result reduced to numbers, flags and known names (allow-list, `_safe`)."""
     if isinstance(value, dict):
-        return {k: _facts(v) for k, v in value.items()
+        return {_safe(k, known): _facts(v, known) for k, v in list(value.items())[:20]
                 if k not in ("reason", "llm_reason", "failures", "args")}
     if isinstance(value, list):
-        return [_facts(v) for v in value[:10]]
+        return [_facts(v, known) for v in value[:10]]
     if isinstance(value, str):
-        return value if len(value) <= 60 and "\n" not in value else f"<text, {len(value)} chars>"
-    return value
+        return _safe(value, known)
+    return value if value is None or isinstance(value, (bool, int, float)) else _safe(value, known)
 
 
 def _llm_snapshot(ctx: RunContext) -> dict[str, Any]:
@@ -83,7 +102,7 @@ def planner_messages(state: AgentState, ctx: RunContext) -> list[dict[str, str]]
     user = render("plan_state", instruction=task.instruction, task_type=task.task_type,
                   labels=", ".join(task.labels or []) or "-",
                   target=f"{task.target.metric} >= {task.target.value}" if task.target else "-",
-                  state=_state_summary(state) + _shortfall(ctx, state), tools=tools)
+                  state=_state_summary(state, ctx) + _shortfall(ctx, state), tools=tools)
     return [{"role": "system", "content": render("plan")}, {"role": "user", "content": user}]
 
 
