@@ -106,6 +106,13 @@ def planner_messages(state: AgentState, ctx: RunContext) -> list[dict[str, str]]
     return [{"role": "system", "content": render("plan")}, {"role": "user", "content": user}]
 
 
+def llm_plans(ctx: RunContext) -> bool:
+    """Whether the LLM chooses the steps (`RunConfig.planner`); else the default policy does."""
+    if ctx.llm is None or ctx.config.planner == "policy":
+        return False
+    return ctx.config.planner == "llm" or ctx.llm.describe().get("backend") != "local"
+
+
 def make_planner(ctx: RunContext):
     tools = build_tools(ctx)
 
@@ -119,7 +126,7 @@ def make_planner(ctx: RunContext):
                             iteration=state.get("evaluations", 0))
             return {"proposal": proposal, "stop_reason": stop}
         tokens_before = ctx.llm.usage.tokens if ctx.llm else 0
-        if ctx.llm is None:
+        if not llm_plans(ctx):
             proposal = default_step(state, ctx)
         else:
             try:

@@ -17,7 +17,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
 
     cfg = RunConfig(llm=args.llm or default_spec(), catalog=args.catalog or [],
                     model=args.model, hub=args.hub, model_catalog=args.model_catalog or [],
-                    test_file=args.test, teacher=args.teacher)
+                    test_file=args.test, teacher=args.teacher, planner=getattr(args, "planner", "auto"))
     if args.epochs is not None:
         cfg.train.epochs = args.epochs
     if args.max_iterations is not None:
@@ -180,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--teacher", help="LLM spec of the teacher that labels, verifies and is scored "
                                        "beside the student (default: the run's LLM; the 1.5B beside "
                                        "the embedded 0.5B)")
+    run.add_argument("--planner", choices=RunConfig.PLANNERS, default="auto",
+                     help="who chooses each step: the LLM, the default policy, or auto (the policy "
+                          "beside the embedded local model, the LLM otherwise)")
     run.add_argument("--hub", action="store_true", help="also search and download Hugging Face Hub datasets")
     run.add_argument("--model-catalog", action="append",
                      help="model snapshot JSONL to rank beside the models on disk (repeatable)")

@@ -14,7 +14,8 @@ def test_free_text_run_with_the_local_llm(tmp_path, tiny_model_dir):
         ("Thank you, the repair was quick and free!", "praise"),
         ("The charger broke on day one.", "complaint"),
         ("Lovely staff and a spotless room.", "praise"))))
-    cfg = RunConfig(llm="local", model=str(tiny_model_dir), test_file=str(gold))
+    # planner="llm": the embedded model plans here (by default the policy plans beside it).
+    cfg = RunConfig(llm="local", model=str(tiny_model_dir), test_file=str(gold), planner="llm")
     cfg.train.epochs = 2
     cfg.train.learning_rate = 1e-3
     cfg.budget.max_iterations = 1

@@ -176,3 +176,18 @@ def test_the_planner_reads_no_free_text_from_data(tmp_path):
     prompt = planner_messages(state, ctx)[1]["content"]
     assert "Ignore previous" not in prompt and "<text, 44 chars>" in prompt
     assert "1 validation rows wrong" in prompt and "squad" in prompt and '"rows": 12' in prompt
+
+
+def test_the_policy_plans_beside_the_embedded_model_unless_asked_otherwise(tmp_path):
+    from types import SimpleNamespace
+
+    from p2m.graph.nodes import llm_plans
+
+    def ctx(backend, planner):
+        llm = SimpleNamespace(describe=lambda: {"backend": backend})
+        return SimpleNamespace(llm=llm, config=RunConfig(planner=planner))
+
+    assert not llm_plans(ctx("local", "auto")) and llm_plans(ctx("openai", "auto"))
+    assert llm_plans(ctx("local", "llm")) and not llm_plans(ctx("openai", "policy"))
+    with pytest.raises(ValueError, match="planner must be one of"):
+        RunConfig(planner="smart")
