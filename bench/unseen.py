@@ -59,7 +59,7 @@ def catalog_without(shared: Path, name: str, root: Path) -> Path:
     """A catalog folder holding every shared dataset but `name` (as symbolic links)."""
     root.mkdir(parents=True, exist_ok=True)
     for d in sorted((shared / "datasets").iterdir()):
-        if d.is_dir() and d.name != name:
+        if d.is_dir() and d.name != name and not (root / d.name).exists():
             (root / d.name).symlink_to(d.resolve())
     return root
 
@@ -77,7 +77,7 @@ def by_source(run: Path) -> dict[str, int]:
 
 
 def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed: int,
-             sources: str = "all") -> dict:
+             sources: str = "all", planner: str = "auto") -> dict:
     train = read_jsonl(shared / "datasets" / name / "train.jsonl")
     demos = demonstrations(train, 2, seed)
     task = TaskSpec(instruction=TASKS[name], task_type="classification",
@@ -94,8 +94,8 @@ def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed
     task_file = out / f"{name}.yaml"
     task_file.write_text(json.dumps(task.model_dump(exclude={"test"}), ensure_ascii=False))
     catalog = [str(catalog_without(shared, name, out / f"catalog-{name}"))] if sources == "all" else []
-    config = RunConfig(llm=llm_spec, catalog=catalog)
-    run_dir = out / f"run-{name}"
+    config = RunConfig(llm=llm_spec, catalog=catalog, planner=planner)
+    run_dir = out / f"run-{name}" if planner == "auto" else out / f"run-{name}-{planner}"
     started = time.perf_counter()
     report = start(None, str(task_file), config, run_dir, progress=False)
     wall = time.perf_counter() - started
