@@ -15,7 +15,8 @@ from typing import Any, Optional
 
 GB = 1024 ** 3
 BUDGET_SHARE = 0.6  # of the memory available when training starts; the rest is headroom
-ENV_BUDGET = "P2M_MEMORY_GB"  # a fixed budget in GiB (for shared machines and tests)
+BUDGET_CAP_GB = 6.0  # the estimate leaves out ~1.5 GiB of libraries and data: peaks stay under 8
+ENV_BUDGET = "P2M_MEMORY_GB"  # a fixed budget in GiB (bigger machines, shared machines, tests)
 
 
 class MemoryBudgetError(RuntimeError):
@@ -40,15 +41,19 @@ class MemoryPlan:
 
 
 def budget_bytes() -> int:
-    """$P2M_MEMORY_GB when set, else a share of the memory available now."""
+    """$P2M_MEMORY_GB when set, else a share of the memory available now (the GPU's when training
+    runs on one), at most BUDGET_CAP_GB."""
     if os.environ.get(ENV_BUDGET):
         try:
             return int(float(os.environ[ENV_BUDGET]) * GB)
         except ValueError:
             raise MemoryBudgetError(f"{ENV_BUDGET}={os.environ[ENV_BUDGET]!r} is not a number of GiB") from None
     import psutil
+    import torch
 
-    return int(psutil.virtual_memory().available * BUDGET_SHARE)
+    if torch.cuda.is_available():
+        return int(torch.cuda.mem_get_info()[0] * BUDGET_SHARE)
+    return int(min(psutil.virtual_memory().available * BUDGET_SHARE, BUDGET_CAP_GB * GB))
 
 
 def _shape(model: Any) -> tuple[int, int, int, int, int]:
@@ -105,4 +110,5 @@ def plan_memory(model: Any, batch_size: int, seq_len: int, budget: Optional[int]
     raise MemoryBudgetError(
         f"training needs about {need / GB:.1f} GiB at batch 1 x {seq_len} tokens with gradient "
         f"checkpointing, over the budget of {budget / GB:.1f} GiB ({int(BUDGET_SHARE * 100)}% of "
-        f"the memory available, or ${ENV_BUDGET}): choose a smaller model (`--model`), or free memory")
+        f"the memory available, at most {BUDGET_CAP_GB:g} GiB; ${ENV_BUDGET} sets it): choose a "
+        f"smaller model (`--model`), free memory or raise ${ENV_BUDGET}")
