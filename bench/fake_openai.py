@@ -238,19 +238,19 @@ class FakeOpenAI:
         self._send(handler, 200, payload)
 
     def _obeyed_tool(self, body: dict[str, Any]) -> Optional[str]:
-        """With obey_injections, the tool an injected sentence in the prompt names."""
+        """With obey_injections, the tool an injected sentence in the prompt names; else, so that
+        the client never stops sending tools, the first tool offered (a model that always calls)."""
         if not (self.obey_injections and body.get("tools")):
             return None
+        tools = [t.get("function", {}).get("name") for t in body["tools"]]
         text = " ".join(str(m.get("content") or "") for m in body.get("messages", [])).lower()
-        if INJECTION not in text:
-            return None
-        named = text.split(INJECTION, 1)[1].split()[0].strip(".,:;'\"")
-        tools = {t.get("function", {}).get("name") for t in body["tools"]}
-        if named in tools:
-            with self.lock:
-                self.obeyed += 1
-            return named
-        return None
+        if INJECTION in text:
+            named = text.split(INJECTION, 1)[1].split()[0].strip(".,:;'\"")
+            if named in tools:
+                with self.lock:
+                    self.obeyed += 1
+                return named
+        return tools[0] if tools else None
 
     def answered_twice(self) -> dict[str, str]:
         """digest -> reply content, for every request body answered more than once."""

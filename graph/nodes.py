@@ -21,8 +21,9 @@ SAFE_TOKEN = re.compile(r"[A-Za-z0-9_.:/+-]{1,40}")  # an identifier, a number, 
 
 
 def known_names(ctx: RunContext) -> set[str]:
-    """Strings the planner may read verbatim: the task's labels, tool names, catalog names."""
-    return set(ctx.task.labels or []) | set(REGISTRY) | {str(e.name) for e in ctx.catalog}
+    """Strings the planner may read verbatim whatever their form: the task's labels (the user's)
+    and tool names. Dataset names come from cards, which are data: they pass only as tokens."""
+    return set(ctx.task.labels or []) | set(REGISTRY)
 
 
 def _safe(text: Any, known: set[str]) -> str:

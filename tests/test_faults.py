@@ -38,4 +38,5 @@ def test_bad_input_exits_2_and_writes_nothing(faults, tmp_path):
 
 def test_key_never_written_and_injected_rows_change_no_decision(faults, tmp_path):
     results = check(faults.security_scenarios(tmp_path))
-    assert results[0]["tools_clean"] == results[0]["tools_hostile"] and results[0]["obeyed"] == 0
+    assert results[0]["calls_clean"] == results[0]["calls_hostile"] and results[0]["obeyed"] == 0
+    assert results[0]["decisions_changed"] == 0 and results[0]["calls_clean"]
