@@ -126,8 +126,8 @@ class RunConfig:
     """Size budget for the student's weights."""
     planner: str = "auto"
     """Who chooses each step: "llm", "policy" (the deterministic default policy) or "auto": the
-    policy beside the embedded local model (the guard overrode 30 of its 32 decisions in six
-    bench.unseen runs, each costing ~10 s), the LLM with any other backend."""
+    policy beside the embedded local model (the guard overrides nearly all its decisions; figures
+    in docs/architecture.md), the LLM with any other backend."""
 
     PLANNERS = ("auto", "llm", "policy")
 
