@@ -13,7 +13,7 @@ from ..prompts import render
 from ..tools.specs import REGISTRY, build_tools
 from . import guard as guard_mod
 from .policy import default_step
-from .router import budget_stop, stop_after_evaluation, target_met
+from .router import budget_stop, score_before_stopping, stop_after_evaluation, target_met
 from .state import AgentState
 
 
@@ -120,6 +120,11 @@ def make_planner(ctx: RunContext):
     def planner(state: AgentState) -> dict[str, Any]:
         started = time.perf_counter()
         stop = budget_stop(state, ctx)
+        if stop and score_before_stopping(state, ctx):
+            reason = f"budget spent ({stop}): scoring the last training before stopping"
+            ctx.trace.write("planner", "decision", tool="evaluate", args={}, reason=reason,
+                            summary={"by": "budget"}, iteration=state.get("evaluations", 0))
+            return {"proposal": {"tool": "evaluate", "args": {}, "reason": reason, "by": "budget"}}
         if stop:
             proposal = {"tool": "finish", "args": {"reason": f"budget spent: {stop}"},
                         "reason": stop, "by": "budget"}

@@ -28,6 +28,16 @@ def budget_stop(state: AgentState, ctx: RunContext) -> Optional[str]:
     return None
 
 
+def score_before_stopping(state: AgentState, ctx: RunContext) -> bool:
+    """With a budget spent, whether one evaluation still runs first: a model was trained and not
+    yet scored (without it, the last training would count for nothing), once."""
+    from ..tools.specs import REGISTRY
+
+    last = (state.get("last") or {}).get("tool")
+    return bool(state.get("needs_eval")) and last != "evaluate" and \
+        REGISTRY["evaluate"].unavailable(state, ctx) is None
+
+
 def stop_after_evaluation(state: AgentState, ctx: RunContext) -> Optional[str]:
     """Why the run ends after an evaluation: the target is met or the iterations are used up."""
     if target_met(state, ctx):

@@ -194,3 +194,23 @@ def test_the_policy_plans_beside_the_embedded_model_unless_asked_otherwise(tmp_p
     assert llm_plans(ctx("local", "llm")) and not llm_plans(ctx("openai", "policy"))
     with pytest.raises(ValueError, match="planner must be one of"):
         RunConfig(planner="smart")
+
+
+def test_a_spent_budget_still_scores_the_last_training_once(tmp_path):
+    from p2m.agent.context import RunContext
+    from p2m.agent.trace import TraceWriter
+    from p2m.graph.nodes import make_planner
+    from p2m.graph.state import initial_state
+
+    config = RunConfig()
+    config.budget.max_wall_s = 10
+    ctx = RunContext(run_dir=tmp_path, task=TASK, config=config, llm=None,
+                     trace=TraceWriter(tmp_path / "t.jsonl"), catalog=[])
+    planner = make_planner(ctx)
+    state = {**initial_state(), "elapsed_s": 11.0, "trained_rows": 40, "needs_eval": True, "n_test": 5,
+             "last": {"tool": "train"}}
+    assert planner(state)["proposal"]["tool"] == "evaluate"  # else that training counts for nothing
+    state.update(last={"tool": "evaluate"})  # scored (or failed): now the budget stops the run
+    assert planner(state)["proposal"]["tool"] == "finish"
+    state.update(needs_eval=False, last={"tool": "train"})
+    assert planner(state)["proposal"]["tool"] == "finish"
