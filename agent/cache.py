@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from ..files import redact
+
 logger = logging.getLogger(__name__)
 
 
@@ -80,7 +82,7 @@ class ResponseCache:
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO replies (key, value, session, seq) VALUES (?, ?, ?, ?)",
-                (key, json.dumps(value, ensure_ascii=False), self.session, seq),
+                (key, json.dumps(redact(value), ensure_ascii=False), self.session, seq),
             )
             self._db.commit()
 

@@ -5,9 +5,11 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Optional
 
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.graph import END, START, StateGraph
 
 from ..agent.context import RunContext
+from ..files import redact
 from .nodes import make_act, make_guard, make_planner, make_report
 from .router import after_act
 from .state import AgentState
@@ -15,11 +17,19 @@ from .state import AgentState
 THREAD = {"configurable": {"thread_id": "run"}}
 
 
+class RedactingSerializer(JsonPlusSerializer):
+    """LangGraph's serializer, with secrets redacted from every state and write it stores
+    (error texts in the state could carry a key)."""
+
+    def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
+        return super().dumps_typed(redact(obj))
+
+
 def sqlite_checkpointer(path: str | Path) -> Any:
     """LangGraph's SQLite saver on `path` (use langgraph-checkpoint-postgres to share runs)."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    return SqliteSaver(sqlite3.connect(str(path), check_same_thread=False))
+    return SqliteSaver(sqlite3.connect(str(path), check_same_thread=False), serde=RedactingSerializer())
 
 
 def build_graph(ctx: RunContext, checkpointer: Optional[Any] = None):

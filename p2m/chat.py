@@ -13,6 +13,7 @@ from langgraph.types import Command
 
 from . import runner
 from .config import RunConfig
+from .files import write_json_atomic
 from .graph.graph import sqlite_checkpointer
 from .graph.intake import CHAT_THREAD, build_intake
 from .rundir import RunDir
@@ -32,7 +33,7 @@ def chat(out: str | Path, config: RunConfig, resume: bool = False,
         raise runner.RunError(f"{run_dir} already holds a conversation; use `p2m chat --resume {run_dir}`")
     run_dir.mkdir(parents=True, exist_ok=True)
     if not resume:
-        (run_dir / "chat_config.json").write_text(json.dumps(config.to_dict(), indent=2))
+        write_json_atomic(run_dir / "chat_config.json", config.to_dict())
     config = RunConfig.from_dict(json.loads((run_dir / "chat_config.json").read_text()))
     llm = runner.make_run_llm(config, run_dir)
     graph = build_intake(llm, sqlite_checkpointer(run_dir / "checkpoints.sqlite"))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 from .config import RunConfig
+from .files import RedactingStream
 from .rundir import RunDir
 
 
@@ -267,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    if not isinstance(sys.stderr, RedactingStream):  # errors, logs and tracebacks name no secrets
+        sys.stderr = RedactingStream(sys.stderr)
     from .agent.factory import LLMSpecError
     from .runner import RunError
     from .schemas import TaskSpecError

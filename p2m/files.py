@@ -2,6 +2,7 @@
 and redaction of secrets before anything reaches disk."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -29,9 +30,31 @@ def redact(value: Any) -> Any:
         return _KEY_PATTERN.sub("[redacted]", value)
     if isinstance(value, dict):
         return {k: redact(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list):
         return [redact(v) for v in value]
+    if type(value) is tuple:  # kept a tuple: checkpoints round-trip their types
+        return tuple(redact(v) for v in value)
     return value
+
+
+class RedactingStream(io.TextIOBase):
+    """A text stream (stderr) that redacts each write: tracebacks and logs name no secrets."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+
+    def write(self, text: str) -> int:
+        self.inner.write(redact(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
 
 
 def fsync_dir(path: Path) -> None:

@@ -26,3 +26,16 @@ def test_an_append_after_a_torn_line_does_not_glue_onto_it(tmp_path):
     append_durably(path, b'{"a": 3}\n')
     lines = path.read_bytes().split(b"\n")
     assert lines[1] == b'{"a": 2, "b"' and json.loads(lines[2]) == {"a": 3}
+
+
+def test_stderr_is_redacted_and_tuples_stay_tuples(monkeypatch):
+    import io
+
+    from p2m.files import RedactingStream
+
+    monkeypatch.setenv("OPENAI_API_KEY", "key-from-env-123456")
+    inner = io.StringIO()
+    stream = RedactingStream(inner)
+    stream.write("Error 500: The server had an error (key key-from-env-123456)\n")
+    assert "key-from-env-123456" not in inner.getvalue() and "[redacted]" in inner.getvalue()
+    assert redact(("a", "key-from-env-123456")) == ("a", "[redacted]")

@@ -214,3 +214,15 @@ def test_a_spent_budget_still_scores_the_last_training_once(tmp_path):
     assert planner(state)["proposal"]["tool"] == "finish"
     state.update(needs_eval=False, last={"tool": "train"})
     assert planner(state)["proposal"]["tool"] == "finish"
+
+
+def test_checkpoints_are_stored_without_secrets(tmp_path, monkeypatch):
+    from p2m.graph.graph import RedactingSerializer
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-checkpoint-secret-42")
+    serde = RedactingSerializer()
+    state = {"last": {"tool": "search", "summary": "Error: bad key sk-checkpoint-secret-42"},
+             "versions": ("1", "2")}
+    kind, blob = serde.dumps_typed(state)
+    assert b"sk-checkpoint-secret-42" not in blob
+    assert serde.loads_typed((kind, blob))["last"]["summary"] == "Error: bad key [redacted]"

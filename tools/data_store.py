@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable, Optional
 
-from ..files import append_durably
+from ..files import append_durably, redact
 from ..schemas import Example, TaskSpec
 from .folds import demo_rows
 
@@ -50,6 +50,7 @@ class DataStore:
         seen = self.seen_inputs()
         kept = []
         for ex in examples:
+            ex = Example.model_validate(redact(ex.model_dump()))  # rows can carry pasted keys too
             key = normalize(ex.input)
             if not key or key in seen:
                 continue
