@@ -204,8 +204,9 @@ class FakeOpenAI:
         if fault == "rate_limit_retry_after":
             return self._send(handler, 429, error("rate_limit_exceeded", "Rate limit reached"),
                               headers={"retry-after": str(self.retry_after)})
-        if fault == "server_error":
-            return self._send(handler, 500, error("server_error", "The server had an error"))
+        if fault == "server_error":  # echoes the caller's key, as some servers' errors do
+            key = handler.headers.get("authorization", "").removeprefix("Bearer ")
+            return self._send(handler, 500, error("server_error", f"The server had an error (key {key})"))
         if fault == "context_length":
             return self._send(handler, 400, error(
                 "context_length_exceeded",

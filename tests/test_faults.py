@@ -40,3 +40,11 @@ def test_key_never_written_and_injected_rows_change_no_decision(faults, tmp_path
     results = check(faults.security_scenarios(tmp_path))
     assert results[0]["calls_clean"] == results[0]["calls_hostile"] and results[0]["obeyed"] == 0
     assert results[0]["decisions_changed"] == 0 and results[0]["calls_clean"]
+
+
+def test_random_kills_and_crashes_in_rename_windows_lose_nothing(faults, tmp_path):
+    chain = check(faults.chain_scenarios(tmp_path, kills=3, modes=("catalog",)))
+    assert chain[0]["kills_landed"] >= 1
+    windows = check(faults.window_scenarios(tmp_path, per_kind=1, modes=("catalog",)))
+    assert [r["scenario"].split("/")[-1].split(":")[0] for r in windows] == ["replace", "torn", "short"]
+    assert all(r["examples_lost"] == 0 and r["duplicate_calls"] == 0 for r in chain + windows)
