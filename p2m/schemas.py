@@ -102,6 +102,12 @@ class TaskSpec(BaseModel):
             self.target = Target(metric=DEFAULT_METRIC[self.task_type], value=0.8)
         return self
 
+    @property
+    def label_set(self) -> Optional[list[str]]:
+        """The closed set of outputs (a classification task's labels), else None: NER's labels
+        are entity types, not outputs."""
+        return self.labels if self.task_type == "classification" and self.labels else None
+
 
 class Example(BaseModel):
     """One input/output pair in the run's data, with where it came from."""

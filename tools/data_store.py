@@ -114,7 +114,7 @@ def read_labelled(path: str | Path, task: TaskSpec, kind: str, split: str = "tes
                         source={"kind": kind, "file": str(path), "row": i,
                                 **({"answers": r["answers"]} if isinstance(r.get("answers"), list) else {})})
                 for i, r in enumerate(rows)]
-    if task.task_type == "classification" and task.labels:
+    if task.label_set:
         lower = {label.lower(): label for label in task.labels}
         unknown = sorted({e.output for e in examples if e.output.lower() not in lower})
         if unknown:

@@ -79,10 +79,9 @@ def compatibility(entry: CatalogEntry, task: TaskSpec) -> tuple[bool, str]:
     fam = _family(entry.task_type)
     if fam is not None and fam != task.task_type:
         return False, f"task type {entry.task_type} does not match {task.task_type}"
-    if task.task_type == "classification" and task.labels and entry.labels is None \
-            and entry.extra.get("source") == "hub":
+    if task.label_set and entry.labels is None and entry.extra.get("source") == "hub":
         return True, "Hub dataset: its labels are checked after the download"
-    if task.task_type == "classification" and task.labels:
+    if task.label_set:
         theirs = {str(x).lower() for x in entry.labels or []}
         ours = {x.lower() for x in task.labels}
         if theirs != ours:
@@ -197,7 +196,7 @@ def search_datasets(query: str, catalog: list[CatalogEntry], task: Optional[Task
 
 
 def _map_label(value: str, task: TaskSpec) -> str:
-    if task.task_type != "classification" or not task.labels:
+    if not task.label_set:
         return value
     for label in task.labels:
         if label.lower() == value.lower():
@@ -208,7 +207,7 @@ def _map_label(value: str, task: TaskSpec) -> str:
 def relabel_candidate(entry: CatalogEntry, task: TaskSpec) -> bool:
     """A local classification dataset whose label scheme differs from the task's: its inputs fit,
     and the teacher LLM can label them in the task's scheme."""
-    return (entry.loadable and task.task_type == "classification" and bool(task.labels)
+    return (entry.loadable and bool(task.label_set)
             and _family(entry.task_type) in (None, "classification")
             and not compatibility(entry, task)[0])
 

@@ -25,7 +25,7 @@ def demo_folds(task: TaskSpec, k: int) -> list[int]:
     offset: dict[str, int] = {}
     folds = []
     for demo in task.examples:
-        key = demo.output if task.task_type == "classification" else ""
+        key = demo.output if task.label_set else ""
         offset.setdefault(key, len(offset))
         folds.append((seen.get(key, 0) + offset[key]) % k)
         seen[key] = seen.get(key, 0) + 1

@@ -76,7 +76,7 @@ def _one(task: TaskSpec, llm: Any, i: int, sample: int, pool: list[Example],
         confusion = (f' (it answered "{fail["predicted"]}" where "{fail["expected"]}" is right)'
                      if fail.get("predicted") and fail.get("expected") else "")
         focus = render("error_focus", confusion=confusion, failing_input=fail["input"])
-        if task.task_type == "classification":
+        if task.label_set:
             label = fail.get("expected") or label
     if label:
         prompt = render("generate_for_label", instruction=task.instruction, label=label,
@@ -97,7 +97,7 @@ def _one(task: TaskSpec, llm: Any, i: int, sample: int, pool: list[Example],
     output = label if label else getattr(reply, "output", "").strip()
     if not text or not output:
         return None, "empty"
-    if task.task_type == "classification" and task.labels and output not in task.labels:
+    if task.label_set and output not in task.label_set:
         return None, "label_not_in_set"
     source = {"kind": "generated", "model": llm.model, "sample": sample,
               "temperature": temperature_for(i), "conditioned_on": label,
@@ -120,7 +120,7 @@ def agreement(task: TaskSpec, llm: Any, example: Example, votes: int) -> tuple[f
     answers: list[str] = []
     for v in range(votes):
         try:
-            if task.task_type == "classification" and task.labels:
+            if task.label_set:
                 got = llm.structured(teacher_messages(task, example.input), _answer_model(task.labels),
                                      purpose="verify", temperature=0.7, max_tokens=32,
                                      sample=int(example.source.get("sample", 0)) * 100 + v).label
@@ -179,7 +179,7 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
     """
     if n <= 0:
         return GenerationResult()
-    labels = task.labels if task.task_type == "classification" and task.labels else None
+    labels = task.label_set
     pool = [e for e in existing if e.split == "train"]
     result = GenerationResult(calls=n)
     k = len(set(folds)) if folds else 0
