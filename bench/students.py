@@ -30,7 +30,7 @@ def bare_trainer(model_path: str, rows: list, labels: list[str], cfg, out: Path)
     model = AutoModelForSequenceClassification.from_pretrained(model_path, num_labels=len(labels))
     ids = {label: i for i, label in enumerate(labels)}
     data = Dataset.from_dict({"text": [r.input for r in rows], "label": [ids[r.output] for r in rows]})
-    data = data.map(lambda b: tok(b["text"], truncation=True, max_length=cfg.max_length), batched=True,
+    data = data.map(lambda b: tok(b["text"], truncation=True, max_length=cfg.max_length or 128), batched=True,
                     remove_columns=["text"])
     args = TrainingArguments(output_dir=str(out), num_train_epochs=cfg.epochs, learning_rate=cfg.learning_rate,
                              per_device_train_batch_size=cfg.batch_size, report_to=[], use_cpu=True,

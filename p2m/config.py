@@ -15,8 +15,9 @@ class TrainConfig:
     """Peak learning rate (linear decay, AdamW)."""
     batch_size: int = 32
     """Per-device batch size; halved automatically on out-of-memory."""
-    max_length: int = 128
-    """Tokens per input; longer inputs are truncated."""
+    max_length: Optional[int] = None
+    """Tokens per training row, longer rows truncated; None: the task family's own (128 for
+    classification and NER, 256 for extractive QA, 192 for text2text)."""
     val_fraction: float = 0.1
     """Share of the training rows held out for early stopping and best-checkpoint selection."""
     min_steps: int = 150
@@ -27,6 +28,16 @@ class TrainConfig:
     """Evaluations without improvement before training stops."""
     seed: int = 42
     """Seed for data shuffles, head initialisation and dropout."""
+    lora: Optional[bool] = None
+    """Tune through LoRA adapters (merged before saving); None: for students above 100M parameters."""
+    lora_r: int = 8
+    """LoRA rank."""
+    lora_alpha: int = 16
+    """LoRA scaling numerator (alpha / r scales the adapters' update)."""
+    lora_dropout: float = 0.05
+    """Dropout on the LoRA adapters' input."""
+    lora_learning_rate: float = 2e-4
+    """Peak learning rate with LoRA (full tuning uses `learning_rate`)."""
 
 
 @dataclass

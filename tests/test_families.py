@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from dataclasses import replace
+
 from p2m.config import TrainConfig
 from p2m.schemas import Example, TaskSpec
 from p2m.tools.families import predict_for, score_for, train_for
@@ -47,9 +49,30 @@ def test_ner_round_trip_and_training(tiny_model_dir, tmp_path):
         "person: Ada; person: Bob; location: Paris"
     task = TaskSpec(instruction="Find people", task_type="ner", labels=["person"])
     rows = [ex(f"{n} went home", f"person: {n}") for n in ["Ada", "Bob", "Cy", "Di"] * 4]
-    result = train_for(task, str(tiny_model_dir), rows, tmp_path, CFG, progress=False)
+    result = train_for(task, str(tiny_model_dir), rows, tmp_path, replace(CFG, max_length=16),
+                       progress=False)
     preds = predict_for(task, result.path, ["Ada went home"])
     assert preds[0] == "none" or preds[0].startswith("person:")
+    import json
+
+    # TrainConfig.max_length reaches the family's trainer and is kept for prediction
+    assert json.loads((tmp_path / "model" / "config.json").read_text())["p2m_max_length"] == 16
+
+
+def test_every_family_is_registered_once_with_all_its_parts():
+    from p2m.schemas import TASK_TYPES
+    from p2m.tools.families import FAMILIES, family, register
+
+    assert sorted(FAMILIES) == sorted(TASK_TYPES)
+    for fam in FAMILIES.values():
+        assert all(callable(f) for f in (fam.train, fam.predict, fam.score, fam.fit_baseline,
+                                         fam.predict_baseline))
+        assert fam.max_length > 0 and fam.search_words and fam.pipeline_tag
+        assert (fam.export_head is not None) == fam.encoder
+    with pytest.raises(ValueError, match="registered twice"):
+        register(FAMILIES["ner"])
+    with pytest.raises(ValueError, match="known: classification"):
+        family("poetry")
 
 
 def test_text2text_trains_a_decoder_and_generates(tiny_gpt, tmp_path):
@@ -69,7 +92,8 @@ def test_lora_adapters_are_trained_merged_and_reloaded(tiny_gpt, tmp_path):
 
     rows = [ex(f"double {v}", f"{v} {v}") for v in ["a", "b", "c", "d"] * 4]
     before = AutoModelForCausalLM.from_pretrained(tiny_gpt).state_dict()
-    result = train_seq2seq(str(tiny_gpt), rows, tmp_path, CFG, progress=False, lora=True)
+    result = train_seq2seq(str(tiny_gpt), rows, tmp_path, replace(CFG, lora=True, lora_r=4),
+                           progress=False)  # LoRA switched on by the config, not by size
     after = AutoModelForCausalLM.from_pretrained(result.path).state_dict()
     assert not any("lora" in k for k in after)  # merged into plain weights
     changed = [k for k in before if k in after and not torch.equal(before[k], after[k])]

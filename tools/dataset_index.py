@@ -21,6 +21,7 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from .datasets import CatalogEntry
+from .families import FAMILIES
 from .languages import language_mismatch, languages
 
 INDEX_VERSION = "2"
@@ -68,13 +69,8 @@ def catalog_fingerprint(entries: Sequence[CatalogEntry]) -> str:
 
 _TOKEN = re.compile(r"[_\-/]")
 # Readable words for the task types local cards use, so a query in plain words can match them.
-TYPE_WORDS = {
-    "classification": "text classification",
-    "extractive_qa": "extractive question answering",
-    "text2text": "text to text generation",
-    "text2code": "program code generation from natural language",
-    "ner": "named entity recognition",
-}
+TYPE_WORDS = {**{f.name: f.search_words for f in FAMILIES.values()},
+              "text2code": "program code generation from natural language"}
 
 
 def index_text(entry: CatalogEntry, max_chars: int = 1200) -> str:

@@ -36,14 +36,16 @@ def classification_metrics(preds: list[str], golds: list[str], labels: list[str]
 
 
 def predict_classifier(model_dir: str | Path, texts: list[str], batch_size: int = 64,
-                       max_length: int = 128) -> list[str]:
-    """Label names predicted by a saved sequence-classification model."""
+                       max_length: int = 0) -> list[str]:
+    """Label names predicted by a saved sequence-classification model (inputs truncated as in
+    training unless `max_length` is given)."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     model = AutoModelForSequenceClassification.from_pretrained(str(model_dir)).eval()
     id2label = model.config.id2label
+    max_length = max_length or getattr(model.config, "p2m_max_length", 128)
     out: list[str] = []
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
@@ -86,7 +88,7 @@ def teacher_messages(task: TaskSpec, text: str) -> list[dict[str, str]]:
     Measured on 80 SST-2 test rows with the local 0.5B model: demonstrations as chat turns 0.85,
     the same demonstrations inline in one user message 0.51 (it answered one label for all).
     """
-    key = "label" if task.task_type == "classification" and task.labels else "output"
+    key = "label" if task.label_set else "output"
     choices = "one of: " + ", ".join(task.labels or []) if key == "label" else "the expected output text"
     system = render("teacher", instruction=task.instruction, key=key, labels=choices)
     messages = [{"role": "system", "content": system}]
@@ -99,7 +101,7 @@ def teacher_messages(task: TaskSpec, text: str) -> list[dict[str, str]]:
 def teacher_predict(llm: Any, task: TaskSpec, texts: list[str]) -> tuple[list[str], float]:
     """The LLM's zero-shot answers (instruction + demonstrations); constrained to the label set
     for classification, free text under a JSON schema for the other families."""
-    labelled = task.task_type == "classification" and bool(task.labels)
+    labelled = bool(task.label_set)
     answer = _answer_model(task.labels) if labelled else FreeAnswer
     preds = []
     started = time.perf_counter()

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ..schemas import TaskSpec
+from .families import FAMILIES, family
 
 
 def write_model_card(model_dir: str | Path, task: TaskSpec, base_model: str,
@@ -15,7 +16,7 @@ def write_model_card(model_dir: str | Path, task: TaskSpec, base_model: str,
     labels = ", ".join(task.labels or []) or "-"
     lines = [
         "---", "library_name: transformers", f"base_model: {base_model}",
-        f"pipeline_tag: {PIPELINE_TAGS.get(task.task_type, 'text-generation')}",
+        f"pipeline_tag: {family(task.task_type).pipeline_tag}",
         "tags: [p2m]", "---", "",
         "# Model trained by p2m", "",
         "## Task", "", task.instruction, "",
@@ -34,10 +35,6 @@ def write_model_card(model_dir: str | Path, task: TaskSpec, base_model: str,
     return path
 
 
-PIPELINE_TAGS = {"classification": "text-classification", "extractive_qa": "question-answering",
-                 "ner": "token-classification", "text2text": "text-generation"}
-
-
 def export_onnx(model_dir: str | Path, out: str | Path, task_type: str, opset: int = 17,
                 check: bool = True) -> dict[str, Any]:
     """The encoder model of a run as ONNX (dynamic batch and length), checked against PyTorch.
@@ -47,19 +44,18 @@ def export_onnx(model_dir: str | Path, out: str | Path, task_type: str, opset: i
     """
     import numpy as np
     import torch
-    from transformers import (AutoModelForQuestionAnswering, AutoModelForSequenceClassification,
-                              AutoModelForTokenClassification, AutoTokenizer)
+    import transformers
 
-    heads = {"classification": AutoModelForSequenceClassification,
-             "extractive_qa": AutoModelForQuestionAnswering, "ner": AutoModelForTokenClassification}
-    if task_type not in heads:
-        raise ValueError(f"ONNX export covers encoder tasks {sorted(heads)}, not {task_type!r}")
+    fam = family(task_type)
+    if fam.export_head is None:
+        heads = sorted(f.name for f in FAMILIES.values() if f.export_head)
+        raise ValueError(f"ONNX export covers encoder tasks {heads}, not {task_type!r}")
     model_dir, out = Path(model_dir), Path(out)
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-    model = heads[task_type].from_pretrained(str(model_dir)).eval()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(model_dir))
+    model = getattr(transformers, fam.export_head).from_pretrained(str(model_dir)).eval()
     sample = tokenizer(["an example sentence for tracing", "short"], return_tensors="pt", padding=True)
     names = ["input_ids", "attention_mask"]
-    outputs = ["start_logits", "end_logits"] if task_type == "extractive_qa" else ["logits"]
+    outputs = list(fam.export_outputs)
     axes = {n: {0: "batch", 1: "sequence"} for n in names}
     axes.update({n: {0: "batch"} for n in outputs})
     out.parent.mkdir(parents=True, exist_ok=True)

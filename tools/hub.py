@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from .datasets import CatalogEntry, DatasetError
+from .families import FAMILIES
 
-TASK_TAGS = {"text-classification": "classification", "question-answering": "extractive_qa",
-             "token-classification": "ner", "summarization": "text2text",
-             "text2text-generation": "text2text", "translation": "text2text"}
+TASK_TAGS = {tag: f.name for f in FAMILIES.values() for tag in f.hub_tags}
 
 
 def _task_type(tags: list[str]) -> Optional[str]:

@@ -19,6 +19,7 @@ from typing import Any, Optional
 from pydantic import BaseModel, Field
 
 from ..schemas import TaskSpec
+from .families import family
 
 ENCODER_WORDS = re.compile(r"(?<![a-z])bert|roberta|electra|deberta|minilm|mpnet|albert-(base|large)|"
                            r"xlm-r|distilbert", re.I)
@@ -37,7 +38,7 @@ class ModelEntry:
     def fits(self, task_type: str) -> bool:
         """Architecture from the model's name (cards mention other models too)."""
         decoder = bool(DECODER_WORDS.search(self.name))
-        if task_type == "text2text":
+        if not family(task_type).encoder:
             return decoder
         return bool(ENCODER_WORDS.search(self.name)) and not decoder
 

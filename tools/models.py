@@ -7,6 +7,7 @@ from typing import Optional
 
 from ..schemas import ModelChoice, TaskSpec
 from .embed import minilm_path
+from .families import family
 
 # Architectures that take a sequence-classification head on top of an encoder.
 ENCODER_TYPES = {"bert", "roberta", "distilbert", "deberta", "deberta-v2", "electra", "xlm-roberta",
@@ -74,7 +75,6 @@ def resolve_local(requested: str, known: Optional[dict[str, str]] = None) -> Pat
 
 DECODER_TYPES = {"gpt2", "qwen2", "llama", "mistral", "phi", "phi3", "gemma", "gemma2", "gemma3",
                  "gpt_neox", "opt", "bloom", "smollm3", "granite"}
-ENCODER_FAMILIES = ("classification", "extractive_qa", "ner")
 
 
 def local_decoder() -> ModelChoice:
@@ -107,7 +107,7 @@ def choose_decoder(task: TaskSpec, requested: Optional[str]) -> ModelChoice:
 def choose_model(task: TaskSpec, requested: Optional[str] = None) -> ModelChoice:
     """The student for `task`: `requested` if given and suitable, else the local default of its
     family (all-MiniLM-L6-v2 for encoder tasks, the local Qwen2.5-Coder for text-to-text)."""
-    if task.task_type not in ENCODER_FAMILIES:
+    if not family(task.task_type).encoder:
         return choose_decoder(task, requested)
     if requested:
         known = local_models()  # scans the Hugging Face cache: once per choice

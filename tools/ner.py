@@ -14,6 +14,8 @@ from ..schemas import Example
 from .metrics import parse_entities
 from .train import TrainingError, TrainResult, fit_and_save, hold_out, schedule, trainer_args
 
+MAX_LENGTH = 128  # tokens, when TrainConfig.max_length is not set
+
 
 def bio_tags(tokens: list[str], output: str) -> list[str]:
     """BIO tags for `tokens` from 'type: mention; ...'; each mention takes its first free match."""
@@ -47,11 +49,11 @@ def tag_set(examples: list[Example], types: list[str]) -> list[str]:
     return ["O"] + [f"{p}-{k}" for k in kinds for p in ("B", "I")]
 
 
-def _encode(tokenizer: Any, examples: list[Example], label2id: dict[str, int]) -> Any:
+def _encode(tokenizer: Any, examples: list[Example], label2id: dict[str, int], max_length: int) -> Any:
     from datasets import Dataset
 
     tokens = [e.input.split() for e in examples]
-    enc = tokenizer(tokens, is_split_into_words=True, truncation=True, max_length=128)
+    enc = tokenizer(tokens, is_split_into_words=True, truncation=True, max_length=max_length)
     labels = []
     for i, e in enumerate(examples):
         tags = bio_tags(tokens[i], e.output)
@@ -80,10 +82,12 @@ def train_ner(model_path: str, examples: list[Example], types: list[str], out_di
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForTokenClassification.from_pretrained(
         model_path, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=label2id)
+    length = cfg.max_length or MAX_LENGTH
+    model.config.p2m_max_length = length  # prediction truncates as training did
     batch_size, epochs = schedule(len(train_ex), cfg)
     trainer = Trainer(model=model, args=trainer_args(out_dir, cfg, batch_size, epochs, progress,
-                                                     model=model, seq_len=128, **trainer_overrides),
-                      train_dataset=_encode(tokenizer, train_ex, label2id),
+                                                     model=model, seq_len=length, **trainer_overrides),
+                      train_dataset=_encode(tokenizer, train_ex, label2id, length),
                       data_collator=DataCollatorForTokenClassification(tokenizer),
                       processing_class=tokenizer)
     return fit_and_save(trainer, tokenizer, out_dir, len(train_ex), val_ex, _score)
@@ -103,11 +107,12 @@ def predict_ner(model_dir: str | Path, texts: list[str], batch_size: int = 32) -
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     model = AutoModelForTokenClassification.from_pretrained(str(model_dir)).eval()
     id2label = model.config.id2label
+    length = getattr(model.config, "p2m_max_length", MAX_LENGTH)
     out = []
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
             tokens = [t.split() for t in texts[start:start + batch_size]]
-            enc = tokenizer(tokens, is_split_into_words=True, truncation=True, max_length=128,
+            enc = tokenizer(tokens, is_split_into_words=True, truncation=True, max_length=length,
                             padding=True, return_tensors="pt")
             ids = model(**enc).logits.argmax(-1).tolist()
             for i, words in enumerate(tokens):

@@ -29,8 +29,11 @@ def answer_start(context: str, answer: str) -> int:
     return start if start >= 0 else context.lower().find(answer.lower())
 
 
-def _window(model: Any) -> int:
-    return min(MAX_LENGTH, int(getattr(model.config, "max_position_embeddings", MAX_LENGTH)))
+def _window(model: Any, wanted: int = 0) -> int:
+    """Tokens per feature: `wanted` (TrainConfig.max_length), else what the model was trained
+    with, else MAX_LENGTH; never beyond the model's positions."""
+    wanted = wanted or getattr(model.config, "p2m_max_length", 0) or MAX_LENGTH
+    return min(wanted, int(getattr(model.config, "max_position_embeddings", wanted)))
 
 
 def _features(tokenizer: Any, rows: list[tuple[str, str, str]], train: bool, max_length: int) -> Any:
@@ -97,11 +100,12 @@ def train_qa(model_path: str, examples: list[Example], out_dir: str | Path, cfg:
     out_dir = Path(out_dir)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForQuestionAnswering.from_pretrained(model_path)
+    window = _window(model, cfg.max_length or MAX_LENGTH)
+    model.config.p2m_max_length = window  # prediction cuts features as training did
     batch_size, epochs = schedule(len(rows), cfg)
     trainer = Trainer(model=model, args=trainer_args(out_dir, cfg, batch_size, epochs, progress,
-                                                     model=model, seq_len=_window(model),
-                                                     **trainer_overrides),
-                      train_dataset=_features(tokenizer, rows, True, _window(model)),
+                                                     model=model, seq_len=window, **trainer_overrides),
+                      train_dataset=_features(tokenizer, rows, True, window),
                       data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer)
     return fit_and_save(trainer, tokenizer, out_dir, len(rows), val_ex, _score)
 

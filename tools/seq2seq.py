@@ -4,7 +4,8 @@ Each example becomes a prompt and '<y><eos>' with the loss on <y> only. The prom
 model's own chat template around the input when it has one (an instruct model starts from what
 it already does), else 'Input: <x>\\nOutput: '. A model stored as
 GGUF (the local Qwen2.5-Coder) is loaded dequantised by transformers; models over
-`LORA_ABOVE` parameters are tuned through peft LoRA adapters, merged before saving.
+`LORA_ABOVE` parameters (or as `TrainConfig.lora` says) are tuned through peft LoRA adapters
+with `TrainConfig`'s LoRA settings, merged before saving.
 """
 from __future__ import annotations
 
@@ -17,10 +18,7 @@ from ..schemas import Example
 from .train import TrainingError, TrainResult, fit_and_save, hold_out, schedule, trainer_args
 
 LORA_ABOVE = 100_000_000
-MAX_LENGTH = 192
-
-
-LORA_LEARNING_RATE = 2e-4  # the usual LoRA rate; 2e-3 (25x full tuning) gave chrF 0.04 on a CoNaLa smoke test
+MAX_LENGTH = 192  # tokens, when TrainConfig.max_length is not set
 
 
 def prompt_for(text: str, tokenizer: Any = None) -> str:
@@ -53,15 +51,15 @@ def load_causal(model_path: str) -> tuple[Any, Any]:
     return tokenizer, model
 
 
-def _encode(tokenizer: Any, examples: list[Example]) -> Any:
+def _encode(tokenizer: Any, examples: list[Example], max_length: int = MAX_LENGTH) -> Any:
     from datasets import Dataset
 
     rows: dict[str, list] = {"input_ids": [], "attention_mask": [], "labels": []}
     for e in examples:
         prompt = tokenizer(prompt_for(e.input, tokenizer), add_special_tokens=False)["input_ids"]
         target = tokenizer(e.output, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-        ids = (prompt + target)[:MAX_LENGTH]
-        labels = ([-100] * len(prompt) + target)[:MAX_LENGTH]
+        ids = (prompt + target)[:max_length]
+        labels = ([-100] * len(prompt) + target)[:max_length]
         rows["input_ids"].append(ids)
         rows["attention_mask"].append([1] * len(ids))
         rows["labels"].append(labels)
@@ -95,20 +93,23 @@ def train_seq2seq(model_path: str, examples: list[Example], out_dir: str | Path,
     out_dir = Path(out_dir)
     tokenizer, model = load_causal(model_path)
     n_params = sum(p.numel() for p in model.parameters())
+    lora = cfg.lora if lora is None else lora
     use_lora = n_params > LORA_ABOVE if lora is None else lora
     if use_lora:
         from peft import LoraConfig, get_peft_model
 
-        model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, lora_dropout=0.05,
+        model = get_peft_model(model, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha,
+                                                 lora_dropout=cfg.lora_dropout,
                                                  target_modules="all-linear", task_type="CAUSAL_LM"))
+    length = cfg.max_length or MAX_LENGTH
     # Smaller batches for small data, but no extra epochs: a 0.6B model's step costs seconds on
     # a CPU (160 CoNaLa rows at batch 32 made 5 optimiser steps in an epoch).
     batch_size, epochs = schedule(len(train_ex), replace(cfg, max_epochs=cfg.epochs))
-    args = trainer_args(out_dir, cfg, batch_size, epochs, progress, model=model, seq_len=MAX_LENGTH,
+    args = trainer_args(out_dir, cfg, batch_size, epochs, progress, model=model, seq_len=length,
                         weight_decay=0.0,
-                        learning_rate=LORA_LEARNING_RATE if use_lora else cfg.learning_rate,
+                        learning_rate=cfg.lora_learning_rate if use_lora else cfg.learning_rate,
                         remove_unused_columns=False, **trainer_overrides)
-    trainer = Trainer(model=model, args=args, train_dataset=_encode(tokenizer, train_ex),
+    trainer = Trainer(model=model, args=args, train_dataset=_encode(tokenizer, train_ex, length),
                       data_collator=_collate(tokenizer.pad_token_id), processing_class=tokenizer)
 
     def merge(t: Any) -> None:  # LoRA adapters folded into the weights before saving

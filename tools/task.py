@@ -81,7 +81,11 @@ def parse_task(description: str, llm: Optional[Any]) -> TaskSpec:
         raise TaskSpecError(
             "a free-text prompt needs an LLM to read it; with --llm none give --task-file"
         )
-    messages = [{"role": "user", "content": render("parse_task", description=text)}]
+    from .families import FAMILIES
+
+    kinds = [f'"{f.name}" ({f.parse_hint})' for f in FAMILIES.values()]
+    families = ", ".join(kinds[:-1]) + f", or {kinds[-1]}"
+    messages = [{"role": "user", "content": render("parse_task", description=text, families=families)}]
     from ..agent.retry import LLMOutputError
 
     try:

@@ -193,6 +193,9 @@ def examples_per_second(trainer: Any, n_rows: int, train_s: float) -> float:
     return round(epochs * n_rows / train_s, 2) if train_s > 0 else 0.0
 
 
+CLASSIFY_MAX_LENGTH = 128  # tokens, when TrainConfig.max_length is not set
+
+
 def _accuracy(eval_pred: Any) -> dict[str, float]:
     logits, labels = eval_pred
     return {"accuracy": float((np.argmax(logits, axis=-1) == labels).mean())}
@@ -226,18 +229,20 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForSequenceClassification.from_pretrained(
         model_path, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=label2id)
+    length = cfg.max_length or CLASSIFY_MAX_LENGTH
+    model.config.p2m_max_length = length  # prediction truncates as training did
 
     def encode(rows: list[Example]) -> Dataset:
         ds = Dataset.from_dict({"text": [r.input for r in rows],
                                 "label": [label2id[r.output] for r in rows]})
-        return ds.map(lambda b: tokenizer(b["text"], truncation=True, max_length=cfg.max_length),
+        return ds.map(lambda b: tokenizer(b["text"], truncation=True, max_length=length),
                       batched=True, remove_columns=["text"])
 
     batch_size, epochs = schedule(len(train_rows), cfg)
     train_ds = encode(train_rows)
     val_ds = encode(val_rows) if val_rows else None
     validating = val_ds is not None
-    args = trainer_args(out_dir, cfg, batch_size, epochs, progress, model=model, seq_len=cfg.max_length,
+    args = trainer_args(out_dir, cfg, batch_size, epochs, progress, model=model, seq_len=length,
                         **{**dict(
         per_device_eval_batch_size=64, warmup_steps=int(0.06 * epochs * len(train_rows) / batch_size),
         eval_strategy="epoch" if validating else "no",

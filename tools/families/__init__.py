@@ -1,0 +1,40 @@
+"""Task families as plugins: each module registers one `Family`; train, predict and score go
+through the registry."""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Optional
+
+from ...config import TrainConfig
+from ...schemas import Metrics, TaskSpec
+from . import classification, extractive_qa, text2text, ner  # noqa: F401,I001  (each registers itself, in this order)
+from .base import FAMILIES, Family, family, register
+
+__all__ = ["FAMILIES", "Family", "family", "register", "train_for", "predict_for", "score_for"]
+
+
+def train_for(task: TaskSpec, model_path: str, examples: list, out_dir: str | Path, cfg: TrainConfig,
+              progress: bool = True, val_rows: Optional[list] = None, **trainer_overrides: Any) -> Any:
+    """Fine-tune the student the way its family needs; `trainer_overrides` go to TrainingArguments.
+
+    `val_rows` (the run's validation split) drive early stopping and the best checkpoint; None
+    holds out `cfg.val_fraction` of `examples` instead."""
+    fam = family(task.task_type)
+    cfg = replace(cfg, max_length=cfg.max_length or fam.max_length)
+    return fam.train(task, model_path, examples, out_dir, cfg, progress, val_rows, **trainer_overrides)
+
+
+def predict_for(task: TaskSpec, model_dir: str | Path, texts: list[str]) -> list[str]:
+    """Outputs of a saved student, or of a published demonstrations-only baseline."""
+    from ..baselines import is_baseline, load_baseline, predict_baseline
+
+    if is_baseline(model_dir):
+        return predict_baseline(load_baseline(model_dir), texts)
+    return family(task.task_type).predict(model_dir, texts)
+
+
+def score_for(task: TaskSpec, preds: list[str], golds: list[str],
+              inputs: Optional[list[str]] = None, gold_lists: Optional[list[Any]] = None) -> Metrics:
+    """The family's metrics: accuracy/macro-F1, SQuAD F1/EM, entity F1, chrF++/ROUGE-L/EM."""
+    return family(task.task_type).score(task, preds, golds, inputs, gold_lists)

@@ -1,0 +1,110 @@
+"""What a task family is, and the registry that each family's module adds itself to once.
+
+Everything family-specific lives in that module (`classification.py`, `extractive_qa.py`,
+`ner.py`, `text2text.py`); the rest of p2m asks the registry (`family(task.task_type)`) instead
+of branching on family names. Adding a family = one module here + its name in
+`schemas.TASK_TYPES` / `DEFAULT_METRIC` + its test.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from ...schemas import Example, Metrics, TaskSpec
+
+
+@dataclass(frozen=True)
+class Family:
+    """One task family: how its student trains, predicts and is scored, and how it is named
+    by the Hub, by dataset cards and by exported models."""
+
+    name: str
+    """The `TaskSpec.task_type` it serves."""
+    train: Callable[..., Any]
+    """(task, model_path, examples, out_dir, cfg, progress, val_rows, **trainer_overrides) -> TrainResult."""
+    predict: Callable[[str | Path, list[str]], list[str]]
+    """(model_dir, texts) -> outputs of a saved student."""
+    score: Callable[..., Metrics]
+    """(task, preds, golds, inputs, gold_lists) -> the family's metrics (headline first)."""
+    fit_baseline: Callable[[TaskSpec, list[Example]], dict[str, Any]]
+    """The demonstrations-only baseline's JSON parameters from the demonstrations alone."""
+    predict_baseline: Callable[[dict[str, Any], list[str]], list[str]]
+    """(those parameters, texts) -> outputs."""
+    max_length: int
+    """Tokens per training row when `TrainConfig.max_length` is not set."""
+    search_words: str
+    """The family in plain words, so that a query can match dataset cards of this type."""
+    parse_hint: str
+    """What its outputs are, for the prompt that reads a task from free text."""
+    hub_tags: tuple[str, ...]
+    """Hugging Face `task_categories` that mean this family."""
+    pipeline_tag: str
+    """The exported model card's pipeline tag."""
+    encoder: bool = True
+    """Its student is an encoder with a task head (else a decoder, tuned with LoRA)."""
+    export_head: Optional[str] = None
+    """The transformers AutoModel class that ONNX export loads (None: no ONNX export)."""
+    export_outputs: tuple[str, ...] = ("logits",)
+    """Output names of the exported graph."""
+
+
+FAMILIES: dict[str, Family] = {}
+
+
+def register(fam: Family) -> Family:
+    """Add a family (its module does this once, at import)."""
+    if fam.name in FAMILIES:
+        raise ValueError(f"task family {fam.name!r} is registered twice")
+    FAMILIES[fam.name] = fam
+    return fam
+
+
+def family(task_type: str) -> Family:
+    """The registered family of `task_type`, or ValueError naming the known ones."""
+    try:
+        return FAMILIES[task_type]
+    except KeyError:
+        raise ValueError(f"unknown task family {task_type!r}; known: {', '.join(sorted(FAMILIES))}") from None
+
+
+def max_length(task: TaskSpec, configured: Optional[int]) -> int:
+    """`TrainConfig.max_length` when set, else the family's own."""
+    return configured or family(task.task_type).max_length
+
+
+def lazy(path: str) -> Callable[..., Any]:
+    """The function at `module:name`, imported on its first call: registering a family loads
+    neither torch nor transformers."""
+    module, _, name = path.partition(":")
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = name
+    return call
+
+
+def trainer(path: str, labelled: bool = False) -> Callable[..., Any]:
+    """`Family.train` from a trainer `(model_path, examples, [labels,] out_dir, cfg, progress,
+    val_rows=..., **overrides)`; `labelled` passes the task's labels (or entity types)."""
+    fn = lazy(path)
+
+    def train(task: TaskSpec, model_path: str, examples: list[Example], out_dir: str | Path, cfg: Any,
+              progress: bool = True, val_rows: Optional[list[Example]] = None, **overrides: Any) -> Any:
+        labels = (task.labels or [],) if labelled else ()
+        return fn(model_path, examples, *labels, out_dir, cfg, progress, val_rows=val_rows, **overrides)
+
+    return train
+
+
+def scorer(path: str) -> Callable[..., Metrics]:
+    """`Family.score` from a metric `(preds, golds, inputs)`."""
+    fn = lazy(path)
+
+    def score(task: TaskSpec, preds: list[str], golds: list[str], inputs: Optional[list[str]] = None,
+              gold_lists: Optional[list[Any]] = None) -> Metrics:
+        return fn(preds, golds, inputs)
+
+    return score
