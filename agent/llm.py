@@ -200,6 +200,8 @@ def _plain_args_schema(tool: Any) -> dict[str, Any]:
     full = tool_schema(tool)
     props = {}
     for name, prop in (full.get("properties") or {}).items():
+        if "const" in prop:  # a one-value Literal: an enum of one, which grammars do enforce
+            prop = {**prop, "enum": [prop["const"]]}
         props[name] = {k: v for k, v in prop.items() if k in ("type", "enum", "items")}
         props[name].setdefault("type", "string")
     return {"type": "object", "properties": props, "required": sorted(props),

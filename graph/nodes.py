@@ -10,7 +10,7 @@ from typing import Any
 from ..agent.context import RunContext
 from ..agent.llm import LLMBudgetExceeded
 from ..prompts import render
-from ..tools.specs import REGISTRY, build_tools
+from ..tools.specs import REGISTRY, offered_tools
 from . import guard as guard_mod
 from .policy import default_step
 from .router import budget_stop, score_before_stopping, stop_after_evaluation, target_met
@@ -60,7 +60,7 @@ def _shortfall(ctx: RunContext, state: AgentState) -> str:
         return ""
     h = state["history"][-1]
     failures = ctx.read_json("failures.json", []) or []
-    labels = set(ctx.task.labels or []) if ctx.task.task_type == "classification" else set()
+    labels = set(ctx.task.label_set or [])
     name = lambda v: v if v in labels else "<other>"  # noqa: E731
     confusions = Counter((name(f.get("expected")), name(f.get("predicted"))) for f in failures)
     shown = "; ".join(f"expected {e!r} got {p!r}: {n}" for (e, p), n in confusions.most_common(5)) \
@@ -115,8 +115,6 @@ def llm_plans(ctx: RunContext) -> bool:
 
 
 def make_planner(ctx: RunContext):
-    tools = build_tools(ctx)
-
     def planner(state: AgentState) -> dict[str, Any]:
         started = time.perf_counter()
         stop = budget_stop(state, ctx)
@@ -132,7 +130,8 @@ def make_planner(ctx: RunContext):
                             iteration=state.get("evaluations", 0))
             return {"proposal": proposal, "stop_reason": stop}
         tokens_before = ctx.llm.usage.tokens if ctx.llm else 0
-        if not llm_plans(ctx):
+        tools = offered_tools(ctx, state) if llm_plans(ctx) else []
+        if not tools:
             proposal = default_step(state, ctx)
         else:
             try:

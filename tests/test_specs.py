@@ -115,3 +115,33 @@ def test_each_generation_round_asks_the_teacher_for_new_subjects(tmp_path):
     teacher.replies = [reply("sets", "pace"), reply("costumes")]
     round_subjects(c, 1, blind=False)
     assert len(c.read_json("data/attributes.json", {})["rounds"]) == 2
+
+
+def test_the_planner_is_offered_only_calls_that_are_legal_now(tmp_path):
+    from p2m.agent.llm import decision_schema
+    from p2m.tools.models import local_models
+    from p2m.tools.specs import offered_tools
+
+    c, s = ctx(tmp_path), initial_state()
+    offered = [t.name for t in offered_tools(c, s)]
+    assert "load_dataset" not in offered and "generate_examples" not in offered  # nothing retrieved, no LLM
+    assert all(REGISTRY[name].unavailable(s, c) is None for name in offered)
+    s.update(searched=True, candidates=[{"name": "sst2", "compatible": True},
+                                        {"name": "trec", "compatible": False, "reason": "other labels"}])
+    branches = {b["properties"]["tool"]["const"]: b["properties"]["args"]["properties"]
+                for b in decision_schema(offered_tools(c, s))["anyOf"]}
+    assert branches["load_dataset"]["name"]["enum"] == ["sst2"]  # the unfit dataset cannot be decoded
+    assert set(branches["choose_model"]["name"]["enum"]) <= set(local_models()) | {""}
+    s.update(failures={"load_dataset": 2})
+    assert "load_dataset" not in [t.name for t in offered_tools(c, s)]
+
+
+def test_round_sizes_offered_stay_within_the_cap_and_the_call_budget(tmp_path):
+    from p2m.agent.scripted_llm import ScriptedLLM
+    from p2m.tools.specs import offered_tools
+
+    c = ctx(tmp_path)
+    c.llm = ScriptedLLM([], max_calls=100)
+    sizes = {t.name: t for t in offered_tools(c, initial_state())}["generate_examples"].args_schema
+    allowed = sizes.model_json_schema()["properties"]["n"]["enum"]
+    assert 0 in allowed and max(allowed) <= c.config.data.generate_n

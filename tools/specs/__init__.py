@@ -5,7 +5,7 @@ planner prompt, the trace and LangChain all read the registry.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from ...agent.context import RunContext
 from . import choose_model, evaluate, finish, generate_examples, load_dataset, search_datasets, train
@@ -21,4 +21,11 @@ def build_tools(ctx: RunContext, names: Optional[list[str]] = None) -> list[Any]
     return [spec.as_langchain(ctx) for name, spec in REGISTRY.items() if names is None or name in names]
 
 
-__all__ = ["MAX_TOOL_FAILURES", "REGISTRY", "ToolArgs", "ToolSpec", "build_tools"]
+def offered_tools(ctx: RunContext, state: Mapping[str, Any]) -> list[Any]:
+    """The calls the planner may make now: tools whose preconditions hold, with their arguments
+    narrowed to what is valid now. The local backend's grammar then decodes only legal calls;
+    the guard stays as the last line."""
+    return [spec.as_langchain(ctx, state) for spec in REGISTRY.values() if spec.offered(state, ctx)]
+
+
+__all__ = ["MAX_TOOL_FAILURES", "REGISTRY", "ToolArgs", "ToolSpec", "build_tools", "offered_tools"]

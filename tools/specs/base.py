@@ -48,6 +48,8 @@ class ToolSpec:
     - `update(result, args, state, ctx)`: the agent-state changes its result makes.
     - `on_failure(error, args, state)`: the agent-state changes a failure makes.
     - `view(result)`: one line for the trace and the planner.
+    - `narrow(state, ctx)`: the arguments valid now (names as enums, bounded counts), the schema
+      the planner is offered, so a constrained decoder can only produce legal calls; None: `args`.
     - `repeatable`: the same call twice in a row is allowed (each generation round is new data).
     """
 
@@ -59,6 +61,7 @@ class ToolSpec:
     update: Callable[[dict[str, Any], dict[str, Any], State, RunContext], dict[str, Any]] = _no_update
     on_failure: Callable[[str, dict[str, Any], State], dict[str, Any]] = _no_update
     view: Callable[[dict[str, Any]], str] = compact
+    narrow: Callable[[State, RunContext], Optional[type[ToolArgs]]] = _always
     repeatable: bool = False
 
     @property
@@ -84,9 +87,16 @@ class ToolSpec:
     def __call__(self, ctx: RunContext, **args: Any) -> dict[str, Any]:
         return self.run(ctx, **self.parse(args))
 
-    def as_langchain(self, ctx: RunContext) -> Any:
-        """A LangChain StructuredTool bound to `ctx` (for the planner and for outside use)."""
+    def as_langchain(self, ctx: RunContext, state: Optional[State] = None) -> Any:
+        """A LangChain StructuredTool bound to `ctx` (for the planner and for outside use); with
+        `state`, its arguments narrowed to those valid now."""
         from langchain_core.tools import StructuredTool
 
+        schema = (self.narrow(state, ctx) if state is not None else None) or self.args
         return StructuredTool.from_function(func=partial(self.__call__, ctx), name=self.name,
-                                            description=self.description, args_schema=self.args)
+                                            description=self.description, args_schema=schema)
+
+    def offered(self, state: State, ctx: RunContext) -> bool:
+        """Whether the planner may call it now (preconditions hold, not failed too often)."""
+        return state.get("failures", {}).get(self.name, 0) < MAX_TOOL_FAILURES and \
+            self.unavailable(state, ctx) is None

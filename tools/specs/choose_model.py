@@ -1,9 +1,9 @@
 """choose_model: the pretrained student the run fine-tunes."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, create_model
 
 from ...agent.context import RunContext
 from ..models import choose_model as choose
@@ -53,9 +53,23 @@ def refuse(args: dict[str, Any], state: State, ctx: RunContext) -> Optional[str]
     return None
 
 
+def narrow(state: State, ctx: RunContext) -> Optional[type[ToolArgs]]:
+    """`name` as an enum of the models on local disk (less the one already chosen); "" (the
+    default) while none is chosen."""
+    from ..models import local_models
+
+    chosen = (state.get("model") or {}).get("name")
+    names = [n for n in sorted(local_models())[:30] if n != chosen] + ([] if chosen else [""])
+    if not names:
+        return None
+    return create_model("ChooseModelNow", __base__=ToolArgs, name=(
+        Literal[tuple(names)], Field(default=names[-1], description="a model on local disk")))  # type: ignore[valid-type]
+
+
 def view(result: dict[str, Any]) -> str:
     return f"{result.get('name')} ({result.get('params') or '?'} parameters): {str(result.get('reason'))[:100]}"
 
 
 SPEC = ToolSpec(name="choose_model", run=choose_model, args=ChooseModelArgs, refuse=refuse, view=view,
+                narrow=narrow,
                 update=lambda result, args, state, ctx: {"model": result})

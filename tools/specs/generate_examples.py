@@ -1,9 +1,9 @@
 """generate_examples: synthetic training rows from the LLM, within the call budget."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, create_model
 
 from ...agent.context import RunContext
 from ..folds import demo_folds, fold_count
@@ -88,7 +88,7 @@ def round_subjects(ctx: RunContext, round_no: int, blind: bool) -> dict[str, lis
         for label, subjects in earlier.items():
             used.setdefault(label, []).extend(subjects)
     task = ctx.task.model_copy(update={"examples": []}) if blind else ctx.task
-    labels = ctx.task.labels if ctx.task.task_type == "classification" and ctx.task.labels else [""]
+    labels = ctx.task.label_set or [""]
     subjects = {label: propose_subjects(task, ctx.teacher, label, avoid=used.get(label, []),
                                         round_no=round_no)
                 for label in labels}
@@ -111,6 +111,15 @@ def unavailable(state: State, ctx: RunContext) -> Optional[str]:
     return None
 
 
+def narrow(state: State, ctx: RunContext) -> Optional[type[ToolArgs]]:
+    """`n` as an enum of round sizes within the per-round cap and the call budget left
+    (0: the default size)."""
+    cap = min(ctx.config.data.generate_n, generation_room(ctx))
+    sizes = tuple(sorted({0} | {v for v in (10, 20, 40, 80, 160, 320) if v <= cap}))
+    return create_model("GenerateNow", __base__=GenerateArgs, n=(
+        Literal[sizes], Field(default=0, description="how many examples; 0 means the default")))  # type: ignore[valid-type]
+
+
 def refuse(args: dict[str, Any], state: State, ctx: RunContext) -> Optional[str]:
     if args["n"] > ctx.config.data.generate_n:
         # A weak planner asked for 500 rows at once and spent the whole call budget on them.
@@ -126,6 +135,6 @@ def view(result: dict[str, Any]) -> str:
 
 
 SPEC = ToolSpec(name="generate_examples", run=generate_examples, args=GenerateArgs,
-                unavailable=unavailable, refuse=refuse, view=view, repeatable=True,
+                unavailable=unavailable, refuse=refuse, view=view, repeatable=True, narrow=narrow,
                 update=lambda result, args, state, ctx: {
                     "gen_rounds": state.get("gen_rounds", 0) + (1 if result["kept"] else 0)})

@@ -1,9 +1,9 @@
 """load_dataset: a retrieved dataset's rows, as they are or relabelled by the teacher."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, create_model
 
 from ...agent.context import RunContext
 from ...schemas import Example
@@ -100,6 +100,15 @@ def unavailable(state: State, ctx: RunContext) -> Optional[str]:
     return None if loadable(state, ctx) else "no dataset returned by search_datasets is left to load"
 
 
+def narrow(state: State, ctx: RunContext) -> Optional[type[ToolArgs]]:
+    """`name` as an enum of the retrieved datasets that may still be loaded."""
+    names = [c["name"] for c in loadable(state, ctx)]
+    if not names:
+        return None
+    return create_model("LoadNow", __base__=LoadArgs, name=(
+        Literal[tuple(names)], Field(description="a dataset name returned by search_datasets")))  # type: ignore[valid-type]
+
+
 def refuse(args: dict[str, Any], state: State, ctx: RunContext) -> Optional[str]:
     names = {c["name"]: c for c in state.get("candidates", [])}
     name = args["name"]
@@ -132,5 +141,5 @@ def view(result: dict[str, Any]) -> str:
             (f" ({result['relabelled']} relabelled)" if result.get("relabelled") else ""))
 
 
-SPEC = ToolSpec(name="load_dataset", run=load_dataset, args=LoadArgs, unavailable=unavailable,
+SPEC = ToolSpec(name="load_dataset", run=load_dataset, args=LoadArgs, unavailable=unavailable, narrow=narrow,
                 refuse=refuse, update=update, on_failure=on_failure, view=view)
