@@ -13,6 +13,7 @@ from pathlib import Path
 from p2m import runner
 from p2m.agent.factory import default_spec
 from p2m.config import RunConfig
+from p2m.rundir import RunDir
 from p2m.graph.graph import build_graph
 from p2m.tools.data_store import user_rows
 from p2m.tools.task import load_task_file
@@ -20,7 +21,7 @@ from p2m.tools.task import load_task_file
 
 def make_graph():
     run_dir = Path(os.environ.get("P2M_STUDIO_RUN", "runs/studio"))
-    if not (run_dir / "task.json").is_file():
+    if not RunDir(run_dir).is_run:
         task = load_task_file(os.environ.get("P2M_STUDIO_TASK", "examples/sentiment.yaml"))
         runner.create_run(task, RunConfig(llm=os.environ.get("P2M_STUDIO_LLM") or default_spec()), run_dir)
     ctx = runner.open_context(run_dir, progress=False)

@@ -29,9 +29,9 @@ def write_plots(run_dir: str | Path) -> dict[str, str]:
             base = (metrics.get("baselines") or {}).get(name) or {}
             if base.get("value") is not None:
                 ax.axhline(base["value"], color="gray", linestyle=style, label=f"{name} ({base.get('n')} rows)")
-        task = run.read_json("task.json") or {}
-        if task.get("target"):
-            ax.axhline(task["target"]["value"], color="green", linestyle=":", label="target")
+        target = run.task().target if run.is_run else None
+        if target:
+            ax.axhline(target.value, color="green", linestyle=":", label="target")
         ax.set(xlabel="iteration", ylabel=history[-1]["name"], title="Metric per iteration")
         ax.set_xticks([h["iteration"] for h in history])
         ax.legend()

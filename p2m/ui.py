@@ -123,12 +123,12 @@ def playground(run_dir: Path, text: str, with_teacher: bool = True) -> tuple[str
         return "this run has no trained model yet", ""
     task = run.task()
     student = predict_for(task, run.model_dir, [text])[0]
-    config = run.read_json("config.json", {})
+    config = run.config()
     teacher = "(no teacher LLM: the run used --llm none)"
-    if with_teacher and config.get("llm") not in (None, "none"):
+    if with_teacher and config.llm not in (None, "none"):
         try:
             started = time.perf_counter()
-            answer = teacher_predict(make_llm(config["llm"]), task, [text])[0][0]
+            answer = teacher_predict(make_llm(config.teacher or config.llm), task, [text])[0][0]
             teacher = f"{answer}  ({time.perf_counter() - started:.1f} s)"
         except Exception as exc:  # the teacher is optional; say why it is missing
             teacher = f"(teacher unavailable: {exc})"
