@@ -1,14 +1,16 @@
-"""The teacher LLM's zero-shot metric and seconds per item on a task directory.
+"""The teacher LLM's metric and seconds per item on a task directory, zero- or few-shot.
 
-usage: python -m bench.teacher TASK_DIR [--n N] [--demos K] [--llm SPEC]
+usage: python -m bench.teacher TASK_DIR [--n N] [--demos K] [--llm SPEC] [--seed S]
 TASK_DIR holds card.json (task_type, labels, description), train.jsonl and test.jsonl. The teacher
-sees the card's description as instruction and K demonstrations per label taken from the start of
-train.jsonl (as a user's task file would give them). Prints one JSON line.
+sees the card's description as instruction and K demonstrations per label drawn at random from
+train.jsonl (K=0: zero-shot), and answers N test rows drawn at random (seed S: some test files
+are sorted by label). Prints one JSON line.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 from pathlib import Path
 
@@ -19,6 +21,7 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--demos", type=int, default=1, help="demonstrations per label from train.jsonl")
     ap.add_argument("--llm", default="local")
+    ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
     from p2m.agent.factory import make_llm
@@ -30,20 +33,22 @@ def main() -> int:
     card = json.loads((task_dir / "card.json").read_text())
     labels = card.get("labels")
     instruction = card.get("description") or card["name"]
-    demos: list[Demonstration] = []
-    per_label: dict[str, int] = {}
-    for row in read_jsonl(task_dir / "train.jsonl", limit=5000):
-        if per_label.get(row["output"], 0) < args.demos:
-            per_label[row["output"]] = per_label.get(row["output"], 0) + 1
-            demos.append(Demonstration(input=row["input"], output=row["output"]))
+    rng = random.Random(args.seed)
+    by_label: dict[str, list[dict]] = {}
+    for row in read_jsonl(task_dir / "train.jsonl"):
+        by_label.setdefault(row["output"], []).append(row)
+    demos = [Demonstration(input=r["input"], output=r["output"]) for label in sorted(by_label)
+             for r in rng.sample(by_label[label], min(args.demos, len(by_label[label])))]
     task = TaskSpec(instruction=instruction, task_type=card.get("task_type", "classification"),
-                    labels=labels, examples=demos)
-    rows = read_jsonl(task_dir / "test.jsonl", limit=args.n)
+                    labels=labels or sorted(by_label), examples=demos)
+    rows = read_jsonl(task_dir / "test.jsonl")
+    rows = rng.sample(rows, min(args.n, len(rows)))
     examples = [Example(input=r["input"], output=r["output"], split="test", source={"kind": "bench"})
                 for r in rows]
     llm = make_llm(args.llm)
     result = teacher_score(llm, task, examples)
     print(json.dumps({"task": card["name"], "llm": llm.describe(), "n": result["n"], "demos": len(demos),
+                      "seed": args.seed,
                       "metric": result["metric"], "macro_f1": result["others"].get("macro_f1"),
                       "s_per_item": result["s_per_item"], "llm_calls": llm.usage.calls,
                       "faults": dict(llm.usage.faults)}))
