@@ -102,15 +102,21 @@ def build_intake(llm: Any = None, checkpointer: Any = None):
         transcript += [{"role": "agent", "content": question}, {"role": "user", "content": answer}]
         if field == "confirm" and not problem and answer.strip().lower() in RUN_WORDS:
             return {"draft": draft, "transcript": transcript, "revisions": revisions, "confirmed": True}
-        correction = _FIELD.match(answer)
+        correction, before = _FIELD.match(answer), draft
         if correction:
             draft = apply_answer(draft, correction.group(1), correction.group(2), replace=True)
         elif field == "instruction" and llm is not None:
             draft = read_with_llm(llm, answer, draft)
         elif field != "confirm":
             draft = apply_answer(draft, field, answer)
+        if llm is not None and not correction and draft == before and field != "instruction":
+            # Words that fill nothing asked ("actually use three labels"): the LLM re-reads all
+            # the user said, as a correction in their own words.
+            draft = read_with_llm(llm, "\n".join(free_text(transcript)), draft)
         if missing(draft) is None and validation_problem(draft) is None:
-            revisions.append({"message": answer, "task": TaskSpec.model_validate(draft).model_dump()})
+            task = TaskSpec.model_validate(draft).model_dump()
+            if not revisions or revisions[-1]["task"] != task:  # a version of the task, once
+                revisions.append({"message": answer, "task": task})
         return {"draft": draft, "transcript": transcript, "revisions": revisions, "confirmed": False}
 
     builder = StateGraph(IntakeState)
@@ -120,14 +126,22 @@ def build_intake(llm: Any = None, checkpointer: Any = None):
     return builder.compile(checkpointer=checkpointer)
 
 
+def free_text(transcript: list[dict[str, str]]) -> list[str]:
+    """The user's messages in their own words (not field corrections, numbers or 'run')."""
+    return [t["content"] for t in transcript if t["role"] == "user" and not _FIELD.match(t["content"])
+            and t["content"].strip().lower() not in RUN_WORDS
+            and not re.fullmatch(r"\s*\d*\.?\d+\s*", t["content"])]
+
+
 def read_with_llm(llm: Any, text: str, draft: dict[str, Any]) -> dict[str, Any]:
-    """The draft filled from a free-text description by the LLM; unchanged when it cannot."""
+    """The draft filled from a free-text description by the LLM; when it cannot read one, the
+    text becomes the instruction of an empty draft and a filled draft stays as it is."""
     from ..tools.task import parse_task
 
     try:
         task = parse_task(text, llm)
-    except TaskSpecError:
-        return {**draft, "instruction": text}
+    except Exception:  # the LLM is a help here: unreadable or unavailable, the questions go on
+        return draft if draft.get("instruction") else {**draft, "instruction": text}
     filled = task.model_dump(exclude_none=True)
     if not task.examples:
         filled.pop("examples", None)

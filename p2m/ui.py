@@ -14,7 +14,7 @@ from .agent.factory import make_llm
 from .exposure import ui_auth
 from .rundir import RunDir, has_model
 from .tools.baselines import NAME as BASELINE
-from .schemas import TaskSpec, TaskSpecError
+from .schemas import TaskSpec
 
 HOST = "127.0.0.1"
 ACTIVE: dict[str, threading.Thread] = {}
@@ -57,59 +57,79 @@ def run_plots(run_dir: Path) -> list[str]:
     return list(write_plots(run_dir).values())
 
 
-def describe_task(task: TaskSpec) -> str:
-    lines = [f"**Task:** {task.instruction}", f"**Type:** {task.task_type}"]
-    if task.labels:
-        lines.append(f"**Labels:** {', '.join(task.labels)}")
-    if task.target:
-        lines.append(f"**Target:** {task.target.metric} ≥ {task.target.value}")
-    lines.append(f"**Examples:** {len(task.examples)}")
-    lines.append("Correct anything above in your own words, or say **run** to train.")
-    return "\n\n".join(lines)
-
-
 class Session:
-    """One chat: the user's messages so far, the task read from them, the LLM that reads them."""
+    """One chat in the UI, held by the same intake graph as `p2m chat` (graph/intake.py): it asks
+    for what the task lacks, takes corrections (fields, or free words the LLM re-reads), and
+    launches the run when the user says 'run'."""
 
     def __init__(self, llm_spec: Optional[str], runs_dir: Path, catalog: list[str]):
+        from langgraph.checkpoint.memory import InMemorySaver
+
+        from .graph.intake import build_intake
+
         self.llm = make_llm(llm_spec) if llm_spec != "none" else None
         self.llm_spec = llm_spec
         self.runs_dir, self.catalog = runs_dir, catalog
-        self.notes: list[str] = []
-        self.task: Optional[TaskSpec] = None
-        self.revisions: list[dict[str, Any]] = []  # each version of the task the chat produced
+        self.graph = build_intake(self.llm, InMemorySaver())
+        self.thread = {"configurable": {"thread_id": f"ui-{id(self)}"}}
+        self.started = False
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return self.graph.get_state(self.thread).values if self.started else {}
+
+    @property
+    def task(self) -> Optional[TaskSpec]:
+        """The task as the conversation has it, once it holds together."""
+        from .graph.intake import missing, validation_problem
+
+        draft = self.state.get("draft") or {}
+        if not draft or missing(draft) or validation_problem(draft):
+            return None
+        return TaskSpec.model_validate(draft)
 
     def reply(self, message: str) -> str:
-        from .tools.task import parse_task
+        from langgraph.types import Command
+
+        from .graph.intake import summary
+
+        from .graph.intake import RUN_WORDS
 
         text = message.strip()
         if not text:
             return "Tell me what the model should do, with a few examples."
-        if text.lower() in ("run", "start", "go", "train"):
+        if text.lower() in RUN_WORDS and self.task is None:
+            return "There is no task yet: describe it first."
+        if not self.started:  # the first question is the task itself: this message answers it
+            self.graph.invoke({"draft": {}, "transcript": [], "revisions": []}, self.thread)
+            self.started = True
+        result = self.graph.invoke(Command(resume=text), self.thread)
+        pending = result.get("__interrupt__") if isinstance(result, dict) else None
+        if not pending:
             return self.launch()
-        self.notes.append(text)
-        try:
-            self.task = parse_task("\n".join(self.notes), self.llm)
-        except TaskSpecError as exc:
-            return f"I could not read a task from that: {exc}"
-        self.revisions.append({"message": text, "task": self.task.model_dump()})
-        return describe_task(self.task)
+        question = pending[-1].value
+        draft = self.state.get("draft") or {}
+        if question["field"] == "confirm" or not draft.get("instruction"):
+            return question["question"]
+        return f"Here is the task so far:\n{summary(draft)}\n\n{question['question']}"
 
     def launch(self) -> str:
         from . import runner
         from .config import RunConfig
 
-        if self.task is None:
+        task = self.task
+        if task is None:
             return "There is no task yet: describe it first."
         out = runner.default_run_dir(self.runs_dir)
         config = RunConfig(llm=self.llm_spec or "none", catalog=list(self.catalog))
-        runner.create_run(self.task, config, out)
+        runner.create_run(task, config, out)
         ctx = runner.open_context(out, progress=False)
-        runner.record_conversation(ctx, self.revisions)
+        runner.record_conversation(ctx, self.state.get("revisions", []), self.state.get("transcript", []))
         thread = threading.Thread(target=lambda: runner.execute(ctx), daemon=True,
                                   name=f"p2m-run-{out.name}")
         ACTIVE[out.name] = thread
         thread.start()
+        self.started, self.thread = False, {"configurable": {"thread_id": f"ui-{id(self)}-{out.name}"}}
         return f"Started run **{out.name}**: follow it in the Runs and Trace tabs."
 
 

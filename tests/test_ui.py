@@ -51,12 +51,19 @@ def task_reply(labels):
 
 
 def test_chat_revisions_reach_the_run_trace(tmp_path, write_script, sst2_catalog):
+    """The UI's chat is the intake graph of `p2m chat`: it asks for what is missing, and free
+    words that fill nothing asked are re-read by the LLM as a correction."""
     script = write_script(tmp_path / "chat.jsonl",
                           [task_reply(["neg", "pos"]), task_reply(["negative", "neutral", "positive"])])
     session = Session(f"scripted:{script}", tmp_path / "runs", [str(sst2_catalog)])
-    assert "neg, pos" in session.reply("classify reviews as neg or pos")
+    assert session.reply("run") == "There is no task yet: describe it first."
+    first = session.reply("classify reviews as neg or pos")
+    assert "neg, pos" in first and "What score" in first
+    assert "or say 'run'" in session.reply("0.9")
     assert "negative, neutral, positive" in session.reply("actually use negative, neutral and positive")
-    started = session.launch()
+    assert "does not hold together" in session.reply("labels: a, b")  # the examples say otherwise
+    assert "negative, neutral, positive" in session.reply("labels: negative, neutral, positive")
+    started = session.reply("run")
     run = next((tmp_path / "runs").iterdir())
     assert run.name in started
     events = [json.loads(line) for line in (run / "trace.jsonl").read_text().splitlines()]
