@@ -25,6 +25,7 @@ class RunContext:
     started: float = field(default_factory=time.time)
     progress: bool = True
     teacher_llm: Optional[LLM] = None  # None: the run's LLM teaches too
+    deadline: Optional[float] = None  # time.monotonic() when the wall budget is spent (set per step)
 
     @property
     def teacher(self) -> Optional[LLM]:

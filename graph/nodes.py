@@ -187,6 +187,7 @@ def make_act(ctx: RunContext):
         tokens_before = ctx.llm.usage.tokens if ctx.llm else 0
         update: dict[str, Any] = {}
         failures = dict(state.get("failures", {}))
+        ctx.deadline = time.monotonic() + max(0.0, ctx.config.budget.max_wall_s - state.get("elapsed_s", 0.0))
         try:
             result = spec(ctx, **args)
             failures[tool] = 0

@@ -78,3 +78,13 @@ def test_votes_without_a_majority_drop_the_row():
     votes = [{"purpose": "verify", "json": {"label": "positive"}}, {"purpose": "verify", "content": "{bad"}]
     result = generate_examples(TASK, ScriptedLLM(gen + votes), 1, existing=[], concurrency=1, verify_votes=2)
     assert result.kept == [] and result.dropped == {"low_agreement": 1}  # 1 of 2 votes is no majority
+
+
+def test_a_round_stops_writing_at_its_deadline():
+    import time
+
+    llm = ScriptedLLM([{"json": {"input": "a truly moving story"}}])
+    late = generate_examples(TASK, llm, 4, existing=[], concurrency=1, deadline=time.monotonic() - 1)
+    assert late.kept == [] and late.dropped == {"out_of_time": 4} and llm.usage.calls == 0
+    kept = generate_examples(TASK, llm, 1, existing=[], concurrency=1, deadline=time.monotonic() + 60)
+    assert [e.input for e in kept.kept] == ["a truly moving story"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -162,7 +163,8 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
                       concurrency: int = 4, rpm: Optional[float] = None, holdout_every: int = 0,
                       dedup_threshold: float = 0.92, verify_votes: int = 0,
                       folds: Optional[list[int]] = None, verifier: Any = None,
-                      subjects: Optional[dict[str, list[str]]] = None) -> GenerationResult:
+                      subjects: Optional[dict[str, list[str]]] = None,
+                      deadline: Optional[float] = None) -> GenerationResult:
     """Ask the LLM for `n` new examples; invalid, duplicate and off-label rows are dropped and counted.
 
     Classification is label-conditioned (labels cycle, so the data stays balanced); other
@@ -175,7 +177,8 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
     demonstrations of one fold only, and the row records that fold. `verifier` casts the votes
     (default: `llm`; a stronger teacher labels better than the writer). With `subjects` (per
     label, or under "" for unlabelled families), each call is conditioned on a drawn subject,
-    length and register (`tools/attributes.py`).
+    length and register (`tools/attributes.py`). Past `deadline` (time.monotonic()) no new row is
+    written (dropped as "out_of_time"); the rows already written are still verified.
     """
     if n <= 0:
         return GenerationResult()
@@ -200,6 +203,8 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
         return task_seeing(task, folds or [], {fold}), [e for e in pool if row_fold(e, folds or []) in (None, fold)]
 
     def write(job: tuple) -> tuple[Optional[Example], str]:
+        if deadline is not None and time.monotonic() > deadline:
+            return None, "out_of_time"
         i, sample, label, fail, fold = job
         shown_task, shown_pool = view(fold)
         attrs = draw(subjects.get(label or "", []), sample, demo_lengths(shown_task)) \

@@ -1,6 +1,7 @@
 """generate_examples: synthetic training rows from the LLM, within the call budget."""
 from __future__ import annotations
 
+import time
 from typing import Any, Literal, Optional
 
 from pydantic import Field, create_model
@@ -14,6 +15,7 @@ from .base import MAX_TOOL_FAILURES, State, ToolArgs, ToolSpec
 PLANNER_RESERVE = 12  # LLM calls a generation round leaves for the planner's remaining decisions
 MIN_ROUND = 8  # a round smaller than this is not worth starting
 HOLDOUT_EVERY = 5  # every 5th kept row goes to the validation split
+ROUND_TIME_SHARE = 0.5  # a round writes for at most this share of the wall time left
 
 
 class GenerateArgs(ToolArgs):
@@ -63,7 +65,8 @@ def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) ->
                       failures=failures, concurrency=ctx.config.data.concurrency, rpm=ctx.config.data.rpm,
                       verify_votes=ctx.config.data.verify_votes, holdout_every=HOLDOUT_EVERY,
                       folds=demo_folds(ctx.task, k) or None, verifier=ctx.teacher,
-                      subjects=round_subjects(ctx, progress["rounds"], blind=k > 0))
+                      subjects=round_subjects(ctx, progress["rounds"], blind=k > 0),
+                      deadline=writing_deadline(ctx))
     kept = store.add(result.kept)
     ctx.write_json("data/generation.json", {"next_sample": progress["next_sample"] + n,
                                             "rounds": progress["rounds"] + 1})
@@ -72,6 +75,14 @@ def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) ->
             **({"verified": result.verified} if result.verified else {}),
             "label_counts": store.label_counts("train"), "error_driven": errors_only,
             **({"note": note} if note else {})}
+
+
+def writing_deadline(ctx: RunContext) -> Optional[float]:
+    """When a round stops writing new rows: after `ROUND_TIME_SHARE` of the wall time left, so a
+    slow LLM cannot spend the whole budget on one round and leave nothing to train and score."""
+    if ctx.deadline is None:
+        return None
+    return time.monotonic() + ROUND_TIME_SHARE * max(0.0, ctx.deadline - time.monotonic())
 
 
 def round_subjects(ctx: RunContext, round_no: int, blind: bool) -> dict[str, list[str]]:
