@@ -19,7 +19,12 @@ THREAD = {"configurable": {"thread_id": "run"}}
 
 class RedactingSerializer(JsonPlusSerializer):
     """LangGraph's serializer, with secrets redacted from every state and write it stores
-    (error texts in the state could carry a key)."""
+    (error texts in the state could carry a key), and strict on reading: only LangGraph's
+    allowlist of safe types is revived, so a crafted checkpoint cannot construct `os.system`
+    or `subprocess.Popen` (the permissive default does, with a warning)."""
+
+    def __init__(self) -> None:
+        super().__init__(allowed_msgpack_modules=None)
 
     def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
         return super().dumps_typed(redact(obj))

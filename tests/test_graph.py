@@ -226,3 +226,28 @@ def test_checkpoints_are_stored_without_secrets(tmp_path, monkeypatch):
     kind, blob = serde.dumps_typed(state)
     assert b"sk-checkpoint-secret-42" not in blob
     assert serde.loads_typed((kind, blob))["last"]["summary"] == "Error: bad key [redacted]"
+
+
+def test_a_crafted_checkpoint_cannot_run_code(tmp_path):
+    """A checkpoint whose bytes ask to construct subprocess.Popen (msgpack or JSON) is read
+    without running it (CVE-2025-64439 and the permissive msgpack default)."""
+    import time
+
+    import ormsgpack
+    from langgraph.checkpoint.serde import jsonplus
+
+    from p2m.graph.graph import RedactingSerializer
+
+    marker = tmp_path / "pwned"
+    ext = ormsgpack.Ext(jsonplus.EXT_CONSTRUCTOR_POS_ARGS,
+                        jsonplus._msgpack_enc(("subprocess", "Popen", [["touch", str(marker)]])))
+    crafted_json = json.dumps({"lc": 2, "type": "constructor", "id": ["subprocess", "Popen"],
+                               "args": [["touch", str(marker)]]}).encode()
+    serde = RedactingSerializer()
+    for kind, blob in (("msgpack", ormsgpack.packb({"x": ext})), ("json", crafted_json)):
+        try:
+            serde.loads_typed((kind, blob))
+        except Exception:
+            pass  # refusing to read it is as good as reading it inert
+    time.sleep(0.5)
+    assert not marker.exists()
