@@ -100,3 +100,35 @@ def test_lora_adapters_are_trained_merged_and_reloaded(tiny_gpt, tmp_path):
     assert any("attn" in k for k in changed)    # the adapters changed the attention weights
     assert isinstance(predict_for(TaskSpec(instruction="x", task_type="text2text"), result.path,
                                   ["double a"])[0], str)
+
+
+def _evaluated(out_dir):
+    """The validation losses the Trainer logged (from its last checkpoint's state)."""
+    import json
+
+    states = sorted((out_dir / "checkpoints").glob("checkpoint-*/trainer_state.json"))
+    return [h["eval_loss"] for h in json.loads(states[-1].read_text())["log_history"] if "eval_loss" in h]
+
+
+def test_ner_qa_and_lora_text2text_stop_early_on_their_validation_rows(tiny_model_dir, tiny_gpt, tmp_path):
+    """Early stopping (TrainConfig.early_stopping_patience) on the validation loss for every
+    family, not only classification; the LoRA student still comes back merged."""
+    cfg = replace(CFG, epochs=3, early_stopping_patience=1)
+    ner = TaskSpec(instruction="Find people", task_type="ner", labels=["person"])
+    rows = [ex(f"{n} went home", f"person: {n}") for n in ["Ada", "Bob", "Cy", "Di"] * 4]
+    val = [ex("Eve went home", "person: Eve"), ex("Fay went home", "person: Fay")]
+    train_for(ner, str(tiny_model_dir), rows, tmp_path / "ner", cfg, progress=False, val_rows=val)
+    assert _evaluated(tmp_path / "ner")
+    qa = TaskSpec(instruction="Answer from the context", task_type="extractive_qa")
+    qa_rows = [ex(f"Context: The {c} is {w} today.\nQuestion: What colour is the {c}?", w)
+               for c, w in [("sky", "blue"), ("grass", "green"), ("sun", "yellow")] * 4]
+    train_for(qa, str(tiny_model_dir), qa_rows, tmp_path / "qa", cfg, progress=False, val_rows=qa_rows[:2])
+    assert _evaluated(tmp_path / "qa")
+    t2t = TaskSpec(instruction="Double a word", task_type="text2text")
+    pairs = [ex(f"double {v}", f"{v} {v}") for v in ["a", "b", "c", "d"] * 4]
+    result = train_for(t2t, str(tiny_gpt), pairs, tmp_path / "t2t", replace(cfg, lora=True), progress=False,
+                       val_rows=[ex("double e", "e e")])
+    assert _evaluated(tmp_path / "t2t")
+    from transformers import AutoModelForCausalLM
+
+    assert not any("lora" in k for k in AutoModelForCausalLM.from_pretrained(result.path).state_dict())

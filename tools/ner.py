@@ -12,7 +12,8 @@ from typing import Any, Optional
 from ..config import TrainConfig
 from ..schemas import Example
 from .metrics import parse_entities
-from .train import TrainingError, TrainResult, fit_and_save, hold_out, schedule, trainer_args
+from .train import (TrainingError, TrainResult, early_stopping, fit_and_save, hold_out, schedule,
+                    trainer_args)
 
 MAX_LENGTH = 128  # tokens, when TrainConfig.max_length is not set
 
@@ -68,7 +69,8 @@ def _encode(tokenizer: Any, examples: list[Example], label2id: dict[str, int], m
 def train_ner(model_path: str, examples: list[Example], types: list[str], out_dir: str | Path,
               cfg: TrainConfig, progress: bool = True, val_rows: Optional[list[Example]] = None,
               **trainer_overrides: Any) -> TrainResult:
-    """Fine-tune a token-classification head; validation is entity-level F1."""
+    """Fine-tune a token-classification head, stopping early on the validation loss; the
+    reported validation score is entity-level F1."""
     from transformers import (AutoModelForTokenClassification, AutoTokenizer,
                               DataCollatorForTokenClassification, Trainer, set_seed)
 
@@ -85,11 +87,14 @@ def train_ner(model_path: str, examples: list[Example], types: list[str], out_di
     length = cfg.max_length or MAX_LENGTH
     model.config.p2m_max_length = length  # prediction truncates as training did
     batch_size, epochs = schedule(len(train_ex), cfg)
+    val_ds = _encode(tokenizer, val_ex, label2id, length) if val_ex else None
+    stopping, callbacks = early_stopping(cfg, epochs, val_ds is not None)
     trainer = Trainer(model=model, args=trainer_args(out_dir, cfg, batch_size, epochs, progress,
-                                                     model=model, seq_len=length, **trainer_overrides),
-                      train_dataset=_encode(tokenizer, train_ex, label2id, length),
+                                                     model=model, seq_len=length,
+                                                     **{**stopping, **trainer_overrides}),
+                      train_dataset=_encode(tokenizer, train_ex, label2id, length), eval_dataset=val_ds,
                       data_collator=DataCollatorForTokenClassification(tokenizer),
-                      processing_class=tokenizer)
+                      processing_class=tokenizer, callbacks=callbacks)
     return fit_and_save(trainer, tokenizer, out_dir, len(train_ex), val_ex, _score)
 
 

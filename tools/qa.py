@@ -9,7 +9,8 @@ import numpy as np
 
 from ..config import TrainConfig
 from ..schemas import Example
-from .train import TrainingError, TrainResult, fit_and_save, hold_out, schedule, trainer_args
+from .train import (TrainingError, TrainResult, early_stopping, fit_and_save, hold_out, schedule,
+                    trainer_args)
 
 _QA = re.compile(r"^\s*Context:\s*(?P<context>.*?)\s*\n\s*Question:\s*(?P<question>.*?)\s*$", re.S)
 MAX_LENGTH, STRIDE, MAX_ANSWER_TOKENS = 256, 64, 30
@@ -103,10 +104,15 @@ def train_qa(model_path: str, examples: list[Example], out_dir: str | Path, cfg:
     window = _window(model, cfg.max_length or MAX_LENGTH)
     model.config.p2m_max_length = window  # prediction cuts features as training did
     batch_size, epochs = schedule(len(rows), cfg)
+    val = qa_rows(val_ex)
+    val_ds = _features(tokenizer, val, True, window) if val else None
+    stopping, callbacks = early_stopping(cfg, epochs, val_ds is not None)
     trainer = Trainer(model=model, args=trainer_args(out_dir, cfg, batch_size, epochs, progress,
-                                                     model=model, seq_len=window, **trainer_overrides),
-                      train_dataset=_features(tokenizer, rows, True, window),
-                      data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer)
+                                                     model=model, seq_len=window,
+                                                     **{**stopping, **trainer_overrides}),
+                      train_dataset=_features(tokenizer, rows, True, window), eval_dataset=val_ds,
+                      data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
+                      callbacks=callbacks)
     return fit_and_save(trainer, tokenizer, out_dir, len(rows), val_ex, _score)
 
 

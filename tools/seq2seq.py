@@ -15,7 +15,8 @@ from typing import Any, Optional
 
 from ..config import TrainConfig
 from ..schemas import Example
-from .train import TrainingError, TrainResult, fit_and_save, hold_out, schedule, trainer_args
+from .train import (TrainingError, TrainResult, early_stopping, fit_and_save, hold_out, schedule,
+                    trainer_args)
 
 LORA_ABOVE = 100_000_000
 MAX_LENGTH = 192  # tokens, when TrainConfig.max_length is not set
@@ -105,12 +106,16 @@ def train_seq2seq(model_path: str, examples: list[Example], out_dir: str | Path,
     # Smaller batches for small data, but no extra epochs: a 0.6B model's step costs seconds on
     # a CPU (160 CoNaLa rows at batch 32 made 5 optimiser steps in an epoch).
     batch_size, epochs = schedule(len(train_ex), replace(cfg, max_epochs=cfg.epochs))
+    val_ds = _encode(tokenizer, val_ex, length) if val_ex else None
+    stopping, callbacks = early_stopping(cfg, epochs, val_ds is not None)
     args = trainer_args(out_dir, cfg, batch_size, epochs, progress, model=model, seq_len=length,
-                        weight_decay=0.0,
-                        learning_rate=cfg.lora_learning_rate if use_lora else cfg.learning_rate,
-                        remove_unused_columns=False, **trainer_overrides)
+                        **{**dict(weight_decay=0.0, remove_unused_columns=False,
+                                  per_device_eval_batch_size=2,
+                                  learning_rate=cfg.lora_learning_rate if use_lora else cfg.learning_rate),
+                           **stopping, **trainer_overrides})
     trainer = Trainer(model=model, args=args, train_dataset=_encode(tokenizer, train_ex, length),
-                      data_collator=_collate(tokenizer.pad_token_id), processing_class=tokenizer)
+                      eval_dataset=val_ds, data_collator=_collate(tokenizer.pad_token_id),
+                      processing_class=tokenizer, callbacks=callbacks)
 
     def merge(t: Any) -> None:  # LoRA adapters folded into the weights before saving
         if use_lora:
