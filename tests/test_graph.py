@@ -233,18 +233,17 @@ def test_a_crafted_checkpoint_cannot_run_code(tmp_path):
     without running it (CVE-2025-64439 and the permissive msgpack default)."""
     import time
 
-    import ormsgpack
     from langgraph.checkpoint.serde import jsonplus
 
     from p2m.graph.graph import RedactingSerializer
 
     marker = tmp_path / "pwned"
-    ext = ormsgpack.Ext(jsonplus.EXT_CONSTRUCTOR_POS_ARGS,
-                        jsonplus._msgpack_enc(("subprocess", "Popen", [["touch", str(marker)]])))
+    body = jsonplus._msgpack_enc(("subprocess", "Popen", [["touch", str(marker)]]))
+    crafted_msgpack = b"\x81\xa1x\xc7" + bytes([len(body), jsonplus.EXT_CONSTRUCTOR_POS_ARGS]) + body  # {"x": ext8}
     crafted_json = json.dumps({"lc": 2, "type": "constructor", "id": ["subprocess", "Popen"],
                                "args": [["touch", str(marker)]]}).encode()
     serde = RedactingSerializer()
-    for kind, blob in (("msgpack", ormsgpack.packb({"x": ext})), ("json", crafted_json)):
+    for kind, blob in (("msgpack", crafted_msgpack), ("json", crafted_json)):
         try:
             serde.loads_typed((kind, blob))
         except Exception:
