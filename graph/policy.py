@@ -6,7 +6,7 @@ from typing import Any
 from ..agent.context import RunContext
 from ..tools.specs import MAX_TOOL_FAILURES
 from ..tools.specs.evaluate import has_gold_rows
-from ..tools.specs.generate_examples import can_generate
+from ..tools.specs.generate_examples import can_generate, time_for_a_round
 from .router import target_met
 from .state import AgentState
 
@@ -30,7 +30,9 @@ def default_step(state: AgentState, ctx: RunContext) -> dict[str, Any]:
         return _step("load_dataset", {"name": relabel[0], "relabel": True},
                      f"{relabel[0]} has fitting inputs under another label scheme: the teacher "
                      "labels them in the task's scheme")
-    if state.get("n_train", 0) < data.min_train and can_generate(state, ctx):
+    timely = time_for_a_round(state, ctx)
+    if state.get("n_train", 0) < data.min_train and can_generate(state, ctx) and \
+            (timely or state.get("n_train", 0) == 0):
         return _step("generate_examples", {"n": data.generate_n, "errors_only": False},
                      f"only {state.get('n_train', 0)} training rows; generate more")
     if state.get("n_train", 0) == 0:
@@ -49,10 +51,14 @@ def default_step(state: AgentState, ctx: RunContext) -> dict[str, Any]:
         return _step("evaluate", {}, "score the newly trained model")
     if target_met(state, ctx):
         return _step("finish", {"reason": "target met"}, "the metric reached the target")
-    if state.get("evaluations", 0) < ctx.config.budget.max_iterations and can_generate(state, ctx):
+    if state.get("evaluations", 0) < ctx.config.budget.max_iterations and can_generate(state, ctx) \
+            and timely:
         return _step("generate_examples", {"n": min(data.generate_n, max(16, data.generate_n // 2)),
                                            "errors_only": True},
                      "below target: generate examples like the ones the model got wrong")
+    if not timely:
+        return _step("finish", {"reason": "below target, and the wall time left does not pay for "
+                                          "another round, training and scoring"}, "out of time")
     return _step("finish", {"reason": "below target and nothing left to try within the budget"},
                  "no further step can help")
 

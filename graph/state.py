@@ -12,6 +12,7 @@ class AgentState(TypedDict, total=False):
     n_train: int                   # training rows in the store
     n_test: int                    # test rows in the store
     gen_rounds: int                # generate_examples calls that kept something
+    last_round_s: float            # seconds the last generation round took
     model: Optional[dict]          # the ModelChoice
     trained_rows: int              # n_train when the current model was trained (-1: none)
     needs_eval: bool               # a model was trained and not yet evaluated

@@ -128,3 +128,19 @@ def test_generation_rounds_are_capped(tmp_path):
     s = initial_state()
     assert "per-round cap" in check({"tool": "generate_examples", "args": {"n": 500}}, s, c)
     assert check({"tool": "generate_examples", "args": {"n": c.config.data.generate_n}}, s, c) is None
+
+
+def test_no_round_is_started_that_would_leave_no_time_to_train_and_score(tmp_path):
+    """A round as long as the last one must leave training and scoring time: else the run
+    trains on what it has (first) or stops with that reason (later)."""
+    c = ctx(tmp_path, llm=ScriptedLLM([]))
+    c.config.budget.max_wall_s = 3600
+    s = initial_state()
+    s.update(searched=True, n_train=43, gen_rounds=1, last_round_s=2600, elapsed_s=2700)
+    assert default_step(s, c)["tool"] == "choose_model"  # 43 rows, no time for another round
+    s.update(elapsed_s=300)  # 3300 s left > 2600 s for a round + 540 s to train and score
+    assert default_step(s, c)["tool"] == "generate_examples"
+    s.update(n_train=500, n_test=100, model={"name": "m"}, trained_rows=500, evaluations=1,
+             history=[{"value": 0.5}], elapsed_s=3000)
+    step = default_step(s, c)
+    assert step["tool"] == "finish" and "wall time left" in step["args"]["reason"]

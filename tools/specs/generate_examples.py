@@ -16,6 +16,7 @@ PLANNER_RESERVE = 12  # LLM calls a generation round leaves for the planner's re
 MIN_ROUND = 8  # a round smaller than this is not worth starting
 HOLDOUT_EVERY = 5  # every 5th kept row goes to the validation split
 ROUND_TIME_SHARE = 0.5  # a round writes for at most this share of the wall time left
+TRAIN_SCORE_SHARE = 0.15  # of the wall budget, kept for training and scoring after a round
 
 
 class GenerateArgs(ToolArgs):
@@ -47,6 +48,7 @@ def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) ->
     if room < MIN_ROUND:
         raise RuntimeError(f"generate_examples: the LLM call budget left pays for {room} rows "
                            f"(fewer than {MIN_ROUND})")
+    started = time.monotonic()
     store = ctx.store
     progress = ctx.read_json("data/generation.json", {"next_sample": 0, "rounds": 0})
     failures = ctx.read_json("failures.json", []) if errors_only else None
@@ -74,7 +76,7 @@ def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) ->
             "distinct_2": result.distinct_2, "dropped": result.dropped,
             **({"verified": result.verified} if result.verified else {}),
             "label_counts": store.label_counts("train"), "error_driven": errors_only,
-            **({"note": note} if note else {})}
+            "seconds": round(time.monotonic() - started, 1), **({"note": note} if note else {})}
 
 
 def writing_deadline(ctx: RunContext) -> Optional[float]:
@@ -105,6 +107,15 @@ def round_subjects(ctx: RunContext, round_no: int, blind: bool) -> dict[str, lis
                 for label in labels}
     ctx.write_json("data/attributes.json", {"rounds": rounds + [subjects], "blind": blind})
     return subjects
+
+
+def time_for_a_round(state: State, ctx: RunContext) -> bool:
+    """Whether the wall time left pays for another round as long as the last one plus training
+    and scoring (`TRAIN_SCORE_SHARE` of the budget): a round that ends when the time is spent
+    leaves rows nothing was trained on."""
+    budget = ctx.config.budget.max_wall_s
+    left = budget - state.get("elapsed_s", 0.0)
+    return left > state.get("last_round_s", 0.0) + TRAIN_SCORE_SHARE * budget
 
 
 def can_generate(state: State, ctx: RunContext) -> bool:
@@ -148,4 +159,5 @@ def view(result: dict[str, Any]) -> str:
 SPEC = ToolSpec(name="generate_examples", run=generate_examples, args=GenerateArgs,
                 unavailable=unavailable, refuse=refuse, view=view, repeatable=True, narrow=narrow,
                 update=lambda result, args, state, ctx: {
-                    "gen_rounds": state.get("gen_rounds", 0) + (1 if result["kept"] else 0)})
+                    "gen_rounds": state.get("gen_rounds", 0) + (1 if result["kept"] else 0),
+                    "last_round_s": result.get("seconds", 0.0)})
