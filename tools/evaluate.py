@@ -83,11 +83,8 @@ class FreeAnswer(BaseModel):
 
 
 def teacher_messages(task: TaskSpec, text: str) -> list[dict[str, str]]:
-    """Instruction as the system turn, demonstrations as earlier chat turns, then the input.
-
-    Measured on 80 SST-2 test rows with the local 0.5B model: demonstrations as chat turns 0.85,
-    the same demonstrations inline in one user message 0.51 (it answered one label for all).
-    """
+    """Instruction as the system turn, demonstrations as earlier chat turns, then the input
+    (why chat turns: docs/backends.md)."""
     key = "label" if task.label_set else "output"
     choices = "one of: " + ", ".join(task.labels or []) if key == "label" else "the expected output text"
     system = render("teacher", instruction=task.instruction, key=key, labels=choices)
