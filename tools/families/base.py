@@ -69,11 +69,6 @@ def family(task_type: str) -> Family:
         raise ValueError(f"unknown task family {task_type!r}; known: {', '.join(sorted(FAMILIES))}") from None
 
 
-def max_length(task: TaskSpec, configured: Optional[int]) -> int:
-    """`TrainConfig.max_length` when set, else the family's own."""
-    return configured or family(task.task_type).max_length
-
-
 def lazy(path: str) -> Callable[..., Any]:
     """The function at `module:name`, imported on its first call: registering a family loads
     neither torch nor transformers."""
