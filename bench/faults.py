@@ -152,21 +152,26 @@ def inputs(out: Path) -> set[str]:
     return rows
 
 
-def trace_tools(out: Path, kind: str = "tool") -> list[str]:
+def trace_events(out: Path) -> list[dict[str, Any]]:
+    """The run's trace events, skipping a torn last row as p2m's reader does (a kill -9 can
+    land inside an append)."""
     path = out / "trace.jsonl"
-    if not path.is_file():
-        return []
-    events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [e.get("tool") for e in events if e.get("kind") == kind]
+    events = []
+    for line in path.read_text().splitlines() if path.is_file() else []:
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            continue
+    return events
+
+
+def trace_tools(out: Path, kind: str = "tool") -> list[str]:
+    return [e.get("tool") for e in trace_events(out) if e.get("kind") == kind]
 
 
 def trace_calls(out: Path) -> list[list]:
     """(tool, arguments) of every tool the run executed: which dataset, which model, how many."""
-    path = out / "trace.jsonl"
-    if not path.is_file():
-        return []
-    events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [[e.get("tool"), e.get("args")] for e in events if e.get("kind") == "tool"]
+    return [[e.get("tool"), e.get("args")] for e in trace_events(out) if e.get("kind") == "tool"]
 
 
 def leaks(out: Path, stderr: str = "") -> list[str]:
@@ -212,15 +217,15 @@ def stored_replies(out: Path) -> set[str]:
 
 
 def kill_when(bench: Bench, args: list[str], ready: Callable[[], bool], rng: random.Random,
-              server: Any) -> Optional[set[str]]:
-    """Start a run and SIGKILL it once `ready()` holds (plus a random few ms). Returns the
-    requests the server was still serving (their replies are lost with the process), or None
-    when the run ended before the kill."""
+              server: Any, delay: float = 0.05) -> Optional[set[str]]:
+    """Start a run and SIGKILL it once `ready()` holds (plus a random wait of up to `delay`
+    seconds). Returns the requests the server was still serving (their replies are lost with
+    the process), or None when the run ended before the kill."""
     proc = bench.start(args)
     deadline = time.time() + 600
     while time.time() < deadline and proc.poll() is None:
         if ready():
-            time.sleep(rng.uniform(0.0, 0.05))
+            time.sleep(rng.uniform(0.0, delay))
             if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.wait()
@@ -248,7 +253,7 @@ def reference(root: Path, mode: str) -> dict[str, Any]:
             if code != 0:
                 raise RuntimeError(f"reference {mode} run failed: {err[-2000:]}")
             _REFERENCES[key] = {"report": report(out), "inputs": inputs(out),
-                                 "wall_s": time.perf_counter() - started,
+                                 "wall_s": time.perf_counter() - started, "tools": len(trace_tools(out)),
                                  "counts": json.loads(counts.read_text())}
     return _REFERENCES[key]
 
@@ -323,11 +328,18 @@ def kill_scenarios(root: Path, wanted_points: set[str]) -> list[dict[str, Any]]:
     return results
 
 
+START_UP_KILLS = 0.3  # share of chain kills aimed at start-up / resume rather than at a tool
+
+
 def chain_scenarios(root: Path, kills: int, seed: int = 11,
                     modes: tuple[str, ...] = ("catalog", "generation")) -> list[dict[str, Any]]:
     """kill -9 at `kills` random moments (seeded) of a run, of each resume after it and of each
     new start, so kills land in start-up, resume, retrieval, generation, training and evaluation,
-    many twice in a row; then a last resume must finish as the uninterrupted run did."""
+    many twice in a row; then a last resume must finish as the uninterrupted run did.
+
+    A kill is aimed either at the first seconds of a process (start-up, resume) or at a random
+    moment after a tool the run has not reached yet (drawn from the tools the reference run
+    made), so the chain walks through the run instead of ending before its kills."""
     from bench.fake_openai import FakeOpenAI
 
     rng = random.Random(seed)
@@ -339,16 +351,18 @@ def chain_scenarios(root: Path, kills: int, seed: int = 11,
             out = root / f"chain-{mode}"
             args, dups, before, landed, finished_early = bench.run_args(out, mode), Duplicates(server, out), set(), 0, False
             for _ in range(kills):
-                proc = bench.start(bench.next_step(out, args))
-                try:
-                    proc.communicate(timeout=rng.uniform(0.5, ref["wall_s"]))
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.communicate()
-                    landed += 1
+                done = len(trace_tools(out))
+                if rng.random() < START_UP_KILLS or done >= ref["tools"] - 1:
+                    started, after = time.monotonic(), rng.uniform(0.5, 8.0)
+                    ready, delay = (lambda: time.monotonic() - started >= after), 0.05
+                else:
+                    goal = rng.randint(done + 1, ref["tools"] - 1)
+                    ready, delay = (lambda: len(trace_tools(out)) >= goal), 2.0
+                killed = kill_when(bench, bench.next_step(out, args), ready, rng, server, delay) is not None
+                landed += killed
                 before |= inputs(out)
                 dups.settle()
-                if (out / "report.json").is_file() and proc.returncode == 0:
+                if not killed and (out / "report.json").is_file():
                     finished_early = True
                     break
             code, _, err = bench.finish(bench.next_step(out, args))

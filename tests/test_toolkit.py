@@ -99,3 +99,27 @@ def test_rerank_plan_defaults_to_likelihood_locally_and_votes_with_an_endpoint()
         rerank_plan(DataConfig(rerank="likelihood"), endpoint)
     with pytest.raises(ValueError, match="data.rerank must be one of"):
         DataConfig(rerank="llm")
+
+def test_a_generation_round_killed_before_its_progress_was_saved_keeps_its_rows_on_replay(tmp_path):
+    from p2m.tools.specs.generate_examples import generate_examples as generate_examples_tool
+
+    task = TaskSpec(instruction="Sentiment of a review", labels=["negative", "positive"])
+    config = RunConfig()
+    config.data.verify_votes = 0
+
+    def script() -> ScriptedLLM:  # the same replies twice: a resumed run replays from its cache
+        return ScriptedLLM([{"purpose": "attributes", "json": {"subjects": ["plot"]}}] * 2 +
+                           [{"purpose": "generate", "json": {"input": f"review {i} of the film"}}
+                            for i in range(8)])
+
+    ctx = RunContext(run_dir=tmp_path, task=task, config=config, llm=script(),
+                     trace=TraceWriter(tmp_path / "t.jsonl"), catalog=[])
+    first = generate_examples_tool(ctx, n=8)
+    rows = ctx.store.all()
+    assert first["kept"] == 8 and len(rows) == 8
+    # The kill: rows appended, data/generation.json not yet replaced.
+    (tmp_path / "data" / "generation.json").unlink()
+    ctx.llm = script()
+    again = generate_examples_tool(ctx, n=8)
+    assert again["kept"] == first["kept"] and again["label_counts"] == first["label_counts"]
+    assert ctx.store.all() == rows and ctx.read_json("data/generation.json")["rounds"] == 1

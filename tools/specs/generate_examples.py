@@ -58,7 +58,13 @@ def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) ->
         note = "no validation failures recorded: generated ordinary examples"
         errors_only = False
     n = min(n or ctx.config.data.generate_n, room)
-    existing = store.all()
+    # A round killed after its rows were saved but before its progress was: those rows are this
+    # round's, so the replayed round (same samples, replies from the cache) keeps them again.
+    existing, interrupted = [], []
+    for e in store.all():
+        saved_by_this_round = e.source.get("kind") == "generated" and \
+            int(e.source.get("sample", -1)) >= progress["next_sample"]
+        (interrupted if saved_by_this_round else existing).append(e)
     # Without gold test rows the demonstrations will be scored by folds: each row's prompts
     # then show one fold's demonstrations only.
     k = 0 if store.split("test") else fold_count(ctx.task, ctx.config.data.demo_folds)
@@ -69,7 +75,7 @@ def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) ->
                       folds=demo_folds(ctx.task, k) or None, verifier=ctx.teacher,
                       subjects=round_subjects(ctx, progress["rounds"], blind=k > 0),
                       deadline=writing_deadline(ctx))
-    kept = store.add(result.kept)
+    kept = interrupted + store.add(result.kept)
     ctx.write_json("data/generation.json", {"next_sample": progress["next_sample"] + n,
                                             "rounds": progress["rounds"] + 1})
     return {"asked": n, "kept": len(kept), "kept_share": round(len(kept) / max(1, n), 3),
