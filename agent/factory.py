@@ -5,6 +5,10 @@ import os
 from typing import Any, Optional
 
 from .llm import LLM
+from .local_model import installed, model_file
+from .openai_llm import OpenAILLM
+from .local_llm import LocalLLM
+from .scripted_llm import ScriptedLLM
 
 
 class LLMSpecError(ValueError):
@@ -26,8 +30,6 @@ def teacher_spec(llm_spec: Optional[str], teacher: Optional[str] = None) -> Opti
         return teacher
     spec = (llm_spec or default_spec()).strip().lower()
     if spec in ("local", "local:0.5b"):
-        from .local_model import installed, model_file
-
         return "local:1.5b" if installed(model_file("1.5b")) else llm_spec
     return llm_spec
 
@@ -45,17 +47,13 @@ def make_llm(spec: Optional[str], **kwargs: Any) -> Optional[LLM]:
     if kind == "openai":
         if not arg:
             raise LLMSpecError("openai backend needs a model name: --llm openai:MODEL")
-        from .openai_llm import OpenAILLM
 
         return OpenAILLM(arg, **kwargs)
     if kind == "local":
-        from .local_llm import LocalLLM
-
         return LocalLLM(arg or None, **kwargs)
     if kind == "scripted":
         if not arg:
             raise LLMSpecError("scripted backend needs a file: --llm scripted:FILE")
-        from .scripted_llm import ScriptedLLM
 
         return ScriptedLLM.from_file(arg, **kwargs)
     raise LLMSpecError(

@@ -47,7 +47,8 @@ def main() -> int:
 
     from p2m.tools.data_store import read_jsonl
     from p2m.tools.dataset_index import DatasetIndex
-    from p2m.tools.datasets import load_catalog, search_datasets
+    from p2m.tools.catalog import load_catalog
+    from p2m.tools.datasets import search_datasets
 
     catalog = load_catalog([args.catalog])
     queries = read_jsonl(args.queries)

@@ -32,10 +32,9 @@ from p2m.agent.factory import make_llm  # noqa: E402
 from p2m.config import RunConfig  # noqa: E402
 from p2m.runner import start  # noqa: E402
 from p2m.schemas import Example, TaskSpec  # noqa: E402
-from p2m.tools.baselines import fit_baseline, predict_baseline  # noqa: E402
 from p2m.tools.data_store import DataStore, read_jsonl  # noqa: E402
 from p2m.tools.evaluate import teacher_predict  # noqa: E402
-from p2m.tools.families import predict_for, score_for  # noqa: E402
+from p2m.tools.families import fit_baseline, predict_baseline, predict_for, score_for  # noqa: E402
 
 # Written before any run: what a user would type for each task.
 TASKS = {

@@ -16,6 +16,7 @@ from langgraph.types import interrupt
 from pydantic import ValidationError
 
 from ..schemas import DEFAULT_METRIC, TASK_TYPE_ALIASES, TaskSpec, TaskSpecError
+from ..tools.task import parse_task
 
 CHAT_THREAD = {"configurable": {"thread_id": "chat"}}
 RUN_WORDS = {"run", "start", "go", "train", "yes"}
@@ -136,8 +137,6 @@ def free_text(transcript: list[dict[str, str]]) -> list[str]:
 def read_with_llm(llm: Any, text: str, draft: dict[str, Any]) -> dict[str, Any]:
     """The draft filled from a free-text description by the LLM; when it cannot read one, the
     text becomes the instruction of an empty draft and a filled draft stays as it is."""
-    from ..tools.task import parse_task
-
     try:
         task = parse_task(text, llm)
     except Exception:  # the LLM is a help here: unreadable or unavailable, the questions go on

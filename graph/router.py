@@ -5,6 +5,7 @@ from typing import Optional
 
 from ..agent.context import RunContext
 from .state import AgentState
+from ..tools.specs import REGISTRY
 
 
 def target_met(state: AgentState, ctx: RunContext) -> bool:
@@ -31,8 +32,6 @@ def budget_stop(state: AgentState, ctx: RunContext) -> Optional[str]:
 def score_before_stopping(state: AgentState, ctx: RunContext) -> bool:
     """With a budget spent, whether one evaluation still runs first: a model was trained and not
     yet scored (without it, the last training would count for nothing), once."""
-    from ..tools.specs import REGISTRY
-
     last = (state.get("last") or {}).get("tool")
     return bool(state.get("needs_eval")) and last != "evaluate" and \
         REGISTRY["evaluate"].unavailable(state, ctx) is None

@@ -11,11 +11,21 @@ from typing import Optional
 from .config import RunConfig
 from .files import RedactingStream
 from .rundir import RunDir
+from .agent.factory import default_spec, LLMSpecError
+from .runner import default_run_dir, start, resume, RunError
+from .agent.trace import read_trace
+from .trace_view import render_timeline
+from .scoring import score_run
+from .tools.export import export_onnx
+from .tools.families import train_for
+from .ui import build_app, launch
+from .doctor import diagnose
+from .llm_server import serve
+from .schemas import TaskSpecError
+from .tools.catalog import DatasetError
 
 
 def _config(args: argparse.Namespace) -> RunConfig:
-    from .agent.factory import default_spec
-
     cfg = RunConfig(llm=args.llm or default_spec(), catalog=args.catalog or [],
                     model=args.model, hub=args.hub, model_catalog=args.model_catalog or [],
                     test_file=args.test, teacher=args.teacher, planner=getattr(args, "planner", "auto"))
@@ -37,8 +47,6 @@ def _config(args: argparse.Namespace) -> RunConfig:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .runner import default_run_dir, start
-
     if bool(args.prompt) == bool(args.task_file):
         raise SystemExit("p2m run: give either a PROMPT or --task-file, not both or neither")
     with contextlib.redirect_stdout(sys.stderr):  # progress and library chatter: stderr only
@@ -49,8 +57,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from .runner import resume
-
     with contextlib.redirect_stdout(sys.stderr):
         report = resume(args.run, progress=not args.quiet)
     print(json.dumps(report, indent=2))
@@ -58,9 +64,6 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
-    from .agent.trace import read_trace
-    from .trace_view import render_timeline
-
     trace = RunDir(args.run).trace_path
     if not trace.exists():
         raise SystemExit(f"p2m trace: {args.run} has no trace.jsonl")
@@ -73,15 +76,11 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .scoring import score_run
-
     print(json.dumps(score_run(args.run, args.data, limit=args.limit)))
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .tools.export import export_onnx
-
     run = RunDir(args.run).require()
     model = run.require_model()
     if not (model / "config.json").is_file():
@@ -93,10 +92,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from .agent.factory import default_spec
     from .chat import chat
-
-    from .runner import default_run_dir
 
     out = args.resume or args.out or str(default_run_dir())
     config = RunConfig(llm=args.llm or default_spec(), catalog=args.catalog or [],
@@ -114,8 +110,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train a run's chosen model on its data; runs as is under torchrun / accelerate launch."""
     from dataclasses import replace
 
-    from .tools.families import train_for
-
     run = RunDir(args.run).require()
     task, config, choice = run.task(), run.config(), run.model_choice()
     cfg = replace(config.train, epochs=args.epochs) if args.epochs else config.train
@@ -131,18 +125,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    from .ui import build_app, launch
-
-    from .agent.factory import default_spec
-
     launch(build_app(args.runs, llm=args.llm or default_spec(), catalog=args.catalog or []),
            host=args.host, port=args.port)
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .ui import build_app, launch
-
     run = RunDir(args.run).require()
     run.require_model()
     launch(build_app(run.path.parent, only_run=run.path), host=args.host, port=args.port)
@@ -150,8 +138,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from .doctor import diagnose
-
     info = diagnose(args.llm, ping=not args.no_ping)
     if args.json:
         print(json.dumps(info, indent=2))
@@ -163,8 +149,6 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_serve_llm(args: argparse.Namespace) -> int:
-    from .llm_server import serve
-
     serve(args.model, alias=args.alias, n_ctx=args.ctx, host=args.host, port=args.port, api_key=args.api_key)
     return 0
 
@@ -270,10 +254,6 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     if not isinstance(sys.stderr, RedactingStream):  # errors, logs and tracebacks name no secrets
         sys.stderr = RedactingStream(sys.stderr)
-    from .agent.factory import LLMSpecError
-    from .runner import RunError
-    from .schemas import TaskSpecError
-    from .tools.datasets import DatasetError
 
     try:
         return args.func(args)

@@ -8,6 +8,7 @@ from typing import Any, Optional
 from pydantic import BaseModel
 
 from .agent.factory import default_spec, make_llm
+from .agent.local_model import gguf_name, sha256_file
 
 
 class Ready(BaseModel):
@@ -29,8 +30,6 @@ def diagnose(spec: Optional[str] = None, ping: bool = True) -> dict[str, Any]:
         return info
     info.update(llm.describe())
     if info.get("backend") == "local":
-        from .agent.local_model import gguf_name, sha256_file
-
         started = time.perf_counter()
         info["sha256"] = sha256_file(llm.path)
         info["gguf_name"] = gguf_name(llm.path)

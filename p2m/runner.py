@@ -16,8 +16,10 @@ from .config import RunConfig
 from .rundir import RunDir, RunError
 from .schemas import TaskSpec
 from .tools.data_store import read_labelled, user_rows
-from .tools.datasets import load_catalog
-from .tools.task import parse_task
+from .tools.catalog import load_catalog
+from .tools.task import parse_task, load_task_file
+from .tools.models import choose_model
+from .graph.state import initial_state
 
 __all__ = ["RunError", "create_run", "execute", "open_context", "resume", "start"]
 
@@ -61,8 +63,6 @@ def create_run(task: TaskSpec, config: RunConfig, out: str | Path) -> Path:
     run = RunDir(run_dir).require_new()
     # Everything that can be checked up front is checked before anything is written.
     if config.model:
-        from .tools.models import choose_model
-
         choose_model(task, config.model)  # ModelChoiceError: missing, or wrong for the task family
     for source in config.catalog:
         if not Path(source).exists():
@@ -117,7 +117,6 @@ def execute(ctx: RunContext) -> dict[str, Any]:
 
 def _execute(ctx: RunContext) -> dict[str, Any]:
     from .graph.graph import THREAD, build_graph, sqlite_checkpointer
-    from .graph.state import initial_state
 
     path = ctx.path("checkpoints.sqlite")
     graph = build_graph(ctx, sqlite_checkpointer(path))
@@ -156,8 +155,6 @@ def _execute(ctx: RunContext) -> dict[str, Any]:
 def start(prompt: Optional[str], task_file: Optional[str], config: RunConfig, out: str | Path,
           progress: bool = True) -> dict[str, Any]:
     """Read the task (file, or free text through the LLM), create the run and execute it."""
-    from .tools.task import load_task_file
-
     run_dir = check_run_name(out)
     RunDir(run_dir).require_new()
     llm = None

@@ -15,6 +15,12 @@ from .exposure import ui_auth
 from .rundir import RunDir, has_model
 from .tools.baselines import NAME as BASELINE
 from .schemas import TaskSpec
+from .trace_view import timeline_rows
+from .plots import write_plots
+from . import runner
+from .config import RunConfig
+from .tools.evaluate import teacher_predict
+from .tools.families import predict_for
 
 HOST = "127.0.0.1"
 ACTIVE: dict[str, threading.Thread] = {}
@@ -42,16 +48,12 @@ def list_runs(runs_dir: Path) -> list[list[Any]]:
 
 
 def trace_table(run_dir: Path) -> list[list[str]]:
-    from .trace_view import timeline_rows
-
     if not RunDir(run_dir).trace_path.is_file():
         return []
     return [[r["t"], r["node"], r["what"], r["detail"], r["tokens"]] for r in timeline_rows(run_dir)]
 
 
 def run_plots(run_dir: Path) -> list[str]:
-    from .plots import write_plots
-
     if not RunDir(run_dir).is_run:
         return []
     return list(write_plots(run_dir).values())
@@ -114,9 +116,6 @@ class Session:
         return f"Here is the task so far:\n{summary(draft)}\n\n{question['question']}"
 
     def launch(self) -> str:
-        from . import runner
-        from .config import RunConfig
-
         task = self.task
         if task is None:
             return "There is no task yet: describe it first."
@@ -135,9 +134,6 @@ class Session:
 
 def playground(run_dir: Path, text: str, with_teacher: bool = True) -> tuple[str, str]:
     """(student's answer, teacher LLM's answer) for one input."""
-    from .tools.evaluate import teacher_predict
-    from .tools.families import predict_for
-
     run = RunDir(run_dir)
     if not run.is_run or not has_model(run.model_dir):
         return "this run has no trained model yet", ""

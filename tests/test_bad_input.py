@@ -10,7 +10,8 @@ import pytest
 from p2m.cli import main
 from p2m.schemas import Example, TaskSpec
 from p2m.tools.data_store import DataStore
-from p2m.tools.datasets import CatalogEntry, DatasetError, load_examples
+from p2m.tools.catalog import CatalogEntry, DatasetError
+from p2m.tools.datasets import load_examples
 
 GOOD_TASK = "instruction: Classify sentiment.\nlabels: [negative, positive]\n"
 

@@ -1,6 +1,6 @@
 """The simulated judges of bench/rerank_ceiling.py, through p2m's real rerank."""
 from bench import rerank_ceiling as ceiling
-from p2m.tools.datasets import CatalogEntry
+from p2m.tools.catalog import CatalogEntry
 from p2m.tools.rerank import rerank_by_vote
 
 CATALOG = [CatalogEntry(n, f"card of {n}") for n in ("a", "b", "c", "d")]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from p2m.tools.dataset_index import DatasetIndex, MiniLMEmbedding, catalog_fingerprint, index_text
-from p2m.tools.datasets import CatalogEntry
+from p2m.tools.catalog import CatalogEntry
 
 
 def entries() -> list[CatalogEntry]:

@@ -4,11 +4,12 @@ import pytest
 
 from p2m.schemas import TaskSpec
 from p2m.tools import datasets as ds
+from p2m.tools.catalog import load_catalog
 
 
 @pytest.fixture(scope="module")
 def catalog(shared):
-    return ds.load_catalog([shared / "datasets"])
+    return load_catalog([shared / "datasets"])
 
 
 def sentiment():
@@ -94,7 +95,7 @@ def _make(tmp_path, name, train_rows, test_rows=None, card=None):
     (d / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in train_rows))
     if test_rows is not None:
         (d / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in test_rows))
-    return ds.load_catalog([tmp_path])[0]
+    return load_catalog([tmp_path])[0]
 
 
 def test_label_ids_without_names_are_refused(tmp_path):
@@ -137,7 +138,7 @@ def test_snapshot_entries_are_search_only(shared, tmp_path):
     snapshot = tmp_path / "snap.jsonl"
     snapshot.write_text("\n".join(l for l in lines if '"imdb"' in l or '"ag_news"' in l) + "\n"
                         + "\n".join(lines[:150]) + "\n")
-    entries = ds.load_catalog([snapshot])
+    entries = load_catalog([snapshot])
     assert not entries[0].loadable
     hits = ds.search_datasets("movie review sentiment", entries, sentiment())
     assert hits and not hits[0]["compatible"] and "search-only" in hits[0]["reason"]

@@ -7,7 +7,8 @@ import datasets
 import pytest
 
 from p2m.schemas import TaskSpec
-from p2m.tools.datasets import DatasetError, load_examples
+from p2m.tools.catalog import DatasetError
+from p2m.tools.datasets import load_examples
 from p2m.tools.hub import download_dataset, search_hub
 
 

@@ -4,7 +4,8 @@ import pytest
 
 from p2m.config import TrainConfig
 from p2m.schemas import Example, TaskSpec
-from p2m.tools.evaluate import classification_metrics, evaluate_model, teacher_score
+from p2m.tools.evaluate import evaluate_model, teacher_score
+from p2m.tools.metrics import classification_metrics
 from p2m.tools.train import TrainingError, split_validation, train_classifier
 
 LABELS = ["negative", "positive"]

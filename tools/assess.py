@@ -18,9 +18,11 @@ from typing import Any, Callable, Optional
 
 from ..agent.context import RunContext
 from ..schemas import Example, TaskSpec
-from .baselines import NAME as BASELINE, fit_baseline, predict_baseline, save_baseline
+from .baselines import NAME as BASELINE, save_baseline
 from .evaluate import evaluate_model, gold_answers, teacher_predict
 from .folds import demo_folds, demo_rows, fold_count, held_out_demos, task_seeing, usable_for
+from .families import fit_baseline, predict_baseline, predict_for, score_for
+from .export import write_model_card
 
 BOOTSTRAP_SAMPLES = 300
 Predictor = Callable[[Optional[int], list[str]], list[str]]  # (fold or None, texts) -> outputs
@@ -72,8 +74,6 @@ def predict_plan(plan: dict[str, Any], predict: Predictor) -> list[str]:
 
 
 def metric_value(task: TaskSpec, preds: list[str], rows: list[Example]) -> float:
-    from .families import score_for
-
     return score_for(task, preds, [e.output for e in rows], None, [gold_answers(e) for e in rows]).value
 
 
@@ -94,8 +94,6 @@ def bootstrap_ci(task: TaskSpec, preds: list[str], rows: list[Example], seed: in
 
 def scored(task: TaskSpec, preds: list[str], rows: list[Example], ci: bool = True) -> dict[str, Any]:
     """{"name", "value", "n"(, "ci")} of `preds` against the gold `rows`."""
-    from .families import score_for
-
     metrics = score_for(task, preds, [e.output for e in rows], None, [gold_answers(e) for e in rows])
     out: dict[str, Any] = {"name": metrics.name, "value": metrics.value, "n": len(rows)}
     if ci:
@@ -113,8 +111,6 @@ def teacher_rows(plan: dict[str, Any], limit: int, seed: int) -> list[int]:
 
 
 def student_predictor(task: TaskSpec, trained: dict[str, Any]) -> Predictor:
-    from .families import predict_for
-
     fold_paths = {int(j): path for j, path in (trained.get("folds") or {}).items()}
 
     def predict(fold: Optional[int], texts: list[str]) -> list[str]:
@@ -223,8 +219,6 @@ def select_and_publish(ctx: RunContext, trained: dict[str, Any], iteration: int,
 
 def publish(ctx: RunContext, chosen: dict[str, Any]) -> None:
     """Make RUN/model a copy of the chosen model, with its card (renamed into place)."""
-    from .export import write_model_card
-
     dest, tmp, old = ctx.path("model"), ctx.path("model.tmp"), ctx.path("model.old")
     for leftover in (tmp, old):
         if leftover.exists():

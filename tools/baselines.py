@@ -4,8 +4,9 @@ Each task family defines its own (`tools/families/*`): MiniLM embeddings + logis
 for classification, the nearest demonstration's output for text2text, the question's best
 sentence for extractive QA, a gazetteer of the demonstrations' mentions for NER.
 
-A baseline is saved as `baseline.json` (plain JSON, no pickle) in a model folder, and
-`families.predict_for` runs it like a trained student.
+This module owns its file: a baseline is saved as `baseline.json` (plain JSON, no pickle) in
+a model folder; `families.fit_baseline` makes one and `families.predict_for` runs it like a
+trained student.
 """
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..schemas import Example, TaskSpec
 
 BASELINE_FILE = "baseline.json"
 NAME = "demonstrations-only"
@@ -22,17 +22,6 @@ NAME = "demonstrations-only"
 
 def is_baseline(model_dir: str | Path) -> bool:
     return (Path(model_dir) / BASELINE_FILE).is_file()
-
-
-def fit_baseline(task: TaskSpec, demos: list[Example]) -> dict[str, Any]:
-    """The baseline's parameters (JSON-serialisable) from the demonstration rows alone; what it
-    is depends on the task family (`tools/families`)."""
-    from .families import family
-
-    if not demos:
-        raise ValueError("the baseline needs at least one demonstration")
-    spec: dict[str, Any] = {"kind": NAME, "task_type": task.task_type, "n_demos": len(demos)}
-    return {**spec, **family(task.task_type).fit_baseline(task, demos)}
 
 
 def save_baseline(spec: dict[str, Any], model_dir: str | Path) -> Path:
@@ -50,10 +39,3 @@ def save_baseline(spec: dict[str, Any], model_dir: str | Path) -> Path:
 
 def load_baseline(model_dir: str | Path) -> dict[str, Any]:
     return json.loads((Path(model_dir) / BASELINE_FILE).read_text(encoding="utf-8"))
-
-
-def predict_baseline(spec: dict[str, Any], texts: list[str]) -> list[str]:
-    """The baseline's outputs for `texts`."""
-    from .families import family
-
-    return family(spec["task_type"]).predict_baseline(spec, texts) if texts else []

@@ -20,9 +20,10 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
-from .datasets import CatalogEntry
+from .catalog import CatalogEntry
 from .families import FAMILIES
 from .languages import language_mismatch, languages
+from .embed import embed
 
 INDEX_VERSION = "2"
 BATCH = 256
@@ -36,7 +37,6 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
         pass
 
     def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 (chromadb's name)
-        from .embed import embed
 
         return [row for row in embed(list(input))]
 
@@ -173,8 +173,6 @@ class DatasetIndex:
     def _fill(self, col: Any, texts: list[str], what: str, progress: bool) -> None:
         from tqdm.auto import tqdm
 
-        from .embed import embed
-
         have = set(col.get(include=[])["ids"])
         todo = [i for i in range(len(self.entries)) if str(i) not in have]
         bar = tqdm(total=len(todo), desc=f"indexing {what}", unit="doc", disable=not progress)
@@ -207,8 +205,6 @@ class DatasetIndex:
 
     def dense_scores(self, query: str | np.ndarray, k: int, heads: bool = False) -> dict[int, float]:
         """Cosine similarity of the k nearest texts (or heads); `query` may be embedded already."""
-        from .embed import embed
-
         vector = embed([query]) if isinstance(query, str) else query[None, :]
         col = self._heads if heads else self._collection
         res = col.query(query_embeddings=vector, n_results=min(k, len(self.entries)),
@@ -223,8 +219,6 @@ class DatasetIndex:
 
     def hybrid(self, query: str, k: int) -> list[int]:
         """p2m's ranking: normalised dense (best of text and head) and BM25, language-aware."""
-        from .embed import embed
-
         lexical = self.bm25_scores(query, self.DEPTH)
         vector = embed([query])[0]
         full = self.dense_scores(vector, self.DEPTH)

@@ -1,69 +1,17 @@
-"""Dataset catalog, search and loading into input/output pairs with provenance."""
+"""Dataset search over a catalog, and loading an entry into input/output pairs with provenance."""
 from __future__ import annotations
 
-import json
 import random
 import re
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
 
 from ..schemas import TASK_TYPE_ALIASES, Example, TaskSpec
+from .catalog import CatalogEntry, DatasetError
 from .data_store import read_jsonl
-
-
-class DatasetError(ValueError):
-    """A dataset that cannot be used for the task, with the reason."""
-
-
-@dataclass
-class CatalogEntry:
-    """One dataset the search can find; `path` is None for search-only snapshot entries."""
-
-    name: str
-    description: str
-    task_type: Optional[str] = None
-    labels: Optional[list[str]] = None
-    path: Optional[Path] = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def loadable(self) -> bool:
-        return self.path is not None
-
-    def text(self) -> str:
-        labels = " ".join(self.labels or [])
-        return f"{self.name.replace('_', ' ')} {self.description} {self.task_type or ''} {labels}"
-
-
-def load_catalog(sources: list[str | Path]) -> list[CatalogEntry]:
-    """Entries from catalog directories (one folder per dataset with card.json) and JSONL snapshots."""
-    entries: list[CatalogEntry] = []
-    for src in sources:
-        src = Path(src)
-        if src.is_dir():
-            for card_path in sorted(src.glob("*/card.json")):
-                try:
-                    card = json.loads(card_path.read_text(encoding="utf-8"))
-                except (OSError, json.JSONDecodeError):
-                    continue  # an unreadable card is skipped, not fatal
-                entries.append(CatalogEntry(
-                    name=str(card.get("name") or card_path.parent.name),
-                    description=str(card.get("description", "")),
-                    task_type=card.get("task_type"), labels=card.get("labels"),
-                    path=card_path.parent,
-                    extra={"label_names": card.get("label_names")},
-                ))
-        elif src.is_file():
-            for row in read_jsonl(src):
-                entries.append(CatalogEntry(name=str(row.get("name")),
-                                            description=str(row.get("description") or ""),
-                                            extra={"evaluation_metadata": row.get("evaluation_metadata")}))
-        else:
-            raise FileNotFoundError(f"catalog not found: {src}")
-    return entries
+from .rerank import expand_query, rerank_by_likelihood, rerank_by_vote
+from .columns import ColumnError, choose_mapping, apply_mapping
 
 
 def _family(task_type: Optional[str]) -> Optional[str]:
@@ -163,8 +111,6 @@ def search_datasets(query: str, catalog: list[CatalogEntry], task: Optional[Task
 
     index = index or DatasetIndex(catalog, progress=False)
     if llm is not None and expand:
-        from .rerank import expand_query
-
         query = expand_query(llm, query)
     # Mirrors are gathered from deeper than the shown ranks, so copies of a hit join its group
     # instead of filling later ranks.
@@ -172,8 +118,6 @@ def search_datasets(query: str, catalog: list[CatalogEntry], task: Optional[Task
     groups = collapse_duplicates(order, catalog, index.embeddings(order))
     vote_info: dict[int, dict[str, Any]] = {}
     if llm is not None and len(groups) > 1:
-        from .rerank import rerank_by_likelihood, rerank_by_vote
-
         task_text = task.instruction if task else query
         if rerank == "likelihood":
             groups, vote_info = rerank_by_likelihood(llm, task_text, groups, catalog, rerank_n)
@@ -221,8 +165,6 @@ def load_examples(entry: CatalogEntry, task: TaskSpec, max_train: int, max_test:
     or common names); label ids become names from the card. `keep_labels` keeps the dataset's
     own labels (for relabelling) instead of requiring the task's. `info` receives the mapping.
     """
-    from .columns import ColumnError, choose_mapping
-
     if entry.path is None:
         raise DatasetError(f"{entry.name}: search-only entry, nothing to load")
     out: dict[str, list[Example]] = {}
@@ -248,8 +190,6 @@ def load_examples(entry: CatalogEntry, task: TaskSpec, max_train: int, max_test:
         random.Random(seed).shuffle(indices)
         examples = []
         for i in indices:
-            from .columns import apply_mapping
-
             text, target = apply_mapping(rows[i], mapping)
             if not text or not target:
                 continue

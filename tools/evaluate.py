@@ -4,35 +4,13 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
 from ..prompts import render
 from ..schemas import Example, Metrics, TaskSpec
-from .metrics import failing_examples
-
-
-def classification_metrics(preds: list[str], golds: list[str], labels: list[str],
-                           inputs: Optional[list[str]] = None) -> Metrics:
-    """Accuracy (headline), macro-F1, a per-class report and the failing examples."""
-    from sklearn.metrics import accuracy_score, classification_report, f1_score
-
-    if not golds:
-        raise ValueError("nothing to score: the evaluation split is empty")
-    report = classification_report(golds, preds, labels=labels, output_dict=True, zero_division=0)
-    per_class = {label: {k: round(float(v), 4) for k, v in report[label].items()} for label in labels}
-    failures = failing_examples(inputs, preds, golds, [p != g for p, g in zip(preds, golds)])
-    confusion = {g: {p: 0 for p in labels} for g in labels}
-    for p, g in zip(preds, golds):
-        if g in confusion and p in confusion[g]:
-            confusion[g][p] += 1
-    return Metrics(
-        name="accuracy", value=round(float(accuracy_score(golds, preds)), 4), confusion=confusion,
-        others={"macro_f1": round(float(f1_score(golds, preds, labels=labels, average="macro",
-                                                 zero_division=0)), 4)},
-        per_class=per_class, n=len(golds), failures=failures,
-    )
+from .families import predict_for, score_for
 
 
 def predict_classifier(model_dir: str | Path, texts: list[str], batch_size: int = 64,
@@ -64,8 +42,6 @@ def gold_answers(example: Example) -> Any:
 
 def evaluate_model(model_dir: str | Path, examples: list[Example], task: TaskSpec) -> Metrics:
     """The student's metrics on `examples` (the task family's metric is the headline)."""
-    from .families import predict_for, score_for
-
     texts = [e.input for e in examples]
     preds = predict_for(task, model_dir, texts)
     return score_for(task, preds, [e.output for e in examples], texts,
@@ -115,8 +91,6 @@ def teacher_predict(llm: Any, task: TaskSpec, texts: list[str]) -> tuple[list[st
 
 def teacher_score(llm: Any, task: TaskSpec, examples: list[Example]) -> dict[str, Any]:
     """`{"metric": {"name","value"}, "s_per_item", "n"}` for the teacher on `examples`."""
-    from .families import score_for
-
     texts = [e.input for e in examples]
     preds, per_item = teacher_predict(llm, task, texts)
     metrics = score_for(task, preds, [e.output for e in examples], texts,

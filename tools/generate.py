@@ -16,6 +16,8 @@ from ..schemas import Example, TaskSpec
 from .attributes import demo_lengths, describe, distinct_2, draw
 from .data_store import normalize
 from .folds import row_fold, task_seeing
+from .evaluate import _answer_model, teacher_messages
+from .embed import embed
 
 
 class GeneratedInput(BaseModel):
@@ -116,8 +118,6 @@ class Answer(BaseModel):
 def agreement(task: TaskSpec, llm: Any, example: Example, votes: int) -> tuple[float, str]:
     """(share of `votes` sampled answers to `example.input` that equal its output, the answer most
     votes gave): self-consistency, and the verifier's own label when it disagrees."""
-    from .evaluate import _answer_model, teacher_messages
-
     answers: list[str] = []
     for v in range(votes):
         try:
@@ -142,7 +142,6 @@ def near_duplicates(candidates: list[str], existing: list[str], threshold: float
     """Indices of candidates whose embedding is within `threshold` cosine of an earlier text."""
     if not candidates:
         return set()
-    from .embed import embed
 
     cand = embed(candidates)
     prev = embed(existing) if existing else np.zeros((0, cand.shape[1]), dtype=np.float32)

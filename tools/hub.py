@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from .datasets import CatalogEntry, DatasetError
+from .catalog import CatalogEntry, DatasetError
 from .families import FAMILIES
 
 TASK_TAGS = {tag: f.name for f in FAMILIES.values() for tag in f.hub_tags}

@@ -8,6 +8,7 @@ from typing import Optional
 from ..schemas import ModelChoice, TaskSpec
 from .embed import minilm_path
 from .families import family
+from ..agent.local_model import ModelFile, cache_dir, resolve_model
 
 # Architectures that take a sequence-classification head on top of an encoder.
 ENCODER_TYPES = {"bert", "roberta", "distilbert", "deberta", "deberta-v2", "electra", "xlm-roberta",
@@ -41,7 +42,6 @@ MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 def local_models() -> dict[str, str]:
     """Models really on disk, by Hub name: the packaged MiniLM and the Hugging Face cache."""
     found = {MINILM: minilm_path()}
-    from ..agent.local_model import ModelFile, cache_dir
 
     gguf = cache_dir() / ModelFile().filename  # the embedded decoder, once assembled
     if gguf.is_file():
@@ -79,8 +79,6 @@ DECODER_TYPES = {"gpt2", "qwen2", "llama", "mistral", "phi", "phi3", "gemma", "g
 
 def local_decoder() -> ModelChoice:
     """The embedded Qwen2.5-Coder-0.5B GGUF: transformers loads it dequantised, LoRA tunes it."""
-    from ..agent.local_model import resolve_model
-
     path, _ = resolve_model(allow_network=False)
     return ModelChoice(name="Qwen/Qwen2.5-Coder-0.5B-Instruct (GGUF, dequantised)", path=str(path),
                        family="decoder", params=494_032_768,

@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 from ..config import TrainConfig
 from ..schemas import Example
-from .metrics import parse_entities
+from .metrics import parse_entities, entity_metrics
 from .train import (TrainingError, TrainResult, early_stopping, fit_and_save, hold_out, schedule,
                     trainer_args)
 
@@ -99,8 +99,6 @@ def train_ner(model_path: str, examples: list[Example], types: list[str], out_di
 
 
 def _score(model_dir: Path, rows: list[Example]) -> float:
-    from .metrics import entity_metrics
-
     return entity_metrics(predict_ner(model_dir, [e.input for e in rows]), [e.output for e in rows]).value
 
 

@@ -11,6 +11,7 @@ from ..config import TrainConfig
 from ..schemas import Example
 from .train import (TrainingError, TrainResult, early_stopping, fit_and_save, hold_out, schedule,
                     trainer_args)
+from .metrics import qa_metrics
 
 _QA = re.compile(r"^\s*Context:\s*(?P<context>.*?)\s*\n\s*Question:\s*(?P<question>.*?)\s*$", re.S)
 MAX_LENGTH, STRIDE, MAX_ANSWER_TOKENS = 256, 64, 30
@@ -117,8 +118,6 @@ def train_qa(model_path: str, examples: list[Example], out_dir: str | Path, cfg:
 
 
 def _score(model_dir: Path, rows: list[Example]) -> float:
-    from .metrics import qa_metrics
-
     return qa_metrics(predict_qa(model_dir, [e.input for e in rows]), [e.output for e in rows]).value
 
 

@@ -17,6 +17,7 @@ from ..config import TrainConfig
 from ..schemas import Example
 from .train import (TrainingError, TrainResult, early_stopping, fit_and_save, hold_out, schedule,
                     trainer_args)
+from .metrics import generation_metrics
 
 LORA_ABOVE = 100_000_000
 MAX_LENGTH = 192  # tokens, when TrainConfig.max_length is not set
@@ -125,8 +126,6 @@ def train_seq2seq(model_path: str, examples: list[Example], out_dir: str | Path,
 
 
 def _score(model_dir: Path, rows: list[Example]) -> float:
-    from .metrics import generation_metrics
-
     return generation_metrics(predict_seq2seq(model_dir, [e.input for e in rows]),
                               [e.output for e in rows]).value
 

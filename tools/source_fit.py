@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..schemas import TaskSpec
+from .embed import embed
 
 FIT_THRESHOLD = 0.43
 SAMPLE = 200
@@ -24,8 +25,6 @@ SAMPLE = 200
 def input_fit(task: TaskSpec, inputs: list[str], seed: int = 0) -> dict[str, Any]:
     """{"fits", "similarity", "threshold", "n", "reason"} of `inputs` against the demonstrations.
     With fewer than two demonstrations there is nothing to compare with: it fits."""
-    from .embed import embed
-
     demos = [d.input for d in task.examples]
     if len(demos) < 2 or not inputs:
         return {"fits": True, "similarity": None, "threshold": FIT_THRESHOLD, "n": len(inputs),

@@ -9,6 +9,8 @@ from pydantic import ValidationError
 
 from ..prompts import render
 from ..schemas import TaskSpec, TaskSpecError
+from .families import FAMILIES
+from ..agent.retry import LLMOutputError
 
 MAX_PROMPT_CHARS = 20_000
 TASK_FILE_KEYS = {"instruction", "examples", "task_type", "labels", "target", "test"}
@@ -81,12 +83,10 @@ def parse_task(description: str, llm: Optional[Any]) -> TaskSpec:
         raise TaskSpecError(
             "a free-text prompt needs an LLM to read it; with --llm none give --task-file"
         )
-    from .families import FAMILIES
 
     kinds = [f'"{f.name}" ({f.parse_hint})' for f in FAMILIES.values()]
     families = ", ".join(kinds[:-1]) + f", or {kinds[-1]}"
     messages = [{"role": "user", "content": render("parse_task", description=text, families=families)}]
-    from ..agent.retry import LLMOutputError
 
     try:
         spec = llm.structured(messages, TaskSpec, purpose="parse_task", max_tokens=1024)

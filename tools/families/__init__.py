@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ...config import TrainConfig
-from ...schemas import Metrics, TaskSpec
+from ...schemas import Example, Metrics, TaskSpec
+from ..baselines import NAME as BASELINE, is_baseline, load_baseline
 from . import classification, extractive_qa, text2text, ner  # noqa: F401,I001  (each registers itself, in this order)
 from .base import FAMILIES, Family, family, register
 
@@ -27,8 +28,6 @@ def train_for(task: TaskSpec, model_path: str, examples: list, out_dir: str | Pa
 
 def predict_for(task: TaskSpec, model_dir: str | Path, texts: list[str]) -> list[str]:
     """Outputs of a saved student, or of a published demonstrations-only baseline."""
-    from ..baselines import is_baseline, load_baseline, predict_baseline
-
     if is_baseline(model_dir):
         return predict_baseline(load_baseline(model_dir), texts)
     return family(task.task_type).predict(model_dir, texts)
@@ -38,3 +37,17 @@ def score_for(task: TaskSpec, preds: list[str], golds: list[str],
               inputs: Optional[list[str]] = None, gold_lists: Optional[list[Any]] = None) -> Metrics:
     """The family's metrics: accuracy/macro-F1, SQuAD F1/EM, entity F1, chrF++/ROUGE-L/EM."""
     return family(task.task_type).score(task, preds, golds, inputs, gold_lists)
+
+
+def fit_baseline(task: TaskSpec, demos: list[Example]) -> dict[str, Any]:
+    """The demonstrations-only baseline's parameters (JSON-serialisable) from the demonstration
+    rows alone; what it is depends on the task family."""
+    if not demos:
+        raise ValueError("the baseline needs at least one demonstration")
+    spec: dict[str, Any] = {"kind": BASELINE, "task_type": task.task_type, "n_demos": len(demos)}
+    return {**spec, **family(task.task_type).fit_baseline(task, demos)}
+
+
+def predict_baseline(spec: dict[str, Any], texts: list[str]) -> list[str]:
+    """The baseline's outputs for `texts`."""
+    return family(spec["task_type"]).predict_baseline(spec, texts) if texts else []

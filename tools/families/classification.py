@@ -9,20 +9,18 @@ import numpy as np
 from ...schemas import Example, Metrics, TaskSpec
 from ..train import CLASSIFY_MAX_LENGTH
 from .base import Family, lazy, register, trainer
+from ..embed import embed
+from ..metrics import classification_metrics
 
 
 def score(task: TaskSpec, preds: list[str], golds: list[str], inputs: Optional[list[str]] = None,
           gold_lists: Optional[list[Any]] = None) -> Metrics:
-    from ..evaluate import classification_metrics
-
     return classification_metrics(preds, golds, task.labels or sorted(set(golds)), inputs)
 
 
 def fit_baseline(task: TaskSpec, demos: list[Example]) -> dict[str, Any]:
     """Logistic regression on MiniLM embeddings of the demonstrations."""
     from sklearn.linear_model import LogisticRegression
-
-    from ..embed import embed
 
     labels = [d.output for d in demos]
     if len(set(labels)) < 2:
@@ -35,7 +33,6 @@ def fit_baseline(task: TaskSpec, demos: list[Example]) -> dict[str, Any]:
 def predict_baseline(spec: dict[str, Any], texts: list[str]) -> list[str]:
     if "constant" in spec:
         return [spec["constant"]] * len(texts)
-    from ..embed import embed
 
     scores = embed(texts) @ np.asarray(spec["coef"], dtype=np.float32).T + np.asarray(spec["intercept"])
     classes = spec["classes"]

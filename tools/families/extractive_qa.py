@@ -6,14 +6,13 @@ import re
 from typing import Any, Optional
 
 from ...schemas import Example, Metrics, TaskSpec
-from ..qa import MAX_LENGTH
+from ..qa import MAX_LENGTH, split_qa
 from .base import Family, lazy, register, trainer
+from ..metrics import qa_metrics, normalize_answer
 
 
 def score(task: TaskSpec, preds: list[str], golds: list[str], inputs: Optional[list[str]] = None,
           gold_lists: Optional[list[Any]] = None) -> Metrics:
-    from ..metrics import qa_metrics
-
     return qa_metrics(preds, gold_lists or golds, inputs)
 
 
@@ -27,9 +26,6 @@ def predict_baseline(spec: dict[str, Any], texts: list[str]) -> list[str]:
 
 def overlap_span(text: str) -> str:
     """The context sentence sharing most words with the question, less the question's words."""
-    from ..metrics import normalize_answer
-    from ..qa import split_qa
-
     context, question = split_qa(text)
     q_words = set(normalize_answer(question).split())
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", context) if s.strip()] or [context]

@@ -8,11 +8,10 @@ from typing import Any
 from ...schemas import Example, TaskSpec
 from ..ner import MAX_LENGTH
 from .base import Family, lazy, register, scorer, trainer
+from ..metrics import parse_entities
 
 
 def fit_baseline(task: TaskSpec, demos: list[Example]) -> dict[str, Any]:
-    from ..metrics import parse_entities
-
     gazetteer: dict[str, str] = {}
     for d in demos:
         for kind, mention in parse_entities(d.output):

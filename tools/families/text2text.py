@@ -7,6 +7,7 @@ from typing import Any
 from ...schemas import Example, TaskSpec
 from ..seq2seq import MAX_LENGTH
 from .base import Family, lazy, register, scorer, trainer
+from ..embed import embed
 
 
 def fit_baseline(task: TaskSpec, demos: list[Example]) -> dict[str, Any]:
@@ -14,8 +15,6 @@ def fit_baseline(task: TaskSpec, demos: list[Example]) -> dict[str, Any]:
 
 
 def predict_baseline(spec: dict[str, Any], texts: list[str]) -> list[str]:
-    from ..embed import embed
-
     demos = spec["demos"]
     nearest = (embed(texts) @ embed([d[0] for d in demos]).T).argmax(axis=1)
     return [demos[int(i)][1] for i in nearest]

@@ -6,8 +6,9 @@ from typing import Any, Literal, Optional
 from pydantic import Field, create_model
 
 from ...agent.context import RunContext
-from ..models import choose_model as choose
+from ..models import choose_model as choose, local_models
 from .base import State, ToolArgs, ToolSpec
+from ..model_index import load_model_catalog, search_models
 
 
 class ChooseModelArgs(ToolArgs):
@@ -19,9 +20,6 @@ def choose_model(ctx: RunContext, name: str = "") -> dict[str, Any]:
     requested = name or ctx.config.model
     candidates: list[dict[str, Any]] = []
     if not requested and ctx.config.model_catalog:
-        from ..model_index import load_model_catalog, search_models
-        from ..models import local_models
-
         catalog = [m for path in ctx.config.model_catalog for m in load_model_catalog(path)]
         candidates = search_models(ctx.task, catalog, local_models(), ctx.llm,
                                    max_bytes=ctx.config.max_model_bytes)
@@ -56,8 +54,6 @@ def refuse(args: dict[str, Any], state: State, ctx: RunContext) -> Optional[str]
 def narrow(state: State, ctx: RunContext) -> Optional[type[ToolArgs]]:
     """`name` as an enum of the models on local disk (less the one already chosen); "" (the
     default) while none is chosen."""
-    from ..models import local_models
-
     chosen = (state.get("model") or {}).get("name")
     names = [n for n in sorted(local_models())[:30] if n != chosen] + ([] if chosen else [""])
     if not names:

@@ -8,9 +8,12 @@ from pydantic import Field, create_model
 from ...agent.context import RunContext
 from ...schemas import Example
 from .. import datasets as ds
+from ..catalog import DatasetError
 from ..folds import demo_folds, fold_count, task_seeing
 from ..source_fit import input_fit
 from .base import State, ToolArgs, ToolSpec
+from ..hub import download_dataset
+from ..evaluate import teacher_predict
 
 
 class LoadArgs(ToolArgs):
@@ -23,20 +26,18 @@ def load_dataset(ctx: RunContext, name: str, relabel: bool = False) -> dict[str,
     """Load a catalog dataset's train and test rows as input/output pairs."""
     entry = next((e for e in ctx.catalog if e.name == name), None)
     if entry is None:
-        raise ds.DatasetError(f"no dataset named {name!r} in the catalog")
+        raise DatasetError(f"no dataset named {name!r} in the catalog")
     if not entry.loadable and entry.extra.get("source") == "hub":
-        from ..hub import download_dataset
-
         downloaded = download_dataset(name, ctx.path("hub_datasets"))
         ctx.catalog[ctx.catalog.index(entry)] = entry = downloaded
     ok, why = ds.compatibility(entry, ctx.task)
     if relabel and not ds.relabel_candidate(entry, ctx.task):
-        raise ds.DatasetError(f"{name}: relabelling applies to classification data with another "
+        raise DatasetError(f"{name}: relabelling applies to classification data with another "
                               "label scheme")
     if relabel and ctx.llm is None:
-        raise ds.DatasetError(f"{name}: relabelling needs an LLM (--llm is none)")
+        raise DatasetError(f"{name}: relabelling needs an LLM (--llm is none)")
     if not ok and not relabel:
-        raise ds.DatasetError(f"{name}: {why}")
+        raise DatasetError(f"{name}: {why}")
     data = ctx.config.data
     info: dict[str, Any] = {}
     limit_train = min(data.max_train, data.relabel_max) if relabel else data.max_train
@@ -45,7 +46,7 @@ def load_dataset(ctx: RunContext, name: str, relabel: bool = False) -> dict[str,
                                    llm=ctx.llm, keep_labels=relabel, info=info)
     fit = input_fit(ctx.task, [e.input for e in train], ctx.config.train.seed)
     if not fit["fits"]:  # checked before any teacher call is spent on relabelling it
-        raise ds.DatasetError(f"{name}: {fit['reason']}")
+        raise DatasetError(f"{name}: {fit['reason']}")
     relabelled = relabel_with_teacher(ctx, train + test) if relabel else None
     store = ctx.store
     if relabelled is not None:  # teacher labels: training and validation rows, never test rows
@@ -73,8 +74,6 @@ def relabel_with_teacher(ctx: RunContext, examples: list[Example]) -> list[Examp
     """The teacher's labels in the task's scheme; the dataset's own label stays in the provenance.
     With demonstration folds, each row is labelled by a prompt showing one fold's demonstrations
     (the fold is recorded), so the folds that score the run stay unseen by the rows' labels."""
-    from ..evaluate import teacher_predict
-
     k = fold_count(ctx.task, ctx.config.data.demo_folds) if not ctx.store.split("test") else 0
     folds = demo_folds(ctx.task, k)
     out: list[Example] = []

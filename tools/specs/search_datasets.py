@@ -8,6 +8,7 @@ from pydantic import Field
 from ...agent.context import RunContext
 from .. import datasets as ds
 from .base import State, ToolArgs, ToolSpec
+from ..hub import search_hub
 
 
 class SearchArgs(ToolArgs):
@@ -21,8 +22,6 @@ def search_datasets(ctx: RunContext, query: str = "") -> dict[str, Any]:
         f"{ctx.task.instruction} {query}"
     data = ctx.config.data
     if ctx.config.hub:
-        from ..hub import search_hub
-
         known = {e.name for e in ctx.catalog}
         ctx.catalog.extend(e for e in search_hub(ctx.task.instruction) if e.name not in known)
     mode, votes = rerank_plan(data, ctx.llm)
