@@ -26,6 +26,7 @@ class RunContext:
     progress: bool = True
     teacher_llm: Optional[LLM] = None  # None: the run's LLM teaches too
     deadline: Optional[float] = None  # time.monotonic() when the wall budget is spent (set per step)
+    step: Optional[int] = None  # the agent step running now (set per step; a resumed step keeps its number)
 
     @property
     def teacher(self) -> Optional[LLM]:

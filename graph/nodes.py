@@ -15,6 +15,8 @@ from . import guard as guard_mod
 from .policy import default_step
 from .router import budget_stop, score_before_stopping, stop_after_evaluation, target_met
 from .state import AgentState
+from ..report import write_report
+from ..plots import write_plots
 
 
 SAFE_TOKEN = re.compile(r"[A-Za-z0-9_.:/+-]{1,40}")  # an identifier, a number, a path-like name
@@ -44,13 +46,29 @@ def _state_summary(state: AgentState, ctx: RunContext) -> str:
         lines.append("- fitting datasets: " + ", ".join(_safe(c["name"], known) for c in cands))
     lines.append(f"- model chosen: {_safe((state.get('model') or {}).get('name', 'none'), known)}; "
                  f"trained: {state.get('trained_rows', -1) >= 0}; awaiting evaluation: {state.get('needs_eval')}")
+    before: dict[str, Any] = {}
     for h in state.get("history", []):
         lines.append(f"- iteration {h['iteration']}: {_safe(h['name'], known)} = {h['value']} on {h['n']} "
                      f"gold test rows ({_safe(h.get('test_source'), known)}); demonstrations-only baseline "
-                     f"{h.get('baseline')}; teacher {h.get('teacher')}; published: {_safe(h.get('published'), known)}")
+                     f"{h.get('baseline')}; teacher {h.get('teacher')}; published: {_safe(h.get('published'), known)}"
+                     + _bought(before, h))
+        before = h
     if state.get("last"):
         lines.append(f"- last tool: {json.dumps(_facts(state['last'], known), default=str)[:600]}")
     return "\n".join(lines)
+
+
+def _bought(before: dict[str, Any], h: dict[str, Any]) -> str:
+    """What an iteration cost since the one before (rows by source, seconds, LLM calls) and
+    what it changed in the gold metric."""
+    if "rows" not in h:
+        return ""
+    was = before.get("rows", {})
+    rows = ", ".join(f"+{h['rows'][k] - was.get(k, 0)} {k}" for k in ("user", "retrieved", "generated")
+                     if h["rows"].get(k, 0) != was.get(k, 0)) or "no new rows"
+    change = f"; change {h['value'] - before['value']:+.3f}" if "value" in before else ""
+    return (f"; since the last iteration: {rows}, {h['elapsed_s'] - before.get('elapsed_s', 0):.0f} s, "
+            f"{h['llm_calls'] - before.get('llm_calls', 0)} LLM calls{change}")
 
 
 def _shortfall(ctx: RunContext, state: AgentState) -> str:
@@ -89,11 +107,16 @@ def _llm_snapshot(ctx: RunContext) -> dict[str, Any]:
 
 
 def _tool_menu(state: AgentState, ctx: RunContext) -> str:
-    """Each registered tool with its description, and why it is unavailable now when it is."""
-    lines = []
+    """Each registered tool with its description, what it has cost in this run, and why it is
+    unavailable now when it is."""
+    lines, spent = [], state.get("spent") or {}
     for name, spec in REGISTRY.items():
         why = spec.unavailable(state, ctx)
-        lines.append(f"- {name}: {spec.description.splitlines()[0]}" + (f" [not now: {why}]" if why else ""))
+        cost = spent.get(name)
+        lines.append(f"- {name}: {spec.description.splitlines()[0]}"
+                     + (f" [spent so far: {cost['runs']} runs, {cost['s']:.0f} s, "
+                        f"{cost['llm_calls']} LLM calls]" if cost else "")
+                     + (f" [not now: {why}]" if why else ""))
     return "\n".join(lines)
 
 
@@ -185,9 +208,11 @@ def make_act(ctx: RunContext):
         spec = REGISTRY[tool]
         started = time.perf_counter()
         tokens_before = ctx.llm.usage.tokens if ctx.llm else 0
+        calls_before = ctx.llm.usage.calls if ctx.llm else 0
         update: dict[str, Any] = {}
         failures = dict(state.get("failures", {}))
         ctx.deadline = time.monotonic() + max(0.0, ctx.config.budget.max_wall_s - state.get("elapsed_s", 0.0))
+        ctx.step = state.get("steps", 0)
         try:
             result = spec(ctx, **args)
             failures[tool] = 0
@@ -210,7 +235,11 @@ def make_act(ctx: RunContext):
                         duration_s=round(duration, 3),
                         tokens=(ctx.llm.usage.tokens - tokens_before) if ctx.llm else 0,
                         iteration=update.get("evaluations", state.get("evaluations", 0)))
-        update.update(n_train=counts["train"], n_test=counts["test"], failures=failures,
+        spent = dict(state.get("spent") or {})
+        was = spent.get(tool, {"runs": 0, "s": 0.0, "llm_calls": 0})
+        spent[tool] = {"runs": was["runs"] + 1, "s": round(was["s"] + duration, 1),
+                       "llm_calls": was["llm_calls"] + (ctx.llm.usage.calls - calls_before if ctx.llm else 0)}
+        update.update(n_train=counts["train"], n_test=counts["test"], failures=failures, spent=spent,
                       steps=state.get("steps", 0) + 1, last={"tool": tool, "args": args, "summary": summary},
                       elapsed_s=state.get("elapsed_s", 0.0) + duration, proposal=None,
                       **_llm_snapshot(ctx))
@@ -220,11 +249,7 @@ def make_act(ctx: RunContext):
 
 
 def make_report(ctx: RunContext):
-    from ..report import write_report
-
     def report(state: AgentState) -> dict[str, Any]:
-        from ..plots import write_plots
-
         path = write_report(ctx, state)
         try:
             write_plots(ctx.run_dir)

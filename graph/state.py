@@ -17,9 +17,10 @@ class AgentState(TypedDict, total=False):
     trained_rows: int              # n_train when the current model was trained (-1: none)
     needs_eval: bool               # a model was trained and not yet evaluated
     evaluations: int               # evaluate calls so far (= iterations)
-    history: list[dict]            # {"iteration", "name", "value", "n_train"} per evaluation
+    history: list[dict]            # {"iteration", "name", "value", "n_train", "rows", ...} per evaluation
     failures: dict[str, int]       # tool -> consecutive failures
     steps: int                     # tool calls so far
+    spent: dict[str, dict]         # tool -> {"runs", "s", "llm_calls"} spent on it so far
     elapsed_s: float               # wall time spent, summed across resumes
     usage: dict[str, Any]          # LLM accounting snapshot, restored on resume
     llm_learned: dict[str, Any]    # what the LLM backend learned about its server, restored too
@@ -32,5 +33,5 @@ class AgentState(TypedDict, total=False):
 def initial_state() -> AgentState:
     return AgentState(searched=False, candidates=[], loaded=[], rejected={}, n_train=0, n_test=0,
                       gen_rounds=0, model=None, trained_rows=-1, needs_eval=False, evaluations=0, history=[],
-                      failures={}, steps=0, elapsed_s=0.0, usage={}, proposal=None, last=None,
+                      failures={}, steps=0, spent={}, elapsed_s=0.0, usage={}, proposal=None, last=None,
                       stop_reason=None, done=False)

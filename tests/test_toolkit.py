@@ -7,6 +7,7 @@ from p2m.agent.trace import TraceWriter
 from p2m.config import RunConfig
 from p2m.schemas import TaskSpec
 from p2m.tools import datasets as ds
+from p2m.tools.catalog import load_catalog
 from p2m.tools.specs.load_dataset import load_dataset as load_dataset_tool
 
 TASK = TaskSpec(instruction="Is the question about a person?", labels=["person", "other"])
@@ -18,7 +19,7 @@ def test_relabel_labels_real_inputs_in_the_task_scheme(tmp_path, sst2_catalog):
     replies = [{"purpose": "teacher", "json": {"label": "person" if i % 3 == 0 else "other"}}
                for i in range(10)]
     ctx = RunContext(run_dir=tmp_path, task=TASK, config=config, llm=ScriptedLLM(replies),
-                     trace=TraceWriter(tmp_path / "t.jsonl"), catalog=ds.load_catalog([sst2_catalog]))
+                     trace=TraceWriter(tmp_path / "t.jsonl"), catalog=load_catalog([sst2_catalog]))
     trec = next(e for e in ctx.catalog if e.name == "trec")
     assert ds.relabel_candidate(trec, TASK)
     result = load_dataset_tool(ctx, "trec", relabel=True)
@@ -33,7 +34,7 @@ def test_relabel_labels_real_inputs_in_the_task_scheme(tmp_path, sst2_catalog):
 
 def test_relabel_is_refused_without_an_llm(tmp_path, sst2_catalog):
     ctx = RunContext(run_dir=tmp_path, task=TASK, config=RunConfig(), llm=None,
-                     trace=TraceWriter(tmp_path / "t.jsonl"), catalog=ds.load_catalog([sst2_catalog]))
+                     trace=TraceWriter(tmp_path / "t.jsonl"), catalog=load_catalog([sst2_catalog]))
     import pytest
 
     with pytest.raises(ds.DatasetError, match="needs an LLM"):
@@ -123,3 +124,33 @@ def test_a_generation_round_killed_before_its_progress_was_saved_keeps_its_rows_
     again = generate_examples_tool(ctx, n=8)
     assert again["kept"] == first["kept"] and again["label_counts"] == first["label_counts"]
     assert ctx.store.all() == rows and ctx.read_json("data/generation.json")["rounds"] == 1
+
+
+def test_a_generation_round_killed_after_its_progress_was_saved_is_replayed_not_repeated(tmp_path):
+    """The kill lands after data/generation.json but before the agent's checkpoint: the resumed
+    step (same step number) replays its round instead of starting a new one."""
+    from p2m.tools.specs.generate_examples import generate_examples as generate_examples_tool
+
+    task = TaskSpec(instruction="Sentiment of a review", labels=["negative", "positive"])
+    config = RunConfig()
+    config.data.verify_votes = 0
+
+    def script() -> ScriptedLLM:
+        return ScriptedLLM([{"purpose": "attributes", "json": {"subjects": ["plot"]}}] * 2 +
+                           [{"purpose": "generate", "json": {"input": f"review {i} of the film"}}
+                            for i in range(8)])
+
+    ctx = RunContext(run_dir=tmp_path, task=task, config=config, llm=script(),
+                     trace=TraceWriter(tmp_path / "t.jsonl"), catalog=[], step=3)
+    first = generate_examples_tool(ctx, n=8)
+    rows = ctx.store.all()
+    ctx.llm = script()
+    again = generate_examples_tool(ctx, n=8)  # the same step, resumed
+    assert again["kept"] == first["kept"] == 8 and ctx.store.all() == rows
+    assert ctx.read_json("data/generation.json")["rounds"] == 1
+    ctx.step, ctx.llm = 5, ScriptedLLM([{"purpose": "attributes", "json": {"subjects": ["cast"]}}] * 2 +
+                                       [{"purpose": "generate", "json": {"input": f"a new take {i}"}}
+                                        for i in range(8)])
+    generate_examples_tool(ctx, n=8)  # a later step: a new round
+    assert ctx.read_json("data/generation.json") == {"next_sample": 16, "rounds": 2, "step": 5,
+                                                    "first_sample": 8}

@@ -90,7 +90,11 @@ def update(result: dict[str, Any], args: dict[str, Any], state: State, ctx: RunC
     entry = {"iteration": result["iteration"], "name": result["metric"]["name"],
              "value": result["metric"]["value"], "n": result["n"], "n_train": state.get("trained_rows"),
              "test_source": result.get("test_source"), "baseline": baselines.get(BASELINE),
-             "teacher": baselines.get("teacher"), "published": result.get("published")}
+             "teacher": baselines.get("teacher"), "published": result.get("published"),
+             # what this iteration cost in total, for the planner's "what it bought" line
+             "rows": {k: v for k, v in ctx.store.counts().items() if k in ("user", "retrieved", "generated")},
+             "elapsed_s": round(state.get("elapsed_s", 0.0), 1),
+             "llm_calls": ctx.llm.usage.calls if ctx.llm else 0}
     history = list(state.get("history", [])) + [entry]
     return {"history": history, "evaluations": len(history), "needs_eval": False}
 

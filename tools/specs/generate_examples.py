@@ -51,6 +51,10 @@ def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) ->
     started = time.monotonic()
     store = ctx.store
     progress = ctx.read_json("data/generation.json", {"next_sample": 0, "rounds": 0})
+    if ctx.step is not None and progress.get("step") == ctx.step and "first_sample" in progress:
+        # This step's round was recorded, and the run was killed before its checkpoint: the
+        # resumed step replays that round (same samples, replies from the cache), not a new one.
+        progress = {"next_sample": progress["first_sample"], "rounds": progress["rounds"] - 1}
     failures = ctx.read_json("failures.json", []) if errors_only else None
     note = ""
     if errors_only and not failures:
@@ -58,8 +62,8 @@ def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) ->
         note = "no validation failures recorded: generated ordinary examples"
         errors_only = False
     n = min(n or ctx.config.data.generate_n, room)
-    # A round killed after its rows were saved but before its progress was: those rows are this
-    # round's, so the replayed round (same samples, replies from the cache) keeps them again.
+    # Rows this round saved before a kill (its samples start at next_sample) are this round's:
+    # the replayed round keeps them again instead of dropping them as duplicates.
     existing, interrupted = [], []
     for e in store.all():
         saved_by_this_round = e.source.get("kind") == "generated" and \
@@ -77,7 +81,8 @@ def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) ->
                       deadline=writing_deadline(ctx))
     kept = interrupted + store.add(result.kept)
     ctx.write_json("data/generation.json", {"next_sample": progress["next_sample"] + n,
-                                            "rounds": progress["rounds"] + 1})
+                                            "rounds": progress["rounds"] + 1, "step": ctx.step,
+                                            "first_sample": progress["next_sample"]})
     return {"asked": n, "kept": len(kept), "kept_share": round(len(kept) / max(1, n), 3),
             "distinct_2": result.distinct_2, "dropped": result.dropped,
             **({"verified": result.verified} if result.verified else {}),
