@@ -136,6 +136,25 @@ def test_the_planner_is_offered_only_calls_that_are_legal_now(tmp_path):
     assert "load_dataset" not in [t.name for t in offered_tools(c, s)]
 
 
+def test_error_driven_rows_and_a_plain_retrain_are_offered_only_when_legal(tmp_path):
+    from p2m.agent.llm import decision_schema
+    from p2m.agent.scripted_llm import ScriptedLLM
+    from p2m.tools.specs import offered_tools
+
+    c = replace(ctx(tmp_path), llm=ScriptedLLM([], max_calls=1000))
+    s = {**initial_state(), "n_train": 40, "trained_rows": 40, "model": {"name": "tiny"}}
+
+    def args(tool: str) -> dict:
+        return {b["properties"]["tool"]["const"]: b["properties"]["args"]["properties"]
+                for b in decision_schema(offered_tools(c, s))["anyOf"]}[tool]
+
+    assert args("generate_examples")["errors_only"]["enum"] == [False]  # no evaluation yet
+    assert 0 not in args("train")["epochs"]["enum"]  # same data: only other epochs retrain
+    s.update(history=[{"iteration": 1, "name": "accuracy", "value": 0.5, "n": 8}], n_train=60)
+    assert "enum" not in args("generate_examples")["errors_only"]
+    assert "enum" not in args("train")["epochs"]
+
+
 def test_round_sizes_offered_stay_within_the_cap_and_the_call_budget(tmp_path):
     from p2m.agent.scripted_llm import ScriptedLLM
     from p2m.tools.specs import offered_tools

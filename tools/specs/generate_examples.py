@@ -146,10 +146,12 @@ def unavailable(state: State, ctx: RunContext) -> Optional[str]:
 
 def narrow(state: State, ctx: RunContext) -> Optional[type[ToolArgs]]:
     """`n` as an enum of round sizes within the per-round cap and the call budget left
-    (0: the default size)."""
+    (0: the default size); `errors_only` only once an evaluation has recorded errors."""
     cap = min(ctx.config.data.generate_n, generation_room(ctx))
     sizes = tuple(sorted({0} | {v for v in (10, 20, 40, 80, 160, 320) if v <= cap}))
-    return create_model("GenerateNow", __base__=GenerateArgs, n=(
+    errors: Any = (bool, Field(default=False, description="imitate the inputs the model got wrong")) \
+        if state.get("history") else (Literal[False], Field(default=False, description="no evaluation yet"))
+    return create_model("GenerateNow", __base__=GenerateArgs, errors_only=errors, n=(
         Literal[sizes], Field(default=0, description="how many examples; 0 means the default")))  # type: ignore[valid-type]
 
 

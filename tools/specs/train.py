@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, create_model
 
 from ...agent.context import RunContext
 from ..assess import NoGoldRows, fold_rows, test_plan
@@ -13,6 +13,7 @@ from ..families import train_for
 from .base import State, ToolArgs, ToolSpec
 
 MIN_TRAIN_ROWS = 8
+RETRAIN_EPOCHS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)  # offered when only the epochs can change
 
 
 class TrainArgs(ToolArgs):
@@ -61,6 +62,14 @@ def unavailable(state: State, ctx: RunContext) -> Optional[str]:
     return None
 
 
+def narrow(state: State, ctx: RunContext) -> Optional[type[ToolArgs]]:
+    """Retraining on exactly the data the model saw needs other epochs: `epochs` >= 1 then."""
+    if state.get("trained_rows") != state.get("n_train"):
+        return None
+    return create_model("RetrainNow", __base__=TrainArgs, epochs=(
+        Literal[RETRAIN_EPOCHS], Field(default=RETRAIN_EPOCHS[0], description="passes over the unchanged data")))
+
+
 def refuse(args: dict[str, Any], state: State, ctx: RunContext) -> Optional[str]:
     if state.get("trained_rows") == state.get("n_train") and not args["epochs"]:
         return "the model is already trained on exactly this data"
@@ -73,5 +82,6 @@ def view(result: dict[str, Any]) -> str:
 
 
 SPEC = ToolSpec(name="train", run=train, args=TrainArgs, unavailable=unavailable, refuse=refuse, view=view,
+                narrow=narrow,
                 update=lambda result, args, state, ctx: {"trained_rows": result["n_rows"],
                                                          "needs_eval": True})
