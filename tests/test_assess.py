@@ -10,13 +10,19 @@ from p2m.agent.scripted_llm import ScriptedLLM
 from p2m.agent.trace import TraceWriter
 from p2m.config import RunConfig
 from p2m.schemas import Example, TaskSpec
-from p2m.tools import families
+from p2m.tools import assess, evaluate, families
 from p2m.tools.generate import generate_examples
 from p2m.tools.specs.evaluate import evaluate as evaluate_tool
 from p2m.tools.specs.generate_examples import generate_examples as generate_examples_tool
 from p2m.tools.specs.train import train as train_tool
 
 LABELS = ["negative", "positive"]
+
+
+def patch_predict(monkeypatch, fake) -> None:
+    """Stand in for the students where the scoring code looks them up (assess, evaluate)."""
+    for module in (assess, evaluate):
+        monkeypatch.setattr(module, "predict_for", fake)
 
 
 def context(tmp_path, task, llm=None, config=None):
@@ -62,7 +68,7 @@ def test_selection_reads_validation_never_test(tmp_path, monkeypatch):
     a, b = student_dir(tmp_path, "A"), student_dir(tmp_path, "B")
     # A is right on the test rows and wrong on validation; B the other way round; the baseline
     # folder ("baseline") is wrong on validation.
-    monkeypatch.setattr(families, "predict_for", fake_predict({"A": (True, False), "B": (False, True),
+    patch_predict(monkeypatch, fake_predict({"A": (True, False), "B": (False, True),
                                                                "baseline": (False, False)}))
     for path in (a, b):
         ctx.write_json("train.json", {"path": str(path), "n_rows": 2})
@@ -83,7 +89,7 @@ def test_an_evaluation_rerun_after_a_kill_replaces_its_own_history_entry(tmp_pat
                            source={"kind": "user_test"} if split == "test" else {"kind": "dataset", "name": "d"})
                    for split in ("validation", "test") for i in range(6)])
     a = student_dir(tmp_path, "A")
-    monkeypatch.setattr(families, "predict_for", fake_predict({"A": (True, True), "baseline": (False, False)}))
+    patch_predict(monkeypatch, fake_predict({"A": (True, True), "baseline": (False, False)}))
     ctx.write_json("train.json", {"path": str(a), "n_rows": 2, "trained_at": 1.5})
     evaluate_tool(ctx)
     evaluate_tool(ctx)  # resumed after a kill between metrics.json and the checkpoint
@@ -109,8 +115,7 @@ def test_a_baseline_that_wins_on_validation_is_published_and_runs(tmp_path, monk
                    for s, pairs in (("validation", texts[:2]), ("test", texts[2:])) for t, o in pairs])
     student = student_dir(tmp_path, "S")
     real = families.predict_for
-    monkeypatch.setattr(families, "predict_for",
-                        lambda t, d, x: ["cooking"] * len(x) if Path(d).name == "S" else real(t, d, x))
+    patch_predict(monkeypatch, lambda t, d, x: ["cooking"] * len(x) if Path(d).name == "S" else real(t, d, x))
     ctx.write_json("train.json", {"path": str(student), "n_rows": 4})
     result = evaluate_tool(ctx)
     assert result["published"] == "baseline" and result["baselines"]["demonstrations-only"] == 1.0

@@ -67,9 +67,12 @@ def test_a_run_searches_the_hub_and_downloads_the_chosen_dataset(tmp_path, monke
         "train": datasets.Dataset.from_dict({"text": [f"{w} {i}" for i, (w, _) in enumerate(words)],
                                              "label": [l for _, l in words]}, features=features),
         "test": datasets.Dataset.from_dict({"text": ["great fun", "awful"], "label": [1, 0]}, features=features)})
-    monkeypatch.setattr(hub, "search_hub", lambda query, limit=20, api=None: search_hub(query, api=FakeApi()))
+    from p2m.tools.specs import load_dataset, search_datasets
+
+    # Patched where the tools look them up.
+    monkeypatch.setattr(search_datasets, "search_hub", lambda query, limit=20, api=None: search_hub(query, api=FakeApi()))
     real_download = hub.download_dataset
-    monkeypatch.setattr(hub, "download_dataset",
+    monkeypatch.setattr(load_dataset, "download_dataset",
                         lambda name, folder, **kw: real_download(name, folder, loader=lambda n: local))
     task = TaskSpec(instruction="Classify movie review sentiment", labels=["negative", "positive"])
     config = RunConfig(llm="none", hub=True, model=str(tiny_model_dir))
