@@ -67,7 +67,9 @@ def _bought(before: dict[str, Any], h: dict[str, Any]) -> str:
     rows = ", ".join(f"+{h['rows'][k] - was.get(k, 0)} {k}" for k in ("user", "retrieved", "generated")
                      if h["rows"].get(k, 0) != was.get(k, 0)) or "no new rows"
     change = f"; change {h['value'] - before['value']:+.3f}" if "value" in before else ""
-    return (f"; since the last iteration: {rows}, {h['elapsed_s'] - before.get('elapsed_s', 0):.0f} s, "
+    # Counts only, no seconds: a prompt holding wall time differs between two runs of the same
+    # task, so the same LLM would decide differently and a resumed run would miss its cache.
+    return (f"; since the last iteration: {rows}, "
             f"{h['llm_calls'] - before.get('llm_calls', 0)} LLM calls{change}")
 
 
@@ -87,11 +89,16 @@ def _shortfall(ctx: RunContext, state: AgentState) -> str:
             f"{ctx.task.target.value}. Errors by kind: {shown or 'none recorded'}")
 
 
+def _timing(key: str) -> bool:
+    """A wall-time field (seconds, rates, timestamps): kept out of prompts, which must replay."""
+    return key in ("seconds", "trained_at", "time") or key.endswith(("_s", "per_s"))
+
+
 def _facts(value: Any, known: set[str]) -> Any:
     """A tool result reduced to numbers, flags and known names (allow-list, `_safe`)."""
     if isinstance(value, dict):
         return {_safe(k, known): _facts(v, known) for k, v in list(value.items())[:20]
-                if k not in ("reason", "llm_reason", "failures", "args")}
+                if k not in ("reason", "llm_reason", "failures", "args") and not _timing(k)}
     if isinstance(value, list):
         return [_facts(v, known) for v in value[:10]]
     if isinstance(value, str):
@@ -114,8 +121,8 @@ def _tool_menu(state: AgentState, ctx: RunContext) -> str:
         why = spec.unavailable(state, ctx)
         cost = spent.get(name)
         lines.append(f"- {name}: {spec.description.splitlines()[0]}"
-                     + (f" [spent so far: {cost['runs']} runs, {cost['s']:.0f} s, "
-                        f"{cost['llm_calls']} LLM calls]" if cost else "")
+                     + (f" [spent so far: {cost['runs']} runs, {cost['llm_calls']} LLM calls]"
+                        if cost else "")
                      + (f" [not now: {why}]" if why else ""))
     return "\n".join(lines)
 
