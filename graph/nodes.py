@@ -59,8 +59,8 @@ def _state_summary(state: AgentState, ctx: RunContext) -> str:
 
 
 def _bought(before: dict[str, Any], h: dict[str, Any]) -> str:
-    """What an iteration cost since the one before (rows by source, seconds, LLM calls) and
-    what it changed in the gold metric."""
+    """What an iteration cost since the one before (rows by source, LLM calls) and what it
+    changed in the gold metric."""
     if "rows" not in h:
         return ""
     was = before.get("rows", {})
@@ -242,9 +242,9 @@ def make_act(ctx: RunContext):
                         duration_s=round(duration, 3),
                         tokens=(ctx.llm.usage.tokens - tokens_before) if ctx.llm else 0,
                         iteration=update.get("evaluations", state.get("evaluations", 0)))
-        spent = dict(state.get("spent") or {})
-        was = spent.get(tool, {"runs": 0, "s": 0.0, "llm_calls": 0})
-        spent[tool] = {"runs": was["runs"] + 1, "s": round(was["s"] + duration, 1),
+        spent = dict(state.get("spent") or {})  # counts only (seconds are in the trace): prompts replay
+        was = spent.get(tool, {"runs": 0, "llm_calls": 0})
+        spent[tool] = {"runs": was["runs"] + 1,
                        "llm_calls": was["llm_calls"] + (ctx.llm.usage.calls - calls_before if ctx.llm else 0)}
         update.update(n_train=counts["train"], n_test=counts["test"], failures=failures, spent=spent,
                       steps=state.get("steps", 0) + 1, last={"tool": tool, "args": args, "summary": summary},

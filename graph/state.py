@@ -20,7 +20,7 @@ class AgentState(TypedDict, total=False):
     history: list[dict]            # {"iteration", "name", "value", "n_train", "rows", ...} per evaluation
     failures: dict[str, int]       # tool -> consecutive failures
     steps: int                     # tool calls so far
-    spent: dict[str, dict]         # tool -> {"runs", "s", "llm_calls"} spent on it so far
+    spent: dict[str, dict]         # tool -> {"runs", "llm_calls"} spent on it so far
     elapsed_s: float               # wall time spent, summed across resumes
     usage: dict[str, Any]          # LLM accounting snapshot, restored on resume
     llm_learned: dict[str, Any]    # what the LLM backend learned about its server, restored too

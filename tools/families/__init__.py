@@ -12,7 +12,8 @@ from ..baselines import NAME as BASELINE, is_baseline, load_baseline
 from . import classification, extractive_qa, text2text, ner  # noqa: F401,I001  (each registers itself, in this order)
 from .base import FAMILIES, Family, family, register
 
-__all__ = ["FAMILIES", "Family", "family", "register", "train_for", "predict_for", "score_for"]
+__all__ = ["FAMILIES", "Family", "family", "register", "train_for", "predict_for", "score_for",
+           "fit_baseline", "predict_baseline"]
 
 
 def train_for(task: TaskSpec, model_path: str, examples: list, out_dir: str | Path, cfg: TrainConfig,

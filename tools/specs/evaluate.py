@@ -93,7 +93,6 @@ def update(result: dict[str, Any], args: dict[str, Any], state: State, ctx: RunC
              "teacher": baselines.get("teacher"), "published": result.get("published"),
              # what this iteration cost in total, for the planner's "what it bought" line
              "rows": {k: v for k, v in ctx.store.counts().items() if k in ("user", "retrieved", "generated")},
-             "elapsed_s": round(state.get("elapsed_s", 0.0), 1),
              "llm_calls": ctx.llm.usage.calls if ctx.llm else 0}
     history = list(state.get("history", [])) + [entry]
     return {"history": history, "evaluations": len(history), "needs_eval": False}
