@@ -19,3 +19,22 @@ def test_distinct_recall_counts_mirrors_once_and_one_dataset_per_rank():
     assert retrieval.distinct_recall([["a/squad"], ["quoref"]], relevant, 2, keys) == 1.0
     # A group that holds both datasets is still one rank: it finds one of them.
     assert retrieval.distinct_recall([["squad", "quoref"], ["imdb"]], relevant, 2, keys) == 0.5
+
+
+def test_task_fields_make_a_task_and_a_split_selects_its_half(tmp_path):
+    import json
+
+    import pytest
+
+    q = {"id": "t1", "prompt": "Spam or not?", "task_type": "classification",
+         "labels": ["spam", "ham"], "examples": [{"input": "Win $$$ now", "output": "spam"}]}
+    task = retrieval.task_of(q)
+    assert task.labels == ["spam", "ham"] and task.examples[0].input == "Win $$$ now"
+    assert retrieval.task_of({"prompt": "Spam or not?"}) is None
+    split = tmp_path / "split.json"
+    split.write_text(json.dumps({"tune": ["t1"], "test": ["t2"]}))
+    queries = [q, {**q, "id": "t2"}]
+    assert [x["id"] for x in retrieval.select(queries, str(split), "test")] == ["t2"]
+    assert retrieval.select(queries, "", "all") == queries
+    with pytest.raises(SystemExit):
+        retrieval.select(queries, "", "tune")

@@ -91,3 +91,16 @@ def test_camel_case_names_meet_plain_words(tmp_path):
     index = DatasetIndex(entries() + [CatalogEntry("spider", "A cross-domain text-toSQL dataset.")],
                          root=tmp_path, progress=False)
     assert index.entries[index.bm25("write the SQL for a question", 1)[0]].name == "spider"
+
+
+def test_demonstration_inputs_pull_the_dense_query_toward_their_kind_of_text(tmp_path):
+    catalog = [CatalogEntry("tweet_sentiment", "Tweets about airlines labelled by sentiment."),
+               CatalogEntry("review_sentiment", "Product reviews labelled by sentiment.")]
+    index = DatasetIndex(catalog, root=tmp_path, progress=False)
+    query = "Is the text positive or negative?"
+    tweets = ["@united lost my bag again #fail", "@delta thanks for the upgrade! #travel"]
+    reviews = ["This blender broke after two weeks, do not buy.", "Great battery life, five stars."]
+    for inputs, name in ((tweets, "tweet_sentiment"), (reviews, "review_sentiment")):
+        top = index.hybrid(query, 2, inputs=inputs, input_weight=1.0)[0]
+        assert catalog[top].name == name
+    assert index.hybrid(query, 2, inputs=tweets, input_weight=0.0) == index.hybrid(query, 2)

@@ -142,3 +142,35 @@ def test_snapshot_entries_are_search_only(shared, tmp_path):
     assert not entries[0].loadable
     hits = ds.search_datasets("movie review sentiment", entries, sentiment())
     assert hits and not hits[0]["compatible"] and "search-only" in hits[0]["reason"]
+
+
+def test_task_query_adds_family_and_label_names_only_when_asked():
+    news = TaskSpec(instruction="Sort news articles by topic", labels=["World", "Sports"])
+    assert ds.task_query(news) == "Sort news articles by topic"
+    assert ds.task_query(news, "ag news") == "Sort news articles by topic. ag news"
+    assert ds.task_query(news, "news articles") == ds.task_query(news)  # already in the instruction
+    assert ds.task_query(news, words=True) == \
+        "Sort news articles by topic. text classification. World, Sports"
+    translate = TaskSpec(instruction="Translate English into German", task_type="text2text")
+    assert ds.task_query(translate, words=True) == "Translate English into German"
+
+
+def test_search_words_come_from_the_task_and_inputs_join_when_weighted(catalog, monkeypatch):
+    from p2m.tools.dataset_index import DatasetIndex
+
+    seen = []
+    real = DatasetIndex.hybrid
+
+    def spy(self, query, k, inputs=(), input_weight=0.0):
+        seen.append((query, list(inputs), input_weight))
+        return real(self, query, k, inputs, input_weight)
+
+    monkeypatch.setattr(DatasetIndex, "hybrid", spy)
+    task = TaskSpec(**{**sentiment().model_dump(), "examples": [
+        {"input": "A gem of a film.", "output": "positive"}]})
+    ds.search_datasets("", catalog, task)  # the tool's call: an empty query means the task
+    ds.search_datasets("films", catalog, task, task_words=True, input_weight=0.5)
+    ds.search_datasets("films", catalog)
+    assert seen[0][0] == task.instruction and seen[0][2] == ds.INPUT_WEIGHT
+    assert seen[1] == (ds.task_query(task, "films", True), ["A gem of a film."], 0.5)
+    assert seen[2][:2] == ("films", [])

@@ -217,10 +217,20 @@ class DatasetIndex:
     def dense(self, query: str, k: int) -> list[int]:
         return list(self.dense_scores(query, k))
 
-    def hybrid(self, query: str, k: int) -> list[int]:
-        """p2m's ranking: normalised dense (best of text and head) and BM25, language-aware."""
+    def hybrid(self, query: str, k: int, inputs: Sequence[str] = (),
+               input_weight: float = 0.0) -> list[int]:
+        """p2m's ranking: normalised dense (best of text and head) and BM25, language-aware.
+
+        `inputs` (the task's demonstration inputs) pull the dense query toward datasets of their
+        kind of text: the mean of their unit vectors, scaled to `input_weight`, joins the query's
+        vector (tweets, reviews, code, questions read differently from the words of a prompt).
+        """
         lexical = self.bm25_scores(query, self.DEPTH)
         vector = embed([query])[0]
+        if inputs and input_weight > 0:
+            mean = embed(list(inputs)).mean(axis=0)
+            vector = vector + input_weight * mean / max(float(np.linalg.norm(mean)), 1e-9)
+            vector = vector / float(np.linalg.norm(vector))
         full = self.dense_scores(vector, self.DEPTH)
         head = self.dense_scores(vector, self.DEPTH, heads=True)
         floor = min([*full.values(), *head.values()], default=0.0)

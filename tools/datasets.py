@@ -12,6 +12,7 @@ from .catalog import CatalogEntry, DatasetError
 from .data_store import read_jsonl
 from .rerank import expand_query, rerank_by_likelihood, rerank_by_vote
 from .columns import ColumnError, choose_mapping, apply_mapping
+from .families import FAMILIES
 
 
 def _family(task_type: Optional[str]) -> Optional[str]:
@@ -86,14 +87,37 @@ def collapse_duplicates(order: list[int], catalog: list[CatalogEntry], vectors: 
 
 
 RERANK_MODES = ("vote", "likelihood")
+# Measured on the tune half of bench/queries/tasks.jsonl (docs/retrieval.md): adding the family
+# and label names to the search words, or the demonstration inputs to the dense query, lowered
+# recall@5 (0.767 -> 0.719-0.754), so both are off by default and kept for the bench to measure.
+TASK_WORDS = False
+INPUT_WEIGHT = 0.0
+
+
+def task_query(task: TaskSpec, query: str = "", words: bool = TASK_WORDS) -> str:
+    """The words a search for `task` uses: its instruction, a planner's extra words and, with
+    `words`, the family's name where it says something (not "text to text") and the label names."""
+    parts = [task.instruction]
+    if query and query not in task.instruction:
+        parts.append(query)
+    if words and task.task_type != "text2text":
+        parts.append(FAMILIES[task.task_type].search_words)
+    if words and task.labels:
+        parts.append(", ".join(task.labels))
+    return ". ".join(parts)
 
 
 def search_datasets(query: str, catalog: list[CatalogEntry], task: Optional[TaskSpec] = None,
                     top_k: int = 5, index: Any = None, llm: Any = None, rerank_n: int = 20,
-                    votes: int = 3, expand: bool = False,
-                    rerank: str = "vote") -> list[dict[str, Any]]:
+                    votes: int = 3, expand: bool = False, rerank: str = "vote",
+                    task_words: bool = TASK_WORDS,
+                    input_weight: float = INPUT_WEIGHT) -> list[dict[str, Any]]:
     """Rank catalog entries for `query`: stemmed BM25 + dense (language-aware), duplicates
     collapsed, LLM rerank.
+
+    With a `task`, the search words are its instruction plus `query` (`task_query`; with
+    `task_words`, its family and label names too) and its demonstration inputs join the dense
+    query with `input_weight`; each hit is checked against the task.
 
     With an LLM and `expand`, the query is first expanded with the task's standard name and known
     dataset names (HyDE-style). With an LLM the top `rerank_n` groups are reranked: `rerank="vote"`
@@ -110,11 +134,16 @@ def search_datasets(query: str, catalog: list[CatalogEntry], task: Optional[Task
     from .dataset_index import DatasetIndex
 
     index = index or DatasetIndex(catalog, progress=False)
+    inputs: list[str] = []
+    if task is not None:
+        query = task_query(task, query, task_words)
+        inputs = [ex.input for ex in task.examples]
     if llm is not None and expand:
         query = expand_query(llm, query)
     # Mirrors are gathered from deeper than the shown ranks, so copies of a hit join its group
     # instead of filling later ranks.
-    order = index.hybrid(query, k=max(COLLAPSE_DEPTH, 3 * top_k, rerank_n * 2))
+    order = index.hybrid(query, k=max(COLLAPSE_DEPTH, 3 * top_k, rerank_n * 2), inputs=inputs,
+                         input_weight=input_weight)
     groups = collapse_duplicates(order, catalog, index.embeddings(order))
     vote_info: dict[int, dict[str, Any]] = {}
     if llm is not None and len(groups) > 1:

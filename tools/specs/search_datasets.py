@@ -17,15 +17,13 @@ class SearchArgs(ToolArgs):
 
 def search_datasets(ctx: RunContext, query: str = "") -> dict[str, Any]:
     """Search the dataset catalog for data that fits the task."""
-    # The instruction always takes part: a planner's terse query only adds words to it.
-    full_query = ctx.task.instruction if not query or query in ctx.task.instruction else \
-        f"{ctx.task.instruction} {query}"
     data = ctx.config.data
     if ctx.config.hub:
         known = {e.name for e in ctx.catalog}
         ctx.catalog.extend(e for e in search_hub(ctx.task.instruction) if e.name not in known)
     mode, votes = rerank_plan(data, ctx.llm)
-    hits = ds.search_datasets(full_query, ctx.catalog, ctx.task,
+    # The task's instruction always takes part (ds.task_query): a planner's query only adds words.
+    hits = ds.search_datasets(query, ctx.catalog, ctx.task,
                               llm=None if mode == "off" else ctx.llm, votes=votes,
                               expand=data.expand_query, rerank="vote" if mode == "off" else mode)
     return {"candidates": hits, "rerank": mode, "rerank_votes": votes}
