@@ -174,3 +174,15 @@ def test_search_words_come_from_the_task_and_inputs_join_when_weighted(catalog, 
     assert seen[0][0] == task.instruction and seen[0][2] == ds.INPUT_WEIGHT
     assert seen[1] == (ds.task_query(task, "films", True), ["A gem of a film."], 0.5)
     assert seen[2][:2] == ("films", [])
+
+
+def test_a_dataset_in_another_language_is_unfit_and_not_relabelled(tmp_path):
+    from p2m.tools.catalog import CatalogEntry
+
+    urdu = CatalogEntry("imdb_urdu_reviews", "Movie reviews translated to Urdu.",
+                        task_type="classification", labels=["neg", "pos"], path=tmp_path)
+    ok, why = ds.compatibility(urdu, sentiment())
+    assert not ok and why == "in ur, not the task's en"
+    assert not ds.relabel_candidate(urdu, sentiment())
+    urdu_task = TaskSpec(instruction="Classify Urdu movie reviews", labels=["neg", "pos"])
+    assert ds.compatibility(urdu, urdu_task) == (True, "task type and labels match")

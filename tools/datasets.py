@@ -13,6 +13,7 @@ from .data_store import read_jsonl
 from .rerank import expand_query, rerank_by_likelihood, rerank_by_vote
 from .columns import ColumnError, choose_mapping, apply_mapping
 from .families import FAMILIES
+from .languages import language_mismatch, languages
 
 
 def _family(task_type: Optional[str]) -> Optional[str]:
@@ -21,8 +22,22 @@ def _family(task_type: Optional[str]) -> Optional[str]:
     return TASK_TYPE_ALIASES.get(task_type, task_type)
 
 
+def language_misfit(entry: CatalogEntry, task: TaskSpec) -> Optional[str]:
+    """Why the dataset's language rules it out for the task (its card or name names languages
+    of which none is the task's; a task naming no language wants English), or None."""
+    theirs = languages(entry.description, entry.name)
+    wanted = languages(task.instruction)
+    if not language_mismatch(theirs, wanted):
+        return None
+    return (f"in {', '.join(sorted(theirs))}, not the task's "
+            f"{', '.join(sorted(wanted - {'en'} or {'en'}))}")
+
+
 def compatibility(entry: CatalogEntry, task: TaskSpec) -> tuple[bool, str]:
     """Whether the dataset can train this task as it is, and why (or why not)."""
+    misfit = language_misfit(entry, task)
+    if misfit:
+        return False, misfit
     if not entry.loadable and entry.extra.get("source") != "hub":
         return False, "search-only catalog entry: no local copy to load"
     fam = _family(entry.task_type)
@@ -182,6 +197,7 @@ def relabel_candidate(entry: CatalogEntry, task: TaskSpec) -> bool:
     and the teacher LLM can label them in the task's scheme."""
     return (entry.loadable and bool(task.label_set)
             and _family(entry.task_type) in (None, "classification")
+            and language_misfit(entry, task) is None
             and not compatibility(entry, task)[0])
 
 
