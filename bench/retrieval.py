@@ -108,6 +108,9 @@ def main() -> int:
     ap.add_argument("--expand", action="store_true", help="LLM query expansion before search")
     ap.add_argument("--votes", type=int, default=3)
     ap.add_argument("--rerank", choices=("vote", "likelihood"), default="vote")
+    ap.add_argument("--embedder", default="",
+                    help="a sentence-transformers folder to embed with instead of MiniLM "
+                         "(e.g. all-mpnet-base-v2); its index is cached beside MiniLM's")
     ap.add_argument("--systems", default="",
                     help="comma-separated retrievers to run (default: all)")
     ap.add_argument("--input-weight", type=float, default=None,
@@ -131,7 +134,18 @@ def main() -> int:
                 if q.get("id") == row["id"]:
                     q["relevant"] = row["relevant"]
     started = time.perf_counter()
-    index = DatasetIndex(catalog)
+    embedder, embedder_name = None, ""
+    if args.embedder:
+        from sentence_transformers import SentenceTransformer
+        import numpy as np
+
+        model = SentenceTransformer(args.embedder, device="cpu")
+        embedder_name = Path(args.embedder).name
+
+        def embedder(texts: list[str]) -> Any:
+            return np.asarray(model.encode(list(texts), batch_size=32, normalize_embeddings=True,
+                                           show_progress_bar=False), dtype=np.float32)
+    index = DatasetIndex(catalog, embedder=embedder, embedder_name=embedder_name)
     build_s = time.perf_counter() - started
     llm = None if args.llm == "none" else make_llm(args.llm)
     weight = INPUT_WEIGHT if args.input_weight is None else args.input_weight
@@ -217,6 +231,7 @@ def main() -> int:
                       "scored": len(scored), "unjudged@10": sum(map(len, unjudged)),
                       "no_relevant": [q.get("id") or q["prompt"][:40] for q in queries
                                       if not q["relevant"]],
+                      "embedder": embedder_name or "all-MiniLM-L6-v2",
                       "index_built_now": index.built_now, "index_s": round(build_s, 1),
                       "llm": llm.describe() if llm else None, "expand": args.expand,
                       "rerank": args.rerank if llm else None, "input_weight": weight,

@@ -104,3 +104,23 @@ def test_demonstration_inputs_pull_the_dense_query_toward_their_kind_of_text(tmp
         top = index.hybrid(query, 2, inputs=inputs, input_weight=1.0)[0]
         assert catalog[top].name == name
     assert index.hybrid(query, 2, inputs=tweets, input_weight=0.0) == index.hybrid(query, 2)
+
+
+def test_another_embedder_gets_its_own_index_and_embeds_the_queries(tmp_path):
+    import numpy as np
+
+    from p2m.tools.embed import embed
+
+    calls = []
+
+    def counting(texts):
+        calls.append(len(texts))
+        return embed(texts)
+
+    index = DatasetIndex(entries(), root=tmp_path, progress=False, embedder=counting,
+                         embedder_name="counting")
+    assert index.path.name.startswith("datasets-counting-") and sum(calls) == 2 * len(entries())
+    assert entries()[index.dense("spam text messages", 1)[0]].name == "sms_spam"
+    assert calls[-1] == 1 and np.allclose(index.embeddings([0])[0], embed([index.texts[0]])[0],
+                                          atol=1e-5)
+    assert DatasetIndex(entries(), root=tmp_path, progress=False).path != index.path

@@ -14,7 +14,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
@@ -145,12 +145,18 @@ class DatasetIndex:
     DEPTH = 20_000  # scores are normalised over this many candidates (the whole of most catalogs)
 
     def __init__(self, entries: Sequence[CatalogEntry], root: Optional[Path] = None,
-                 progress: bool = True):
+                 progress: bool = True,
+                 embedder: Optional[Callable[[list[str]], np.ndarray]] = None,
+                 embedder_name: str = ""):
+        """`embedder` (unit vectors per text, named `embedder_name` in the index's folder name)
+        replaces the default MiniLM; bench.retrieval measures others with it."""
+        self.embed = embedder or embed
         self.entries = list(entries)
         self.texts = [index_text(e) for e in self.entries]
         self.heads = [head_text(e) for e in self.entries]
         self.languages = [languages(f"{e.name} {e.description}", e.name) for e in self.entries]
-        self.path = (root or default_index_root()) / f"datasets-{catalog_fingerprint(self.entries)}"
+        prefix = f"datasets-{embedder_name}-" if embedder_name else "datasets-"
+        self.path = (root or default_index_root()) / f"{prefix}{catalog_fingerprint(self.entries)}"
         self._collection, self._heads = self._open(progress)
         self._bm25 = self._build_bm25()
 
@@ -179,7 +185,7 @@ class DatasetIndex:
         for start in range(0, len(todo), BATCH):
             chunk = todo[start:start + BATCH]
             col.add(ids=[str(i) for i in chunk], documents=[texts[i] for i in chunk],
-                    embeddings=embed([texts[i] for i in chunk]),
+                    embeddings=self.embed([texts[i] for i in chunk]),
                     metadatas=[{"name": self.entries[i].name} for i in chunk])
             bar.update(len(chunk))
         bar.close()
@@ -205,7 +211,7 @@ class DatasetIndex:
 
     def dense_scores(self, query: str | np.ndarray, k: int, heads: bool = False) -> dict[int, float]:
         """Cosine similarity of the k nearest texts (or heads); `query` may be embedded already."""
-        vector = embed([query]) if isinstance(query, str) else query[None, :]
+        vector = self.embed([query]) if isinstance(query, str) else query[None, :]
         col = self._heads if heads else self._collection
         res = col.query(query_embeddings=vector, n_results=min(k, len(self.entries)),
                         include=["distances"])
@@ -226,9 +232,9 @@ class DatasetIndex:
         vector (tweets, reviews, code, questions read differently from the words of a prompt).
         """
         lexical = self.bm25_scores(query, self.DEPTH)
-        vector = embed([query])[0]
+        vector = self.embed([query])[0]
         if inputs and input_weight > 0:
-            mean = embed(list(inputs)).mean(axis=0)
+            mean = self.embed(list(inputs)).mean(axis=0)
             vector = vector + input_weight * mean / max(float(np.linalg.norm(mean)), 1e-9)
             vector = vector / float(np.linalg.norm(vector))
         full = self.dense_scores(vector, self.DEPTH)
