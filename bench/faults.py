@@ -99,7 +99,11 @@ class Bench:
         self.env = {**os.environ, "OPENAI_API_KEY": SECRET, "OPENAI_BASE_URL": base_url,
                     "P2M_LLM_TIMEOUT": "1.5", "P2M_LLM_MAX_WAIT": "1", "HF_HUB_OFFLINE": "1",
                     "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": "1",
-                    "P2M_INDEX_DIR": str(root / "index"), "PYTHONUNBUFFERED": "1"}
+                    "P2M_INDEX_DIR": str(root / "index"), "PYTHONUNBUFFERED": "1",
+                    # The bench's own model cache: the planner's choices list the models on disk,
+                    # and a GGUF assembled elsewhere mid-bench (p2m doctor) changed them between
+                    # a reference run and its killed twin (13 of 27 scenarios "failed" so).
+                    "P2M_CACHE": str(root / "cache")}
 
     def run_args(self, out: Path, mode: str, cat: Optional[Path] = None,
                  iterations: int = 1) -> list[str]:
