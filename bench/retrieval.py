@@ -109,8 +109,8 @@ def main() -> int:
     ap.add_argument("--votes", type=int, default=3)
     ap.add_argument("--rerank", choices=("vote", "likelihood"), default="vote")
     ap.add_argument("--embedder", default="",
-                    help="a sentence-transformers folder to embed with instead of MiniLM "
-                         "(e.g. all-mpnet-base-v2); its index is cached beside MiniLM's")
+                    help="minilm (default), mpnet (p2m's all-mpnet-base-v2, data.search_embedder) "
+                         "or a sentence-transformers folder; each has its own cached index")
     ap.add_argument("--systems", default="",
                     help="comma-separated retrievers to run (default: all)")
     ap.add_argument("--input-weight", type=float, default=None,
@@ -121,7 +121,8 @@ def main() -> int:
     from p2m.tools.data_store import read_jsonl
     from p2m.tools.dataset_index import DatasetIndex, head_text
     from p2m.tools.catalog import load_catalog
-    from p2m.tools.datasets import INPUT_WEIGHT, TASK_WORDS, base_name, card_key, search_datasets
+    from p2m.tools.datasets import (INPUT_WEIGHT, MPNET, TASK_WORDS, base_name, card_key,
+                                    open_index, search_datasets)
 
     catalog = load_catalog([args.catalog])
     queries = select(read_jsonl(args.queries), args.split_file, args.split)
@@ -135,7 +136,7 @@ def main() -> int:
                     q["relevant"] = row["relevant"]
     started = time.perf_counter()
     embedder, embedder_name = None, ""
-    if args.embedder:
+    if args.embedder not in ("", "minilm", "mpnet"):  # a sentence-transformers folder
         from sentence_transformers import SentenceTransformer
         import numpy as np
 
@@ -145,7 +146,11 @@ def main() -> int:
         def embedder(texts: list[str]) -> Any:
             return np.asarray(model.encode(list(texts), batch_size=32, normalize_embeddings=True,
                                            show_progress_bar=False), dtype=np.float32)
-    index = DatasetIndex(catalog, embedder=embedder, embedder_name=embedder_name)
+    if args.embedder == "mpnet":
+        index = open_index(catalog, "mpnet", progress=True)
+        embedder_name = MPNET
+    else:
+        index = DatasetIndex(catalog, embedder=embedder, embedder_name=embedder_name)
     build_s = time.perf_counter() - started
     llm = None if args.llm == "none" else make_llm(args.llm)
     weight = INPUT_WEIGHT if args.input_weight is None else args.input_weight

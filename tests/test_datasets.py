@@ -186,3 +186,18 @@ def test_a_dataset_in_another_language_is_unfit_and_not_relabelled(tmp_path):
     assert not ds.relabel_candidate(urdu, sentiment())
     urdu_task = TaskSpec(instruction="Classify Urdu movie reviews", labels=["neg", "pos"])
     assert ds.compatibility(urdu, urdu_task) == (True, "task type and labels match")
+
+
+def test_the_search_embedder_is_a_setting_with_its_own_index(catalog, monkeypatch, tmp_path):
+    from p2m.config import DataConfig
+
+    with pytest.raises(ValueError, match="search_embedder"):
+        DataConfig(search_embedder="bert")
+    monkeypatch.setenv("P2M_INDEX_DIR", str(tmp_path))
+    seen = []
+    monkeypatch.setattr(ds, "embed", lambda texts, model="minilm": seen.append(model) or
+                        __import__("p2m.tools.embed", fromlist=["embed"]).embed(texts))
+    index = ds.open_index(catalog, "mpnet")
+    assert index.path.name.startswith("datasets-all-mpnet-base-v2-") and set(seen) == {"mpnet"}
+    assert ds.open_index(catalog).path.name.startswith("datasets-") and \
+        "mpnet" not in ds.open_index(catalog).path.name

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 import re
+from functools import partial
 from typing import Any, Optional
 
 import numpy as np
@@ -12,8 +13,10 @@ from .catalog import CatalogEntry, DatasetError
 from .data_store import read_jsonl
 from .rerank import expand_query, rerank_by_likelihood, rerank_by_vote
 from .columns import ColumnError, choose_mapping, apply_mapping
+from .embed import embed
 from .families import FAMILIES
 from .languages import language_mismatch, languages
+from .mpnet import NAME as MPNET
 
 
 def _family(task_type: Optional[str]) -> Optional[str]:
@@ -109,6 +112,16 @@ TASK_WORDS = False
 INPUT_WEIGHT = 0.0
 
 
+def open_index(catalog: list[CatalogEntry], embedder: str = "minilm", progress: bool = False) -> Any:
+    """The persistent search index of `catalog` for the embedder called `embedder`."""
+    from .dataset_index import DatasetIndex  # chromadb: heavy
+
+    if embedder == "minilm":
+        return DatasetIndex(catalog, progress=progress)
+    return DatasetIndex(catalog, progress=progress, embedder=partial(embed, model=embedder),
+                        embedder_name=MPNET if embedder == "mpnet" else embedder)
+
+
 def task_query(task: TaskSpec, query: str = "", words: bool = TASK_WORDS) -> str:
     """The words a search for `task` uses: its instruction, a planner's extra words and, with
     `words`, the family's name where it says something (not "text to text") and the label names."""
@@ -125,14 +138,15 @@ def task_query(task: TaskSpec, query: str = "", words: bool = TASK_WORDS) -> str
 def search_datasets(query: str, catalog: list[CatalogEntry], task: Optional[TaskSpec] = None,
                     top_k: int = 5, index: Any = None, llm: Any = None, rerank_n: int = 20,
                     votes: int = 3, expand: bool = False, rerank: str = "vote",
-                    task_words: bool = TASK_WORDS,
-                    input_weight: float = INPUT_WEIGHT) -> list[dict[str, Any]]:
+                    task_words: bool = TASK_WORDS, input_weight: float = INPUT_WEIGHT,
+                    embedder: str = "minilm") -> list[dict[str, Any]]:
     """Rank catalog entries for `query`: stemmed BM25 + dense (language-aware), duplicates
     collapsed, LLM rerank.
 
     With a `task`, the search words are its instruction plus `query` (`task_query`; with
     `task_words`, its family and label names too) and its demonstration inputs join the dense
-    query with `input_weight`; each hit is checked against the task.
+    query with `input_weight`; each hit is checked against the task. Without an `index`, one is
+    opened (built once per catalog and embedder) with `embedder` ("minilm" or "mpnet").
 
     With an LLM and `expand`, the query is first expanded with the task's standard name and known
     dataset names (HyDE-style). With an LLM the top `rerank_n` groups are reranked: `rerank="vote"`
@@ -146,9 +160,8 @@ def search_datasets(query: str, catalog: list[CatalogEntry], task: Optional[Task
         raise ValueError(f"rerank must be one of {RERANK_MODES}, not {rerank!r}")
     if not catalog:
         return []
-    from .dataset_index import DatasetIndex
 
-    index = index or DatasetIndex(catalog, progress=False)
+    index = index or open_index(catalog, embedder)
     inputs: list[str] = []
     if task is not None:
         query = task_query(task, query, task_words)

