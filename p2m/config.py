@@ -86,7 +86,7 @@ class DataConfig:
     selections; candidates move up by votes, each with the LLM's reason), "likelihood" (the
     task's likelihood given each card, fused with the retrieval rank; backends that score
     replies, i.e. the embedded model) or "off". None: "likelihood" with the embedded model and
-    "vote" with an endpoint (measurements: docs/retrieval.md)."""
+    "vote" with an endpoint (measurements: docs/data.md)."""
     rerank_votes: Optional[int] = None
     """Sampled selections for the "vote" rerank; 0 skips the rerank. None: 3."""
     search_embedder: str = "minilm"

@@ -81,3 +81,13 @@ def test_export_onnx_matches_pytorch(finished_run, tmp_path):
     result = json.loads(run_cli("export", out, "--format", "onnx", "--out", target).stdout)
     assert target.is_file() and result["max_abs_diff"] < 1e-3
     assert not list(tmp_path.glob("*.partial"))
+
+
+def test_search_embedder_flag_sets_the_data_config():
+    from p2m.cli import _config, build_parser
+
+    args = build_parser().parse_args(["run", "x", "--llm", "none", "--search-embedder", "mpnet"])
+    assert _config(args).data.search_embedder == "mpnet"
+    assert _config(build_parser().parse_args(["run", "x", "--llm", "none"])).data.search_embedder == "minilm"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "x", "--search-embedder", "bert"])

@@ -105,9 +105,10 @@ def collapse_duplicates(order: list[int], catalog: list[CatalogEntry], vectors: 
 
 
 RERANK_MODES = ("vote", "likelihood")
-# Measured on the tune half of bench/queries/tasks.jsonl (docs/retrieval.md): adding the family
-# and label names to the search words, or the demonstration inputs to the dense query, lowered
-# recall@5 (0.767 -> 0.719-0.754), so both are off by default and kept for the bench to measure.
+# Measured on the tune half of bench/queries/tasks.jsonl (docs/data.md): adding the family and
+# label names to the search words, or the demonstration inputs to the dense query, did not raise
+# recall@5 (MiniLM 0.710 -> 0.700, mpnet 0.757 -> 0.749-0.754), so both are off by default and
+# kept for the bench to measure.
 TASK_WORDS = False
 INPUT_WEIGHT = 0.0
 
