@@ -89,6 +89,12 @@ def _shortfall(ctx: RunContext, state: AgentState) -> str:
             f"{ctx.task.target.value}. Errors by kind: {shown or 'none recorded'}")
 
 
+def _local(key: str) -> bool:
+    """A file path (a trained model's folder): it names the run directory, so the same decision
+    read differently in two runs of one task; the planner needs none."""
+    return key == "path" or key.endswith("_path")
+
+
 def _timing(key: str) -> bool:
     """A wall-time field (seconds, rates, timestamps): kept out of prompts, which must replay."""
     return key in ("seconds", "trained_at", "time") or key.endswith(("_s", "per_s"))
@@ -98,7 +104,8 @@ def _facts(value: Any, known: set[str]) -> Any:
     """A tool result reduced to numbers, flags and known names (allow-list, `_safe`)."""
     if isinstance(value, dict):
         return {_safe(k, known): _facts(v, known) for k, v in list(value.items())[:20]
-                if k not in ("reason", "llm_reason", "failures", "args") and not _timing(k)}
+                if k not in ("reason", "llm_reason", "failures", "args") and not _timing(k)
+                and not _local(k)}
     if isinstance(value, list):
         return [_facts(v, known) for v in value[:10]]
     if isinstance(value, str):

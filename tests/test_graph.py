@@ -198,13 +198,15 @@ def test_the_planner_sees_what_each_option_cost_and_what_it_bought(tmp_path):
     state = {**initial_state(), "history": [first, second],
              "spent": {"generate_examples": {"runs": 2, "llm_calls": 250}},
              "last": {"tool": "train", "summary": {"n_rows": 120, "train_s": 71.3, "examples_per_s": 8.1,
-                                                   "trained_at": 1796325918.3}}}
+                                                   "trained_at": 1796325918.3,
+                                                   "path": "runs/a/train/n120/model"}}}
     prompt = planner_messages(state, ctx)[1]["content"]
     assert "iteration 2: accuracy = 0.65" in prompt
     assert "since the last iteration: +40 generated, 90 LLM calls; change +0.050" in prompt
     assert "since the last iteration: +8 user, +80 generated, 170 LLM calls" in prompt
     assert "generate_examples: " in prompt and "[spent so far: 2 runs, 250 LLM calls]" in prompt
     assert " s," not in prompt and "71.3" not in prompt and "1796325918" not in prompt  # no wall time: prompts replay
+    assert "runs/a" not in prompt and "path" not in prompt  # nor the run directory's name
     assert '"n_rows": 120' in prompt
 
 

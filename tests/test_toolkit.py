@@ -154,3 +154,18 @@ def test_a_generation_round_killed_after_its_progress_was_saved_is_replayed_not_
     generate_examples_tool(ctx, n=8)  # a later step: a new round
     assert ctx.read_json("data/generation.json") == {"next_sample": 16, "rounds": 2, "step": 5,
                                                     "first_sample": 8}
+
+
+def test_loading_again_after_a_kill_reports_the_rows_the_first_load_wrote(tmp_path, sst2_catalog):
+    """A run killed after load_dataset appended its rows reruns the tool on resume: nothing is
+    appended twice, and the result (which the planner reads) is the first load's."""
+    config = RunConfig(catalog=[str(sst2_catalog)])
+    config.data.max_train = 30
+    task = TaskSpec(instruction="Movie review sentiment", labels=["negative", "positive"])
+    ctx = RunContext(run_dir=tmp_path, task=task, config=config, llm=None,
+                     trace=TraceWriter(tmp_path / "t.jsonl"), catalog=load_catalog([sst2_catalog]))
+    first = load_dataset_tool(ctx, "sst2")
+    rows = len(ctx.store.all())
+    again = load_dataset_tool(ctx, "sst2")
+    assert again == first and first["n_train"] > 0 and first["n_test"] > 0
+    assert len(ctx.store.all()) == rows

@@ -54,8 +54,11 @@ def load_dataset(ctx: RunContext, name: str, relabel: bool = False) -> dict[str,
     else:  # the dataset's own test rows are gold: the run's test unless it has one already
         rows = train + (test if not store.split("test") else [])
     rows = set_aside_validation(rows, ctx.config)
-    kept = store.add(rows)
-    return {"loaded": name, **{f"n_{split}": sum(e.split == split for e in kept)
+    store.add(rows)
+    # Counted in the store, not as rows appended now: a run killed after the append and resumed
+    # loads again, appends nothing, and must still report (and show the planner) the same rows.
+    mine = [e for e in store.all() if e.source.get("kind") == "dataset" and e.source.get("name") == entry.name]
+    return {"loaded": name, **{f"n_{split}": sum(e.split == split for e in mine)
                                for split in ("train", "validation", "test")},
             "columns": info.get("mapping"), "fit": fit,
             "relabelled": len(relabelled) if relabelled is not None else 0}
