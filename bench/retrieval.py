@@ -119,7 +119,7 @@ def main() -> int:
 
     from p2m.agent.factory import make_llm
     from p2m.tools.data_store import read_jsonl
-    from p2m.tools.dataset_index import DatasetIndex, head_text
+    from p2m.tools.dataset_index import head_text
     from p2m.tools.catalog import load_catalog
     from p2m.tools.datasets import (INPUT_WEIGHT, MPNET, TASK_WORDS, base_name, card_key,
                                     open_index, search_datasets)
@@ -135,22 +135,7 @@ def main() -> int:
                 if q.get("id") == row["id"]:
                     q["relevant"] = row["relevant"]
     started = time.perf_counter()
-    embedder, embedder_name = None, ""
-    if args.embedder not in ("", "minilm", "mpnet"):  # a sentence-transformers folder
-        from sentence_transformers import SentenceTransformer
-        import numpy as np
-
-        model = SentenceTransformer(args.embedder, device="cpu")
-        embedder_name = Path(args.embedder).name
-
-        def embedder(texts: list[str]) -> Any:
-            return np.asarray(model.encode(list(texts), batch_size=32, normalize_embeddings=True,
-                                           show_progress_bar=False), dtype=np.float32)
-    if args.embedder == "mpnet":
-        index = open_index(catalog, "mpnet", progress=True)
-        embedder_name = MPNET
-    else:
-        index = DatasetIndex(catalog, embedder=embedder, embedder_name=embedder_name)
+    index = open_index(catalog, args.embedder or "minilm", progress=True)
     build_s = time.perf_counter() - started
     llm = None if args.llm == "none" else make_llm(args.llm)
     weight = INPUT_WEIGHT if args.input_weight is None else args.input_weight
@@ -236,7 +221,8 @@ def main() -> int:
                       "scored": len(scored), "unjudged@10": sum(map(len, unjudged)),
                       "no_relevant": [q.get("id") or q["prompt"][:40] for q in queries
                                       if not q["relevant"]],
-                      "embedder": embedder_name or "all-MiniLM-L6-v2",
+                      "embedder": {"": "all-MiniLM-L6-v2", "minilm": "all-MiniLM-L6-v2",
+                                   "mpnet": MPNET}.get(args.embedder, Path(args.embedder).name),
                       "index_built_now": index.built_now, "index_s": round(build_s, 1),
                       "llm": llm.describe() if llm else None, "expand": args.expand,
                       "rerank": args.rerank if llm else None, "input_weight": weight,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 import re
 from functools import partial
+from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
@@ -114,13 +115,14 @@ INPUT_WEIGHT = 0.0
 
 
 def open_index(catalog: list[CatalogEntry], embedder: str = "minilm", progress: bool = False) -> Any:
-    """The persistent search index of `catalog` for the embedder called `embedder`."""
+    """The persistent search index of `catalog` for `embedder` ("minilm", "mpnet" or a
+    sentence-transformers folder, `embed.embedder_path`), named after it."""
     from .dataset_index import DatasetIndex  # chromadb: heavy
 
     if embedder == "minilm":
         return DatasetIndex(catalog, progress=progress)
     return DatasetIndex(catalog, progress=progress, embedder=partial(embed, model=embedder),
-                        embedder_name=MPNET if embedder == "mpnet" else embedder)
+                        embedder_name=MPNET if embedder == "mpnet" else Path(embedder).name)
 
 
 def task_query(task: TaskSpec, query: str = "", words: bool = TASK_WORDS) -> str:

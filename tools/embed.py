@@ -3,6 +3,7 @@ search may use all-mpnet-base-v2 instead (`DataConfig.search_embedder`, `tools/m
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -28,12 +29,15 @@ EMBEDDERS = ("minilm", "mpnet")
 
 
 def embedder_path(name: str) -> str:
-    """The model folder of a known embedder ("minilm" or "mpnet")."""
+    """The model folder of a known embedder ("minilm" or "mpnet"), or `name` itself when it is a
+    sentence-transformers folder (bench.retrieval measures others so)."""
     if name == "minilm":
         return minilm_path()
     if name == "mpnet":
         return str(mpnet_path())
-    raise ValueError(f"unknown embedder {name!r}; known: {', '.join(EMBEDDERS)}")
+    if Path(name).is_dir():
+        return name
+    raise ValueError(f"unknown embedder {name!r}; known: {', '.join(EMBEDDERS)} or a model folder")
 
 
 def embed(texts: Sequence[str], batch_size: int = 64, model: str = "minilm") -> np.ndarray:
