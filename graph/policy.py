@@ -40,15 +40,17 @@ def default_step(state: AgentState, ctx: RunContext) -> dict[str, Any]:
                                           "is available to generate examples"}, "no data")
     if not state.get("model"):
         return _step("choose_model", {"name": ""}, "pick the student model")
-    if state.get("trained_rows", -1) != state.get("n_train") and failures.get("train", 0) < MAX_TOOL_FAILURES:
-        return _step("train", {"epochs": 0}, "the data changed since the last training")
-    if state.get("trained_rows", -1) < 0:
-        return _step("finish", {"reason": "training failed repeatedly"}, "cannot train")
+    # A trained model is scored before anything else: `train` refuses to replace an unscored
+    # model (an LLM planner may have generated rows between training and scoring).
     if state.get("needs_eval"):
         if failures.get("evaluate", 0) >= MAX_TOOL_FAILURES or not has_gold_rows(state, ctx):
             return _step("finish", {"reason": "the model cannot be scored: no gold rows (give test rows "
                                               "with --test or two or more demonstrations)"}, "cannot score")
         return _step("evaluate", {}, "score the newly trained model")
+    if state.get("trained_rows", -1) != state.get("n_train") and failures.get("train", 0) < MAX_TOOL_FAILURES:
+        return _step("train", {"epochs": 0}, "the data changed since the last training")
+    if state.get("trained_rows", -1) < 0:
+        return _step("finish", {"reason": "training failed repeatedly"}, "cannot train")
     if target_met(state, ctx):
         return _step("finish", {"reason": "target met"}, "the metric reached the target")
     if state.get("evaluations", 0) < ctx.config.budget.max_iterations and can_generate(state, ctx) \

@@ -36,6 +36,35 @@ def test_policy_order(tmp_path):
                                   "reason": "the metric reached the target", "by": "policy"}
 
 
+def test_policy_scores_a_trained_model_before_retraining_on_rows_added_since(tmp_path):
+    """An LLM planner may generate between training and scoring; `train` refuses to replace an
+    unscored model, so the policy (the guard's fallback) scores first instead of giving up."""
+    c = ctx(tmp_path, llm=ScriptedLLM([]))
+    s = {**initial_state(), "searched": True, "n_train": 67, "n_test": 4, "model": {"name": "m"},
+         "trained_rows": 51, "needs_eval": True}
+    step = default_step(s, c)
+    assert step["tool"] == "evaluate" and check(step, s, c) is None
+    s.update(needs_eval=False, evaluations=1, history=[{"value": 0.5}])
+    assert default_step(s, c)["tool"] == "train"
+
+
+def test_no_rows_are_written_before_the_model_that_would_say_whether_they_are_needed(tmp_path):
+    """Before the first evaluation, writing is legal only below `min_train`; a trained model is
+    scored before any more rows are written (a 0.5B planner generated for 30 steps otherwise)."""
+    from p2m.tools.specs import offered_tools
+
+    c = ctx(tmp_path, llm=ScriptedLLM([], max_calls=1000))
+    s = {**initial_state(), "searched": True, "n_train": c.config.data.min_train - 1}
+    assert check({"tool": "generate_examples", "args": {}}, s, c) is None
+    s["n_train"] = c.config.data.min_train
+    assert "train and score before writing more" in check({"tool": "generate_examples", "args": {}}, s, c)
+    s.update(model={"name": "m"}, trained_rows=s["n_train"], needs_eval=True, n_test=5)
+    assert "not evaluated yet" in check({"tool": "generate_examples", "args": {}}, s, c)
+    assert [t.name for t in offered_tools(c, s)] == ["evaluate"]
+    s.update(needs_eval=False, evaluations=1, history=[{"value": 0.5}])
+    assert check({"tool": "generate_examples", "args": {"errors_only": True}}, s, c) is None
+
+
 def test_policy_generates_when_short_and_llm_available(tmp_path):
     c = ctx(tmp_path, llm=ScriptedLLM([]))
     s = initial_state()

@@ -5,7 +5,7 @@ import inspect
 import json
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Literal, Mapping, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -49,7 +49,8 @@ class ToolSpec:
     - `on_failure(error, args, state)`: the agent-state changes a failure makes.
     - `view(result)`: one line for the trace and the planner.
     - `narrow(state, ctx)`: the arguments valid now (names as enums, bounded counts), the schema
-      the planner is offered, so a constrained decoder can only produce legal calls; None: `args`.
+      the planner is offered, so a constrained decoder can only produce legal calls; None: `args`;
+      False: no argument is legal now, so the tool is not offered.
     - `repeatable`: the same call twice in a row is allowed (each generation round is new data).
     """
 
@@ -61,7 +62,7 @@ class ToolSpec:
     update: Callable[[dict[str, Any], dict[str, Any], State, RunContext], dict[str, Any]] = _no_update
     on_failure: Callable[[str, dict[str, Any], State], dict[str, Any]] = _no_update
     view: Callable[[dict[str, Any]], str] = compact
-    narrow: Callable[[State, RunContext], Optional[type[ToolArgs]]] = _always
+    narrow: Callable[[State, RunContext], Union[type[ToolArgs], None, Literal[False]]] = _always
     repeatable: bool = False
 
     @property
@@ -92,11 +93,11 @@ class ToolSpec:
         `state`, its arguments narrowed to those valid now."""
         from langchain_core.tools import StructuredTool
 
-        schema = (self.narrow(state, ctx) if state is not None else None) or self.args
+        schema = (self.narrow(state, ctx) if state is not None else None) or self.args  # False: args
         return StructuredTool.from_function(func=partial(self.__call__, ctx), name=self.name,
                                             description=self.description, args_schema=schema)
 
     def offered(self, state: State, ctx: RunContext) -> bool:
         """Whether the planner may call it now (preconditions hold, not failed too often)."""
         return state.get("failures", {}).get(self.name, 0) < MAX_TOOL_FAILURES and \
-            self.unavailable(state, ctx) is None
+            self.unavailable(state, ctx) is None and self.narrow(state, ctx) is not False

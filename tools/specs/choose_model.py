@@ -1,7 +1,7 @@
 """choose_model: the pretrained student the run fine-tunes."""
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, Union
 
 from pydantic import Field, create_model
 
@@ -37,6 +37,12 @@ def choose_model(ctx: RunContext, name: str = "") -> dict[str, Any]:
                                                   for c in candidates]}
 
 
+def unavailable(state: State, ctx: RunContext) -> Optional[str]:
+    if state.get("needs_eval"):
+        return "the trained model is not evaluated yet: score it before choosing another"
+    return None
+
+
 def refuse(args: dict[str, Any], state: State, ctx: RunContext) -> Optional[str]:
     chosen = state.get("model") or {}
     if chosen and (not args["name"] or args["name"] in (chosen.get("name"), chosen.get("path"))):
@@ -51,13 +57,24 @@ def refuse(args: dict[str, Any], state: State, ctx: RunContext) -> Optional[str]
     return None
 
 
-def narrow(state: State, ctx: RunContext) -> Optional[type[ToolArgs]]:
-    """`name` as an enum of the models on local disk (less the one already chosen); "" (the
-    default) while none is chosen."""
+def fits(ctx: RunContext, name: str) -> bool:
+    """Whether `name` can be the student of this task (an encoder for encoder families, a
+    decoder directory for text-to-text; the embedded GGUF is the run's LLM, not a student)."""
+    try:
+        choose(ctx.task, name)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def narrow(state: State, ctx: RunContext) -> Union[type[ToolArgs], Literal[False]]:
+    """`name` as an enum of the models on local disk that fit the task (less the one already
+    chosen); "" (the default) while none is chosen; False when nothing else fits."""
     chosen = (state.get("model") or {}).get("name")
-    names = [n for n in sorted(local_models())[:30] if n != chosen] + ([] if chosen else [""])
+    names = [n for n in sorted(local_models())[:30] if n != chosen and fits(ctx, n)] + \
+        ([] if chosen else [""])
     if not names:
-        return None
+        return False  # nothing else fits this task: not offered (a free name would be refused)
     return create_model("ChooseModelNow", __base__=ToolArgs, name=(
         Literal[tuple(names)], Field(default=names[-1], description="a model on local disk")))  # type: ignore[valid-type]
 
@@ -67,5 +84,6 @@ def view(result: dict[str, Any]) -> str:
 
 
 SPEC = ToolSpec(name="choose_model", run=choose_model, args=ChooseModelArgs, refuse=refuse, view=view,
+                unavailable=unavailable,
                 narrow=narrow,
                 update=lambda result, args, state, ctx: {"model": result})

@@ -141,6 +141,13 @@ def unavailable(state: State, ctx: RunContext) -> Optional[str]:
     room = generation_room(ctx)
     if room < MIN_ROUND:
         return f"the LLM call budget left pays for {room} rows, fewer than a round ({MIN_ROUND})"
+    # More rows before the model that would say whether they are needed: a small planner asked
+    # round after round and never trained (the e2e run, 30 steps of writing).
+    if state.get("needs_eval"):
+        return "the trained model is not evaluated yet: score it before writing more rows"
+    if not state.get("history") and state.get("n_train", 0) >= ctx.config.data.min_train:
+        return (f"{state.get('n_train', 0)} training rows (>= min_train {ctx.config.data.min_train}) "
+                "and no evaluation yet: train and score before writing more")
     return None
 
 

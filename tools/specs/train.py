@@ -62,12 +62,14 @@ def unavailable(state: State, ctx: RunContext) -> Optional[str]:
     return None
 
 
-def narrow(state: State, ctx: RunContext) -> Optional[type[ToolArgs]]:
-    """Retraining on exactly the data the model saw needs other epochs: `epochs` >= 1 then."""
-    if state.get("trained_rows") != state.get("n_train"):
-        return None
-    return create_model("RetrainNow", __base__=TrainArgs, epochs=(
-        Literal[RETRAIN_EPOCHS], Field(default=RETRAIN_EPOCHS[0], description="passes over the unchanged data")))
+def narrow(state: State, ctx: RunContext) -> type[ToolArgs]:
+    """`epochs` as an enum (a grammar enforces an enum, not a number's bounds: a 0.5B planner
+    asked for 1000): 0 (the default) or a listed count; on exactly the data the model saw, only
+    other epochs retrain."""
+    same_data = state.get("trained_rows") == state.get("n_train")
+    choices = RETRAIN_EPOCHS if same_data else (0,) + RETRAIN_EPOCHS
+    return create_model("TrainNow", __base__=TrainArgs, epochs=(
+        Literal[choices], Field(default=choices[0], description="passes over the data; 0 = default")))
 
 
 def refuse(args: dict[str, Any], state: State, ctx: RunContext) -> Optional[str]:
