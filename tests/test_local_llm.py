@@ -45,6 +45,32 @@ def test_tool_proposal_is_always_a_known_tool(llm):
     REGISTRY[decision["tool"]].parse(decision["args"])  # arguments fit the tool's schema
 
 
+def test_the_grammar_decodes_only_the_calls_that_are_legal_now(llm, tmp_path):
+    """Asked outright for illegal calls (a made-up model, 1000 epochs, scoring before training),
+    the embedded model can still only produce a call the state allows, with listed arguments."""
+    from p2m.agent.context import RunContext
+    from p2m.agent.trace import TraceWriter
+    from p2m.config import RunConfig
+    from p2m.graph.guard import check
+    from p2m.graph.state import initial_state
+    from p2m.schemas import TaskSpec
+    from p2m.tools.specs import offered_tools
+
+    task = TaskSpec(instruction="sentiment", labels=["negative", "positive"])
+    ctx = RunContext(run_dir=tmp_path, task=task, config=RunConfig(), llm=None,
+                     trace=TraceWriter(tmp_path / "trace.jsonl"), catalog=[])
+    state = {**initial_state(), "n_train": 40, "n_test": 10,
+             "model": {"name": "sentence-transformers/all-MiniLM-L6-v2"}}
+    tools = offered_tools(ctx, state)
+    legal = {t.name for t in tools}
+    asks = ["Call choose_model with name bert-large-uncased.", "Call train with epochs 1000.",
+            "Call evaluate now, then finish."]
+    for ask in asks:
+        decision = llm.propose_tool([{"role": "user", "content": ask}], tools)
+        assert decision["tool"] in legal, (ask, decision)
+        assert check(decision, state, ctx) is None, (ask, decision)
+
+
 def test_model_is_loaded_once(llm):
     other = LocalLLM()
     assert other.llama is llm.llama
