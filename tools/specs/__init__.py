@@ -25,7 +25,7 @@ def offered_tools(ctx: RunContext, state: Mapping[str, Any]) -> list[Any]:
     """The calls the planner may make now: tools whose preconditions hold, with their arguments
     narrowed to what is valid now. The local backend's grammar then decodes only legal calls;
     the guard stays as the last line."""
-    return [spec.as_langchain(ctx, state) for spec in REGISTRY.values() if spec.offered(state, ctx)]
+    return [tool for spec in REGISTRY.values() if (tool := spec.offer(state, ctx)) is not None]
 
 
 __all__ = ["MAX_TOOL_FAILURES", "REGISTRY", "ToolArgs", "ToolSpec", "build_tools", "offered_tools"]

@@ -88,16 +88,20 @@ class ToolSpec:
     def __call__(self, ctx: RunContext, **args: Any) -> dict[str, Any]:
         return self.run(ctx, **self.parse(args))
 
-    def as_langchain(self, ctx: RunContext, state: Optional[State] = None) -> Any:
-        """A LangChain StructuredTool bound to `ctx` (for the planner and for outside use); with
-        `state`, its arguments narrowed to those valid now."""
+    def as_langchain(self, ctx: RunContext, schema: Optional[type[ToolArgs]] = None) -> Any:
+        """A LangChain StructuredTool bound to `ctx` (for the planner and for outside use), with
+        `schema` (the narrowed arguments) in place of `args` when given."""
         from langchain_core.tools import StructuredTool
 
-        schema = (self.narrow(state, ctx) if state is not None else None) or self.args  # False: args
         return StructuredTool.from_function(func=partial(self.__call__, ctx), name=self.name,
-                                            description=self.description, args_schema=schema)
+                                            description=self.description,
+                                            args_schema=schema or self.args)
 
-    def offered(self, state: State, ctx: RunContext) -> bool:
-        """Whether the planner may call it now (preconditions hold, not failed too often)."""
-        return state.get("failures", {}).get(self.name, 0) < MAX_TOOL_FAILURES and \
-            self.unavailable(state, ctx) is None and self.narrow(state, ctx) is not False
+    def offer(self, state: State, ctx: RunContext) -> Optional[Any]:
+        """The tool as the planner may call it now, its arguments narrowed once; None when it may
+        not (a precondition fails, it failed too often, or no argument is legal now)."""
+        if state.get("failures", {}).get(self.name, 0) >= MAX_TOOL_FAILURES or \
+                self.unavailable(state, ctx) is not None:
+            return None
+        schema = self.narrow(state, ctx)
+        return None if schema is False else self.as_langchain(ctx, schema)

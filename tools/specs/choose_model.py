@@ -47,31 +47,26 @@ def refuse(args: dict[str, Any], state: State, ctx: RunContext) -> Optional[str]
     chosen = state.get("model") or {}
     if chosen and (not args["name"] or args["name"] in (chosen.get("name"), chosen.get("path"))):
         return f"{chosen.get('name')} is already chosen"
-    if args["name"]:
-        # A small planner names Hub models it remembers; refused here, a made-up name neither
-        # runs the tool nor counts as its failure (which would block a later, valid choice).
-        try:
-            choose(ctx.task, args["name"])
-        except (OSError, ValueError) as exc:  # ModelChoiceError, or an unreadable config.json
-            return str(exc)
-    return None
+    # A small planner names Hub models it remembers; refused here, a made-up name neither runs
+    # the tool nor counts as its failure (which would block a later, valid choice).
+    return why_unfit(ctx, args["name"]) if args["name"] else None
 
 
-def fits(ctx: RunContext, name: str) -> bool:
-    """Whether `name` can be the student of this task (an encoder for encoder families, a
-    decoder directory for text-to-text; the embedded GGUF is the run's LLM, not a student)."""
+def why_unfit(ctx: RunContext, name: str) -> Optional[str]:
+    """Why `name` cannot be the student of this task (not on disk; not an encoder for encoder
+    families, not a decoder directory for text-to-text: the embedded GGUF is the run's LLM)."""
     try:
         choose(ctx.task, name)
-    except (OSError, ValueError):
-        return False
-    return True
+    except (OSError, ValueError) as exc:  # ModelChoiceError, or an unreadable config.json
+        return str(exc)
+    return None
 
 
 def narrow(state: State, ctx: RunContext) -> Union[type[ToolArgs], Literal[False]]:
     """`name` as an enum of the models on local disk that fit the task (less the one already
     chosen); "" (the default) while none is chosen; False when nothing else fits."""
     chosen = (state.get("model") or {}).get("name")
-    names = [n for n in sorted(local_models())[:30] if n != chosen and fits(ctx, n)] + \
+    names = [n for n in sorted(local_models())[:30] if n != chosen and why_unfit(ctx, n) is None] + \
         ([] if chosen else [""])
     if not names:
         return False  # nothing else fits this task: not offered (a free name would be refused)
