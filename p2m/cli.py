@@ -31,6 +31,8 @@ def _config(args: argparse.Namespace) -> RunConfig:
                     test_file=args.test, teacher=args.teacher, planner=getattr(args, "planner", "auto"))
     if args.epochs is not None:
         cfg.train.epochs = args.epochs
+    if getattr(args, "classifier", None):
+        cfg.train.classifier = args.classifier
     if args.max_iterations is not None:
         cfg.budget.max_iterations = args.max_iterations
     if args.max_llm_calls is not None:
@@ -86,8 +88,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     run = RunDir(args.run).require()
     model = run.require_model()
     if not (model / "config.json").is_file():
-        raise ValueError(f"{run.path}'s published model is the demonstrations-only baseline "
-                         "(embeddings + logistic regression): nothing to export as ONNX")
+        raise ValueError(f"{run.path}'s published model is logistic regression on frozen sentence "
+                         "embeddings (the demonstrations-only baseline or a head student): nothing "
+                         "to export as ONNX; `p2m eval` and `p2m demo` run it")
     out = Path(args.out) if args.out else run.file("export", "model.onnx")
     print(json.dumps(export_onnx(model, out, run.task().task_type)))
     return 0
@@ -178,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="run directory (default runs/run-DATE)")
     run.add_argument("--model", help="force a student model directory")
     run.add_argument("--epochs", type=float)
+    run.add_argument("--classifier", choices=("auto", "head", "finetune"),
+                     help="classification student: a head on frozen sentence embeddings, a fine-tuned "
+                          "encoder, or auto (default: the head, fine-tuned only when the head is short "
+                          "of perfect on validation; the better kept)")
     run.add_argument("--max-iterations", type=int)
     run.add_argument("--max-llm-calls", type=int)
     run.add_argument("--max-wall-s", type=float)

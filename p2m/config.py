@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 
 @dataclass
@@ -28,6 +28,11 @@ class TrainConfig:
     """Evaluations without improvement before training stops."""
     seed: int = 42
     """Seed for data shuffles, head initialisation and dropout."""
+    classifier: Literal["auto", "head", "finetune"] = "auto"
+    """Classification students: "head" fits logistic regression on the chosen encoder's frozen
+    sentence embeddings (seconds); "finetune" tunes the whole encoder; "auto" fits the head
+    first and fine-tunes only when the head is short of perfect on validation, keeping the better
+    of the two (ties go to the head: on ~100 generated rows it generalised better, docs/students.md)."""
     lora: Optional[bool] = None
     """Tune through LoRA adapters (merged before saving); None: for students above 100M parameters."""
     lora_r: int = 8

@@ -24,7 +24,7 @@ from .tools.data_store import DataStore
 
 TASK, CONFIG, REPORT, TRACE, CHOICE = "task.json", "config.json", "report.json", "trace.jsonl", "model_choice.json"
 LOCK = "run.lock"
-MODEL_FILES = ("config.json", "baseline.json")  # a trained student (Hugging Face) or a baseline
+MODEL_FILES = ("config.json", "head.json", "baseline.json")  # a student (fine-tuned or a head) or a baseline
 
 
 class RunError(RuntimeError):
@@ -32,7 +32,8 @@ class RunError(RuntimeError):
 
 
 def has_model(model_dir: str | Path) -> bool:
-    """Whether `model_dir` holds a model p2m can run: a trained student or a saved baseline."""
+    """Whether `model_dir` holds a model p2m can run: a student (fine-tuned, or a head on frozen
+    embeddings) or a saved baseline."""
     return any((Path(model_dir) / name).is_file() for name in MODEL_FILES)
 
 

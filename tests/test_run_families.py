@@ -1,4 +1,4 @@
-"""Whole runs for extractive QA and NER on real slices (SQuAD, WNUT-17), scored by `p2m eval`."""
+"""Whole runs for extractive QA, NER and classification on real slices (SQuAD, WNUT-17, SST-2), scored by `p2m eval`."""
 from __future__ import annotations
 
 
@@ -35,3 +35,18 @@ def test_family_run_and_eval(task, metric, family_catalog, tiny_model_dir, tmp_p
     assert scored["metric"]["name"] == metric and scored["n"] == 20
     card = (run_dir / "model" / "README.md").read_text()
     assert task.task_type in card or metric in card
+
+
+def test_classification_run_publishes_a_head_student_that_eval_runs(sst2_catalog, tmp_path, shared):
+    config = RunConfig(llm="none", catalog=[str(sst2_catalog)])  # the default student: MiniLM
+    config.train.classifier = "head"
+    config.budget.max_iterations = 1
+    run_dir = tmp_path / "run"
+    runner.create_run(TaskSpec(instruction="Classify movie review sentiment.",
+                               labels=["negative", "positive"]), config, run_dir)
+    report = runner.execute(runner.open_context(run_dir, progress=False))
+    assert report["metric"]["name"] == "accuracy" and report["n_retrieved"] > 0
+    assert (run_dir / "model" / "head.json").is_file()
+    assert "logistic regression on its frozen embeddings" in (run_dir / "model" / "README.md").read_text()
+    scored = score_run(run_dir, shared / "datasets" / "sst2" / "test.jsonl", limit=40)
+    assert scored["n"] == 40 and scored["metric"]["value"] > 0.6  # MiniLM's head is far above chance

@@ -23,6 +23,7 @@ from .evaluate import evaluate_model, gold_answers, teacher_predict
 from .folds import demo_folds, demo_rows, fold_count, held_out_demos, task_seeing, usable_for
 from .families import fit_baseline, predict_baseline, predict_for, score_for
 from .export import write_model_card
+from .head import is_head
 
 BOOTSTRAP_SAMPLES = 300
 Predictor = Callable[[Optional[int], list[str]], list[str]]  # (fold or None, texts) -> outputs
@@ -229,6 +230,8 @@ def publish(ctx: RunContext, chosen: dict[str, Any]) -> None:
     sources = sorted({e.source.get("name") or e.source.get("kind") for e in store.all()})
     name = BASELINE + " baseline (MiniLM + logistic regression)" if chosen["kind"] == "baseline" \
         else choice.get("name", "?")
+    if chosen["kind"] != "baseline" and is_head(chosen["path"]):
+        name += " + logistic regression on its frozen embeddings"
     write_model_card(tmp, ctx.task, name, store.counts(), sources,
                      {"gold test metric": chosen.get("test"), "validation metric": chosen.get("validation")})
     if dest.exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,10 @@ class TrainResult:
     epochs_run: float
     batch_size: int
     loss_curve: list[dict[str, float]] = field(default_factory=list)
+    kind: str = "finetuned"
+    """"finetuned", or "head" for logistic regression on frozen sentence embeddings."""
+    head_val: Optional[float] = None
+    """The head's validation accuracy, when one was fitted (classification)."""
 
 
 def split_validation(examples: list[Example], fraction: float, seed: int,
@@ -220,19 +225,65 @@ def _accuracy(eval_pred: Any) -> dict[str, float]:
     return {"accuracy": float((np.argmax(logits, axis=-1) == labels).mean())}
 
 
+def is_sentence_encoder(model_path: str) -> bool:
+    """A sentence-transformers folder (MiniLM, mpnet): its pooled embeddings are trained as
+    sentence embeddings, so a linear head on them is a student; a plain encoder's are not."""
+    return (Path(model_path) / "modules.json").is_file()
+
+
+def fit_head_student(model_path: str, train_rows: list[Example], val_rows: list[Example],
+                     out_dir: Path) -> tuple[dict[str, Any], Optional[float], float]:
+    """Logistic regression on `model_path`'s frozen embeddings: (head, validation accuracy, s)."""
+    from .head import accuracy, encoder_name, fit_linear
+
+    started = time.perf_counter()
+    head = fit_linear([r.input for r in train_rows], [r.output for r in train_rows],
+                      encoder=encoder_name(model_path))
+    val = (round(accuracy(head, [r.input for r in val_rows], [r.output for r in val_rows]), 4)
+           if val_rows else None)
+    return head, val, round(time.perf_counter() - started, 2)
+
+
+def save_head_student(head: dict[str, Any], out_dir: Path, n_train: int, val_rows: list[Example],
+                      val: Optional[float], train_s: float) -> TrainResult:
+    """The head as the job's model (`out_dir/model`); a fine-tuned model there moves to
+    `out_dir/finetuned`. Written beside and renamed, as `save_atomically` does."""
+    import shutil
+
+    from .head import save_head
+
+    model_dir, partial = out_dir / "model", out_dir / "model.partial"
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun every rank fits it; rank 0 writes
+        shutil.rmtree(partial, ignore_errors=True)
+        save_head(head, partial)
+        if model_dir.exists():
+            shutil.rmtree(out_dir / "finetuned", ignore_errors=True)
+            model_dir.rename(out_dir / "finetuned")
+        partial.rename(model_dir)
+    return TrainResult(path=str(model_dir), train_s=train_s,
+                       examples_per_s=round(n_train / train_s, 2) if train_s > 0 else 0.0,
+                       n_train=n_train, n_val=len(val_rows), best_val=val, epochs_run=0.0,
+                       batch_size=0, kind="head", head_val=val)
+
+
 def train_classifier(model_path: str, examples: list[Example], labels: list[str], out_dir: str | Path,
                      cfg: TrainConfig, progress: bool = True, val_rows: Optional[list[Example]] = None,
                      **trainer_overrides: Any) -> TrainResult:
-    """Fine-tune `model_path` with a sequence-classification head; the best checkpoint is kept.
+    """Train the classification student as `cfg.classifier` says: a head on frozen sentence
+    embeddings, a fine-tuned encoder, or ("auto") the head first and fine-tuning only when the
+    head is short of perfect on validation, the better of the two kept (ties: the head).
 
-    Early stopping on validation accuracy; checkpoints under `out_dir/checkpoints` make an
-    interrupted training resumable; the batch size halves itself on out-of-memory
-    (accelerate's find_executable_batch_size, through `auto_find_batch_size`).
+    Fine-tuning adds a sequence-classification head; early stopping on validation accuracy;
+    checkpoints under `out_dir/checkpoints` make an interrupted training resumable; the batch
+    size halves itself on out-of-memory (accelerate's find_executable_batch_size, through
+    `auto_find_batch_size`).
     """
     from datasets import Dataset
     from transformers import (AutoModelForSequenceClassification, AutoTokenizer,
                               DataCollatorWithPadding, Trainer, set_seed)
 
+    if cfg.classifier not in ("auto", "head", "finetune"):
+        raise TrainingError(f"train.classifier must be auto, head or finetune, not {cfg.classifier!r}")
     unknown = sorted({e.output for e in examples} - set(labels))
     if unknown:
         raise TrainingError(f"training outputs not in the label set {labels}: {unknown[:5]}")
@@ -244,6 +295,12 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
     label2id = {label: i for i, label in enumerate(labels)}
     train_rows, val_rows = hold_out(examples, val_rows, cfg, stratify=True)
     val_rows = [r for r in val_rows if r.output in label2id]
+
+    head = None
+    if cfg.classifier == "head" or (cfg.classifier == "auto" and is_sentence_encoder(model_path)):
+        head, head_val, head_s = fit_head_student(model_path, train_rows, val_rows, out_dir)
+        if cfg.classifier == "head" or head_val is None or head_val >= 1.0:
+            return save_head_student(head, out_dir, len(train_rows), val_rows, head_val, head_s)
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForSequenceClassification.from_pretrained(
@@ -270,4 +327,8 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
                       compute_metrics=_accuracy, callbacks=callbacks)
     result = fit_and_save(trainer, tokenizer, out_dir, len(train_rows), val_rows)
     (out_dir / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1))
+    if head is not None:
+        if result.best_val is None or head_val >= result.best_val:
+            return save_head_student(head, out_dir, len(train_rows), val_rows, head_val, head_s)
+        result.head_val = head_val
     return result

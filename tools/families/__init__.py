@@ -9,6 +9,7 @@ from typing import Any, Optional
 from ...config import TrainConfig
 from ...schemas import Example, Metrics, TaskSpec
 from ..baselines import NAME as BASELINE, is_baseline, load_baseline
+from ..head import is_head, load_head, predict_linear
 from . import classification, extractive_qa, text2text, ner  # noqa: F401,I001  (each registers itself, in this order)
 from .base import FAMILIES, Family, family, register
 
@@ -28,9 +29,12 @@ def train_for(task: TaskSpec, model_path: str, examples: list, out_dir: str | Pa
 
 
 def predict_for(task: TaskSpec, model_dir: str | Path, texts: list[str]) -> list[str]:
-    """Outputs of a saved student, or of a published demonstrations-only baseline."""
+    """Outputs of a saved student (a fine-tuned model or a head on frozen embeddings), or of a
+    published demonstrations-only baseline."""
     if is_baseline(model_dir):
         return predict_baseline(load_baseline(model_dir), texts)
+    if is_head(model_dir):
+        return predict_linear(load_head(model_dir), texts)
     return family(task.task_type).predict(model_dir, texts)
 
 

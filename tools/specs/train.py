@@ -1,4 +1,5 @@
-"""train: fine-tune the chosen student (one more per demonstration fold when folds score the run)."""
+"""train: train the chosen student, one more per demonstration fold when folds score the run
+(classification: a head on its frozen embeddings or the fine-tuned encoder, see train_classifier)."""
 from __future__ import annotations
 
 import time
@@ -21,7 +22,8 @@ class TrainArgs(ToolArgs):
 
 
 def train(ctx: RunContext, epochs: float = 0) -> dict[str, Any]:
-    """Fine-tune the chosen model on the run's training rows (early stopping on validation)."""
+    """Train the chosen model on the run's training rows (early stopping on validation; for
+    classification, the better on validation of a head on its frozen embeddings and fine-tuning)."""
     choice = ctx.read_json("model_choice.json")
     if choice is None:
         raise RuntimeError("train: no model chosen yet")
@@ -79,8 +81,12 @@ def refuse(args: dict[str, Any], state: State, ctx: RunContext) -> Optional[str]
 
 
 def view(result: dict[str, Any]) -> str:
+    if result.get("kind") == "head":
+        return (f"{result.get('n_train')} rows, logistic regression on frozen embeddings, "
+                f"{result.get('train_s')} s, best val {result.get('best_val')}")
+    head = f" (head {result['head_val']})" if result.get("head_val") is not None else ""
     return (f"{result.get('n_train')} rows, {result.get('epochs_run')} epochs, {result.get('train_s')} s, "
-            f"{result.get('examples_per_s')} ex/s, best val {result.get('best_val')}")
+            f"{result.get('examples_per_s')} ex/s, best val {result.get('best_val')}{head}")
 
 
 SPEC = ToolSpec(name="train", run=train, args=TrainArgs, unavailable=unavailable, refuse=refuse, view=view,

@@ -1,0 +1,85 @@
+"""train_classifier's choice of student: a head on frozen sentence embeddings, fine-tuning, or
+("auto") the head first and fine-tuning only when the head leaves room on validation."""
+import pytest
+
+from p2m.config import TrainConfig
+from p2m.schemas import Example
+from p2m.tools import train as train_module
+from p2m.tools.embed import minilm_path
+from p2m.tools.head import is_head
+from p2m.tools.train import TrainingError, is_sentence_encoder, train_classifier
+
+POS = ["a wonderful, moving film", "great acting and a clever plot", "i loved every minute",
+       "a delight from start to finish", "beautifully shot and funny", "the best film this year"]
+NEG = ["a dull, lifeless mess", "terrible acting and a stupid plot", "i hated every minute",
+       "boring from start to finish", "ugly to look at and never funny", "the worst film this year"]
+LABELS = ["negative", "positive"]
+
+
+def rows(texts, label):
+    return [Example(input=t, output=label, source={"kind": "user"}) for t in texts]
+
+
+def split():
+    return rows(POS[:4], "positive") + rows(NEG[:4], "negative"), \
+        rows(POS[4:], "positive") + rows(NEG[4:], "negative")
+
+
+def quick(**kw):
+    return TrainConfig(epochs=1, min_steps=2, batch_size=8, **kw)
+
+
+def test_auto_keeps_a_perfect_head_and_never_fine_tunes(tmp_path):
+    train, val = split()
+    result = train_classifier(minilm_path(), train, LABELS, tmp_path, quick(), progress=False, val_rows=val)
+    assert result.kind == "head" and result.best_val == result.head_val == 1.0
+    assert is_head(tmp_path / "model") and not (tmp_path / "checkpoints").exists()
+
+
+def test_auto_fine_tunes_when_the_head_leaves_room_and_keeps_the_better(tmp_path, monkeypatch):
+    train, val = split()
+    real = train_module.fit_head_student
+
+    def weak_head(*args):
+        head, _, seconds = real(*args)
+        return head, 0.0, seconds  # as if the head had missed every validation row
+
+    monkeypatch.setattr(train_module, "fit_head_student", weak_head)
+    result = train_classifier(minilm_path(), train, LABELS, tmp_path, quick(), progress=False, val_rows=val)
+    assert result.kind == "finetuned" and result.head_val == 0.0 and result.best_val is not None
+    assert (tmp_path / "model" / "config.json").is_file() and not is_head(tmp_path / "model")
+
+
+def test_a_head_that_ties_the_fine_tuned_model_replaces_it(tmp_path, monkeypatch):
+    train, val = split()
+    real = train_module.fit_head_student
+    monkeypatch.setattr(train_module, "fit_head_student",
+                        lambda *a: (lambda h, v, s: (h, 0.99, s))(*real(*a)))
+    monkeypatch.setattr(train_module, "fit_and_save", lambda *a, **k: train_module.TrainResult(
+        path=str(tmp_path / "model"), train_s=1.0, examples_per_s=1.0, n_train=8, n_val=4,
+        best_val=0.99, epochs_run=1.0, batch_size=8))
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "config.json").write_text("{}")
+    result = train_classifier(minilm_path(), train, LABELS, tmp_path, quick(), progress=False, val_rows=val)
+    assert result.kind == "head" and is_head(tmp_path / "model")
+    assert (tmp_path / "finetuned" / "config.json").is_file()  # the fine-tuned model is kept beside
+
+
+def test_finetune_mode_and_plain_encoders_never_fit_a_head(tmp_path, tiny_model_dir):
+    train, val = split()
+    assert is_sentence_encoder(minilm_path()) and not is_sentence_encoder(str(tiny_model_dir))
+    for name, path, cfg in (("ft", minilm_path(), quick(classifier="finetune")),
+                            ("plain", str(tiny_model_dir), quick())):
+        result = train_classifier(path, train, LABELS, tmp_path / name, cfg, progress=False, val_rows=val)
+        assert result.kind == "finetuned" and result.head_val is None
+        assert (tmp_path / name / "model" / "config.json").is_file()
+
+
+def test_head_mode_and_a_bad_setting(tmp_path):
+    train, val = split()
+    result = train_classifier(minilm_path(), train, LABELS, tmp_path, quick(classifier="head"),
+                              progress=False, val_rows=val)
+    assert result.kind == "head" and result.epochs_run == 0
+    with pytest.raises(TrainingError, match="classifier must be auto, head or finetune"):
+        train_classifier(minilm_path(), train, LABELS, tmp_path / "x", quick(classifier="linear"),
+                         progress=False, val_rows=val)
