@@ -91,3 +91,13 @@ def test_search_embedder_flag_sets_the_data_config():
     assert _config(build_parser().parse_args(["run", "x", "--llm", "none"])).data.search_embedder == "minilm"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["run", "x", "--search-embedder", "bert"])
+
+
+def test_classifier_flag_sets_the_train_config():
+    from p2m.cli import _config, build_parser
+
+    args = build_parser().parse_args(["run", "x", "--llm", "none", "--classifier", "finetune"])
+    assert _config(args).train.classifier == "finetune"
+    assert _config(build_parser().parse_args(["run", "x", "--llm", "none"])).train.classifier == "auto"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "x", "--classifier", "svm"])

@@ -231,8 +231,8 @@ def is_sentence_encoder(model_path: str) -> bool:
     return (Path(model_path) / "modules.json").is_file()
 
 
-def fit_head_student(model_path: str, train_rows: list[Example], val_rows: list[Example],
-                     out_dir: Path) -> tuple[dict[str, Any], Optional[float], float]:
+def fit_head_student(model_path: str, train_rows: list[Example],
+                     val_rows: list[Example]) -> tuple[dict[str, Any], Optional[float], float]:
     """Logistic regression on `model_path`'s frozen embeddings: (head, validation accuracy, s)."""
     from .head import accuracy, encoder_name, fit_linear
 
@@ -298,7 +298,7 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
 
     head = None
     if cfg.classifier == "head" or (cfg.classifier == "auto" and is_sentence_encoder(model_path)):
-        head, head_val, head_s = fit_head_student(model_path, train_rows, val_rows, out_dir)
+        head, head_val, head_s = fit_head_student(model_path, train_rows, val_rows)
         if cfg.classifier == "head" or head_val is None or head_val >= 1.0:
             return save_head_student(head, out_dir, len(train_rows), val_rows, head_val, head_s)
 
