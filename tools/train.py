@@ -14,6 +14,7 @@ import numpy as np
 
 from ..config import TrainConfig
 from ..schemas import Example
+from .head import accuracy, encoder_name, fit_linear, save_head
 from .memory import plan_memory
 
 logger = logging.getLogger(__name__)
@@ -234,8 +235,6 @@ def is_sentence_encoder(model_path: str) -> bool:
 def fit_head_student(model_path: str, train_rows: list[Example],
                      val_rows: list[Example]) -> tuple[dict[str, Any], Optional[float], float]:
     """Logistic regression on `model_path`'s frozen embeddings: (head, validation accuracy, s)."""
-    from .head import accuracy, encoder_name, fit_linear
-
     started = time.perf_counter()
     head = fit_linear([r.input for r in train_rows], [r.output for r in train_rows],
                       encoder=encoder_name(model_path))
@@ -249,8 +248,6 @@ def save_head_student(head: dict[str, Any], out_dir: Path, n_train: int, val_row
     """The head as the job's model (`out_dir/model`); a fine-tuned model there moves to
     `out_dir/finetuned`. Written beside and renamed, as `save_atomically` does."""
     import shutil
-
-    from .head import save_head
 
     model_dir, partial = out_dir / "model", out_dir / "model.partial"
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun every rank fits it; rank 0 writes
