@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from .config import RunConfig
+from .config import CLASSIFIERS, RunConfig
 from .files import RedactingStream
 from .rundir import RunDir
 from .agent.factory import default_spec, LLMSpecError
@@ -181,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="run directory (default runs/run-DATE)")
     run.add_argument("--model", help="force a student model directory")
     run.add_argument("--epochs", type=float)
-    run.add_argument("--classifier", choices=("auto", "head", "finetune"),
+    run.add_argument("--classifier", choices=CLASSIFIERS,
                      help="classification student: a head on frozen sentence embeddings, a fine-tuned "
                           "encoder, or auto (default: the head, fine-tuned only when the head is short "
                           "of perfect on validation; the better kept)")

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, get_args
+
+Classifier = Literal["auto", "head", "finetune"]
+CLASSIFIERS: tuple[str, ...] = get_args(Classifier)
 
 
 @dataclass
@@ -28,7 +31,7 @@ class TrainConfig:
     """Evaluations without improvement before training stops."""
     seed: int = 42
     """Seed for data shuffles, head initialisation and dropout."""
-    classifier: Literal["auto", "head", "finetune"] = "auto"
+    classifier: Classifier = "auto"
     """Classification students: "head" fits logistic regression on the chosen encoder's frozen
     sentence embeddings (seconds); "finetune" tunes the whole encoder; "auto" fits the head
     first and fine-tunes only when the head is short of perfect on validation, keeping the better

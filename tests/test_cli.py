@@ -83,21 +83,15 @@ def test_export_onnx_matches_pytorch(finished_run, tmp_path):
     assert not list(tmp_path.glob("*.partial"))
 
 
-def test_search_embedder_flag_sets_the_data_config():
+@pytest.mark.parametrize("flag, value, default, bad, setting", [
+    ("--search-embedder", "mpnet", "minilm", "bert", lambda cfg: cfg.data.search_embedder),
+    ("--classifier", "finetune", "auto", "svm", lambda cfg: cfg.train.classifier),
+], ids=["search-embedder", "classifier"])
+def test_setting_flags_reach_the_run_config(flag, value, default, bad, setting):
     from p2m.cli import _config, build_parser
 
-    args = build_parser().parse_args(["run", "x", "--llm", "none", "--search-embedder", "mpnet"])
-    assert _config(args).data.search_embedder == "mpnet"
-    assert _config(build_parser().parse_args(["run", "x", "--llm", "none"])).data.search_embedder == "minilm"
+    args = build_parser().parse_args(["run", "x", "--llm", "none", flag, value])
+    assert setting(_config(args)) == value
+    assert setting(_config(build_parser().parse_args(["run", "x", "--llm", "none"]))) == default
     with pytest.raises(SystemExit):
-        build_parser().parse_args(["run", "x", "--search-embedder", "bert"])
-
-
-def test_classifier_flag_sets_the_train_config():
-    from p2m.cli import _config, build_parser
-
-    args = build_parser().parse_args(["run", "x", "--llm", "none", "--classifier", "finetune"])
-    assert _config(args).train.classifier == "finetune"
-    assert _config(build_parser().parse_args(["run", "x", "--llm", "none"])).train.classifier == "auto"
-    with pytest.raises(SystemExit):
-        build_parser().parse_args(["run", "x", "--classifier", "svm"])
+        build_parser().parse_args(["run", "x", flag, bad])

@@ -11,9 +11,10 @@ trained student.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from ..files import write_json_atomic
 
 
 BASELINE_FILE = "baseline.json"
@@ -26,15 +27,8 @@ def is_baseline(model_dir: str | Path) -> bool:
 
 def save_baseline(spec: dict[str, Any], model_dir: str | Path) -> Path:
     """Write the baseline into `model_dir` (a temporary file renamed into place)."""
-    model_dir = Path(model_dir)
-    model_dir.mkdir(parents=True, exist_ok=True)
-    tmp = model_dir / (BASELINE_FILE + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(spec, f)
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(model_dir / BASELINE_FILE)
-    return model_dir
+    write_json_atomic(Path(model_dir) / BASELINE_FILE, spec)
+    return Path(model_dir)
 
 
 def load_baseline(model_dir: str | Path) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..config import TrainConfig
+from ..config import CLASSIFIERS, TrainConfig
 from ..schemas import Example
 from .head import accuracy, encoder_name, fit_linear, save_head
 from .memory import plan_memory
@@ -279,8 +279,9 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
     from transformers import (AutoModelForSequenceClassification, AutoTokenizer,
                               DataCollatorWithPadding, Trainer, set_seed)
 
-    if cfg.classifier not in ("auto", "head", "finetune"):
-        raise TrainingError(f"train.classifier must be auto, head or finetune, not {cfg.classifier!r}")
+    if cfg.classifier not in CLASSIFIERS:
+        raise TrainingError(f"train.classifier must be {', '.join(CLASSIFIERS[:-1])} or {CLASSIFIERS[-1]}, "
+                            f"not {cfg.classifier!r}")
     unknown = sorted({e.output for e in examples} - set(labels))
     if unknown:
         raise TrainingError(f"training outputs not in the label set {labels}: {unknown[:5]}")
