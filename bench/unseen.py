@@ -12,6 +12,7 @@ average.
 
     python -m bench.unseen --shared ../shared [--tasks sst2,agnews,trec] [--limit 500]
         [--sources generated]   # no catalog: generated rows and demonstrations only
+        [--model all-mpnet-base-v2] [--classifier auto|head|finetune]   # the student's settings
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from p2m.agent.factory import make_llm  # noqa: E402
-from p2m.config import RunConfig  # noqa: E402
+from p2m.config import CLASSIFIERS, RunConfig, TrainConfig  # noqa: E402
 from p2m.runner import start  # noqa: E402
 from p2m.schemas import Example, TaskSpec  # noqa: E402
 from p2m.tools.data_store import DataStore, read_jsonl  # noqa: E402
@@ -75,8 +76,16 @@ def by_source(run: Path) -> dict[str, int]:
     return dict(counts)
 
 
+def run_config(llm_spec: str, catalog: list[str], planner: str = "auto", model: str | None = None,
+               classifier: str = "auto") -> RunConfig:
+    """The run's settings: the defaults, but for what the bench's flags name."""
+    return RunConfig(llm=llm_spec, catalog=catalog, planner=planner, model=model,
+                     train=TrainConfig(classifier=classifier))
+
+
 def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed: int,
-             sources: str = "all", planner: str = "auto") -> dict:
+             sources: str = "all", planner: str = "auto", model: str | None = None,
+             classifier: str = "auto") -> dict:
     train = read_jsonl(shared / "datasets" / name / "train.jsonl")
     demos = demonstrations(train, 2, seed)
     task = TaskSpec(instruction=TASKS[name], task_type="classification",
@@ -93,7 +102,7 @@ def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed
     task_file = out / f"{name}.yaml"
     task_file.write_text(json.dumps(task.model_dump(exclude={"test"}), ensure_ascii=False))
     catalog = [str(catalog_without(shared, name, out / f"catalog-{name}"))] if sources == "all" else []
-    config = RunConfig(llm=llm_spec, catalog=catalog, planner=planner)
+    config = run_config(llm_spec, catalog, planner, model, classifier)
     run_dir = out / f"run-{name}" if planner == "auto" else out / f"run-{name}-{planner}"
     started = time.perf_counter()
     report = start(None, str(task_file), config, run_dir, progress=False)
@@ -127,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="folder for the runs (default: a new temporary folder)")
     p.add_argument("--sources", choices=("all", "generated"), default="all",
                    help="generated: no catalog, the student learns from generated rows and demonstrations")
+    p.add_argument("--model", help="force the student model (e.g. all-mpnet-base-v2); default: the run's choice")
+    p.add_argument("--classifier", choices=CLASSIFIERS, default="auto",
+                   help="how the classification student is trained (TrainConfig.classifier)")
     args = p.parse_args(argv)
     shared = Path(args.shared)
     out = Path(args.out or tempfile.mkdtemp(prefix="p2m-unseen-"))
@@ -135,10 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.tasks.split(","):
         if name not in TASKS:
             raise SystemExit(f"unknown task {name!r}; known: {', '.join(TASKS)}")
-        results[name] = run_task(name, shared, out, args.llm, args.limit, args.seed, args.sources)
+        results[name] = run_task(name, shared, out, args.llm, args.limit, args.seed, args.sources,
+                                 model=args.model, classifier=args.classifier)
         print(json.dumps({name: results[name]}), file=sys.stderr, flush=True)
     gaps = [r["gap_vs_best_baseline"] for r in results.values()]
-    print(json.dumps({"llm": args.llm, "sources": args.sources, "out": str(out), "tasks": results,
+    print(json.dumps({"llm": args.llm, "sources": args.sources, "model": args.model,
+                      "classifier": args.classifier, "out": str(out), "tasks": results,
                       "mean_gap_vs_best_baseline": round(sum(gaps) / len(gaps), 4),
                       "target_met": all(g > 0 for g in gaps) and sum(gaps) / len(gaps) >= 0.05}))
     return 0

@@ -8,7 +8,8 @@ from typing import Optional
 from ..schemas import ModelChoice, TaskSpec
 from .embed import minilm_path
 from .families import family
-from ..agent.local_model import ModelFile, cache_dir, resolve_model
+from .mpnet import SplitZip, mpnet_path
+from ..agent.local_model import LocalModelError, ModelFile, cache_dir, resolve_model
 
 # Architectures that take a sequence-classification head on top of an encoder.
 ENCODER_TYPES = {"bert", "roberta", "distilbert", "deberta", "deberta-v2", "electra", "xlm-roberta",
@@ -37,15 +38,20 @@ def describe_local(path: str | Path) -> dict:
 
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+MPNET = "sentence-transformers/all-mpnet-base-v2"
 
 
 def local_models() -> dict[str, str]:
-    """Models really on disk, by Hub name: the packaged MiniLM and the Hugging Face cache."""
+    """Models really on disk, by Hub name: the packaged MiniLM, the assembled GGUF and mpnet,
+    and the Hugging Face cache."""
     found = {MINILM: minilm_path()}
 
     gguf = cache_dir() / ModelFile().filename  # the embedded decoder, once assembled
     if gguf.is_file():
         found["Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF"] = str(gguf)
+    mpnet = cache_dir() / SplitZip().name  # all-mpnet-base-v2, once assembled from its carriers
+    if (mpnet / SplitZip().weights).is_file():
+        found[MPNET] = str(mpnet)
     try:
         from huggingface_hub import scan_cache_dir
 
@@ -109,6 +115,11 @@ def choose_model(task: TaskSpec, requested: Optional[str] = None) -> ModelChoice
         return choose_decoder(task, requested)
     if requested:
         known = local_models()  # scans the Hugging Face cache: once per choice
+        if requested in (MPNET, SplitZip().name) and MPNET not in known:
+            try:  # installed carriers, not yet assembled: assemble (size and sha256 checked)
+                known[MPNET] = str(mpnet_path())
+            except LocalModelError as exc:
+                raise ModelChoiceError(f"{requested}: {exc}") from exc
         path = resolve_local(requested, known)
         config = describe_local(path)
         if config.get("model_type") not in ENCODER_TYPES:
