@@ -40,6 +40,7 @@ class ScriptedLLM(LLM):
         self._lock = threading.Lock()
         self._current_purpose = ""
         self.seen: list[Messages] = []
+        self.schemas: list[Optional[dict]] = []  # the JSON schema each call asked for (or None)
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: Any) -> "ScriptedLLM":
@@ -71,6 +72,7 @@ class ScriptedLLM(LLM):
               tools: Optional[Sequence[Any]] = None, temperature: float = 0.0,
               max_tokens: int = 512, seed: int = 0) -> Reply:
         self.seen.append(messages)
+        self.schemas.append(schema)
         entry = self._next(self._current_purpose)
         if "error" in entry:
             raise TransientLLMError(entry["error"], f"scripted {entry['error']}",

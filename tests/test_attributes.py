@@ -1,7 +1,8 @@
 """Attribute-conditioned generation: subjects proposed per round, drawn per call, diversity measured."""
 from p2m.agent.scripted_llm import ScriptedLLM
 from p2m.schemas import TaskSpec
-from p2m.tools.attributes import demo_lengths, describe, distinct_2, draw, propose_subjects
+from p2m.tools.attributes import (MAX_CHARS, MIN_CHARS, demo_lengths, describe, distinct_2, draw, max_chars,
+                                  propose_subjects, trim_to_sentence)
 from p2m.tools.generate import generate_examples
 
 TASK = TaskSpec(instruction="Sentiment of a movie review", labels=["negative", "positive"],
@@ -54,3 +55,21 @@ def test_lengths_follow_the_demonstrations():
     words = [int(draw(["s"], i, demo_lengths(task))["length"].split()[1]) for i in range(50)]
     assert min(words) >= 4 and max(words) <= 11  # 7 words x 0.6-1.6
     assert "about" in describe(draw(["s"], 1, [6]))
+
+
+def test_the_length_limit_follows_the_longest_demonstration_within_bounds():
+    assert max_chars(TASK) == MIN_CHARS  # 2 x 13 characters, raised to the floor
+    long_demo = TaskSpec(instruction="x", labels=["a", "b"], examples=[{"input": "w" * 150, "output": "a"}])
+    assert max_chars(long_demo) == 300
+    huge = TaskSpec(instruction="x", labels=["a", "b"], examples=[{"input": "w" * 900, "output": "a"}])
+    assert max_chars(huge) == MAX_CHARS
+    assert max_chars(TaskSpec(instruction="x", labels=["a", "b"])) == MAX_CHARS
+
+
+def test_trimming_keeps_whole_sentences_only():
+    assert trim_to_sentence("Short enough.", 40) == "Short enough."
+    text = 'It works well. The price was fair! Then the version 3.5 update broke'
+    assert trim_to_sentence(text, 60) == "It works well. The price was fair!"
+    assert trim_to_sentence('He said "it is fine." And then', 28) == 'He said "it is fine."'
+    assert trim_to_sentence("Ok. and then it went on and on", 20) == ""  # under three words left
+    assert trim_to_sentence("no sentence ends here at all", 20) == ""

@@ -1,6 +1,6 @@
 from p2m.agent.scripted_llm import ScriptedLLM
 from p2m.schemas import Example, TaskSpec
-from p2m.tools.generate import generate_examples, temperature_for
+from p2m.tools.generate import BLOCK, call_order, generate_examples, temperature_for
 
 TASK = TaskSpec(instruction="Classify sentiment", labels=["negative", "positive"],
                 examples=[{"input": "great", "output": "positive"}, {"input": "awful", "output": "negative"}])
@@ -16,7 +16,9 @@ def test_label_conditioned_balanced_and_deduplicated():
     result = generate_examples(TASK, llm, 6, existing=[], concurrency=1)
     inputs = [e.input for e in result.kept]
     assert inputs == ["a truly moving story", "dull and lifeless", "the cast shines in every scene"]
-    assert [e.output for e in result.kept] == ["negative", "positive", "positive"]
+    # Labels cycle over samples (0 neg, 1 pos, ...), and a block's calls are grouped by label:
+    # samples 0, 2, 4 (negative) are asked first, then 1, 3, 5 (positive).
+    assert [e.output for e in result.kept] == ["negative", "negative", "positive"]
     assert result.dropped == {"exact_duplicate": 1, "LLMOutputError": 1, "empty": 1}
     assert all(e.source["kind"] == "generated" and "sample" in e.source for e in result.kept)
 
@@ -88,3 +90,25 @@ def test_a_round_stops_writing_at_its_deadline():
     assert late.kept == [] and late.dropped == {"out_of_time": 4} and llm.usage.calls == 0
     kept = generate_examples(TASK, llm, 1, existing=[], concurrency=1, deadline=time.monotonic() + 60)
     assert [e.input for e in kept.kept] == ["a truly moving story"]
+
+
+def test_calls_are_grouped_by_fold_and_label_within_blocks():
+    jobs = [(i, i, "ab"[i % 2], None, i // 2 % 2) for i in range(2 * BLOCK * 4)]
+    ordered = call_order(jobs, cycle=4)
+    assert sorted(ordered) == sorted(jobs)
+    block = ordered[:BLOCK * 4]
+    assert {j[1] for j in block} == set(range(BLOCK * 4))  # a block holds its own samples only
+    groups = [(j[4], j[2]) for j in block]
+    assert groups == sorted(groups) and len(set(groups)) == 4  # every fold x label, back to back
+
+
+def test_written_inputs_are_capped_by_the_demonstrations_length():
+    long_tail = "It broke on day one. " + "Then it got worse and worse " * 10
+    llm = ScriptedLLM([{"json": {"input": long_tail}}, {"json": {"input": "word " * 80}},
+                       {"json": {"input": "fine, short and sweet"}}])
+    result = generate_examples(TASK, llm, 3, existing=[], concurrency=1)
+    schema = llm.schemas[0]
+    assert schema["properties"]["input"]["maxLength"] == 80  # 2 x 5 characters, raised to the floor
+    assert [e.input for e in result.kept] == ["It broke on day one.", "fine, short and sweet"]
+    assert result.kept[0].source["trimmed"] is True and "trimmed" not in result.kept[1].source
+    assert result.dropped == {"too_long": 1}  # no sentence ends within the limit

@@ -5,6 +5,7 @@ alone. Lengths follow the demonstrations (a question task gets questions, not pa
 from __future__ import annotations
 
 import random
+import re
 from typing import Any, Optional, Sequence
 
 from pydantic import BaseModel, Field
@@ -14,6 +15,10 @@ from ..schemas import TaskSpec
 
 LENGTHS = ("a few words", "one short sentence", "one long sentence", "two or three sentences")
 LENGTH_SPREAD = (0.6, 1.6)  # a drawn length is a demonstration's word count times this range
+# A written input may be at most this many times the longest demonstration (in characters), within
+# these bounds: asked for "about 13 words", the 1.5B wrote 46 on average (docs/data.md), which
+# costs decoding time and looks like no real input of the task.
+LENGTH_CAP, MIN_CHARS, MAX_CHARS = 2.0, 80, 400
 REGISTERS = ("plain", "casual", "formal", "emotional", "matter-of-fact", "detailed")
 SUBJECTS_PER_LABEL = 12
 
@@ -48,6 +53,25 @@ def propose_subjects(task: TaskSpec, llm: Any, label: str, n: int = SUBJECTS_PER
         if s and s.lower() not in seen and s.lower() not in taken and len(s.split()) <= 8:
             seen[s.lower()] = s
     return list(seen.values())[:n]
+
+
+def max_chars(task: TaskSpec) -> int:
+    """The most characters a written input may have: LENGTH_CAP times the longest demonstration."""
+    longest = max((len(d.input.strip()) for d in task.examples), default=0)
+    return int(min(MAX_CHARS, max(MIN_CHARS, LENGTH_CAP * longest))) if longest else MAX_CHARS
+
+
+def trim_to_sentence(text: str, limit: int) -> str:
+    """`text` when shorter than `limit`; else its longest prefix within `limit` that ends a
+    sentence ("" when none does, or when what is left is under three words)."""
+    if len(text) < limit:
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text[:limit])]
+    kept = text[:ends[-1]].strip() if ends else ""
+    return kept if len(kept.split()) >= 3 else ""
+
+
+_SENTENCE_END = re.compile(r"""[.!?]+["')\]]*(?=\s|$)""")
 
 
 def demo_lengths(task: TaskSpec) -> list[int]:

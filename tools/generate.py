@@ -5,15 +5,16 @@ import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from functools import lru_cache
+from typing import Annotated, Any, Optional
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, create_model
 
 from ..agent.concurrency import run_limited
 from ..prompts import render
 from ..schemas import Example, TaskSpec
-from .attributes import demo_lengths, describe, distinct_2, draw
+from .attributes import demo_lengths, describe, distinct_2, draw, max_chars, trim_to_sentence
 from .data_store import normalize
 from .folds import row_fold, task_seeing
 from .evaluate import _answer_model, teacher_messages
@@ -24,6 +25,15 @@ class GeneratedInput(BaseModel):
     """An input written for a given label."""
 
     input: str = Field(description="the new input text", max_length=400)
+
+
+@lru_cache(maxsize=64)
+def input_model(limit: int) -> type[BaseModel]:
+    """GeneratedInput with at most `limit` characters: a grammar-constrained backend stops there
+    (its schema's maxLength), any other reply is cut there; `trim_to_sentence` does the rest."""
+    text = Annotated[str, BeforeValidator(lambda v: v[:limit] if isinstance(v, str) else v),
+                     Field(description="the new input text", max_length=limit)]
+    return create_model("GeneratedInput", __doc__=GeneratedInput.__doc__, input=(text, ...))
 
 
 class GeneratedPair(BaseModel):
@@ -58,21 +68,23 @@ def _demonstrations(task: TaskSpec, pool: list[Example], rng: random.Random, k: 
 
 
 def _same_label_inputs(task: TaskSpec, pool: list[Example], label: str, rng: random.Random,
-                       k: int = 4) -> str:
-    """The user's inputs for `label`, topped up with earlier rows of that label (mixing in past
-    generations). Showing only one label's inputs keeps a small model from writing the other one."""
+                       k: int = 4, order: Optional[random.Random] = None) -> str:
+    """The user's inputs for `label` (in the order `order` shuffles them), topped up with earlier
+    rows of that label (mixing in past generations). Showing only one label's inputs keeps a
+    small model from writing the other one."""
     mine = [d.input for d in task.examples if d.output == label]
     others = [e.input for e in pool if e.output == label and e.input not in mine]
     extra = rng.sample(others, min(len(others), max(1, k - len(mine)))) if others else []
-    rng.shuffle(mine)
+    (order or rng).shuffle(mine)
     return "\n".join(f"- {text}" for text in (mine[:k] + extra)[: max(k, 2)]) or "(none yet)"
 
 
 def _one(task: TaskSpec, llm: Any, i: int, sample: int, pool: list[Example],
          fail: Optional[dict], label: Optional[str], fold: Optional[int],
-         attrs: Optional[dict[str, str]] = None) -> tuple[Optional[Example], str]:
+         attrs: Optional[dict[str, str]] = None, block: Optional[int] = None) -> tuple[Optional[Example], str]:
     """One generated row. `task` and `pool` hold only what this row's prompt may show: with
-    demonstration folds, one fold's demonstrations and the rows written from them."""
+    demonstration folds, one fold's demonstrations and the rows written from them. Calls of one
+    `block` show the demonstrations in one order (see `call_order`)."""
     rng = random.Random(sample)
     focus = ""
     if fail:
@@ -83,20 +95,28 @@ def _one(task: TaskSpec, llm: Any, i: int, sample: int, pool: list[Example],
             label = fail.get("expected") or label
     if label:
         prompt = render("generate_for_label", instruction=task.instruction, label=label,
-                        demonstrations=_same_label_inputs(task, pool, label, rng), focus=focus,
+                        demonstrations=_same_label_inputs(
+                            task, pool, label, rng, order=random.Random(block) if block is not None else None),
+                        focus=focus,
                         attributes=describe(attrs))
     else:
         prompt = render("generate", instruction=task.instruction, label_rule="",
                         demonstrations=_demonstrations(task, pool, rng), focus=focus,
                         attributes=describe(attrs))
     messages = [{"role": "user", "content": prompt}]
-    schema = GeneratedInput if label else GeneratedPair
+    limit = max_chars(task)
+    schema = input_model(limit) if label else GeneratedPair
     try:
         reply = llm.structured(messages, schema, purpose="generate", temperature=temperature_for(i),
                                max_tokens=256, sample=sample)
     except Exception as exc:  # a bad row is dropped and counted, never fatal
         return None, type(exc).__name__
     text = reply.input.strip()
+    trimmed = bool(label) and len(reply.input) >= limit
+    if trimmed:  # stopped at the length limit: keep whole sentences only
+        text = trim_to_sentence(reply.input, limit).strip()
+        if not text:
+            return None, "too_long"
     output = label if label else getattr(reply, "output", "").strip()
     if not text or not output:
         return None, "empty"
@@ -105,7 +125,7 @@ def _one(task: TaskSpec, llm: Any, i: int, sample: int, pool: list[Example],
     source = {"kind": "generated", "model": llm.model, "sample": sample,
               "temperature": temperature_for(i), "conditioned_on": label,
               "error_driven": bool(fail), **({"fold": fold} if fold is not None else {}),
-              **({"attributes": attrs} if attrs else {})}
+              **({"attributes": attrs} if attrs else {}), **({"trimmed": True} if trimmed else {})}
     return Example(input=text, output=output, source=source), ""
 
 
@@ -157,6 +177,21 @@ def near_duplicates(candidates: list[str], existing: list[str], threshold: float
     return dup
 
 
+BLOCK = 4  # calls per (fold, label) written back to back
+
+
+def call_order(jobs: list[tuple], cycle: int) -> list[tuple]:
+    """`jobs` (i, sample, label, fail, fold) in blocks of BLOCK x `cycle` samples (`cycle`: labels
+    x folds), each block's calls grouped by fold and label. Back-to-back calls then share their
+    prompt up to the attributes line, which a local model does not evaluate again (llama.cpp
+    reuses the common prefix of consecutive prompts); a block still holds every label and fold,
+    so a deadline cuts at most one block short of balance."""
+    def key(job: tuple) -> tuple:
+        _, sample, label, _, fold = job
+        return sample // (BLOCK * cycle), -1 if fold is None else fold, str(label)
+    return sorted(jobs, key=key)
+
+
 def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Example],
                       first_sample: int = 0, failures: Optional[list[dict]] = None,
                       concurrency: int = 4, rpm: Optional[float] = None, holdout_every: int = 0,
@@ -195,6 +230,7 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
         if fail is not None and k and isinstance(fail.get("fold"), int):
             fold = fail["fold"]  # the failing row was written from that fold's demonstrations
         jobs.append((i, sample, label, fail, fold))
+    jobs = call_order(jobs, len(labels or [0]) * max(k, 1))
 
     def view(fold: Optional[int]) -> tuple[TaskSpec, list[Example]]:
         if fold is None:
@@ -208,7 +244,8 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
         shown_task, shown_pool = view(fold)
         attrs = draw(subjects.get(label or "", []), sample, demo_lengths(shown_task)) \
             if subjects is not None else None
-        return _one(shown_task, llm, i, sample, shown_pool, fail, label, fold, attrs)
+        return _one(shown_task, llm, i, sample, shown_pool, fail, label, fold, attrs,
+                    block=sample // (BLOCK * len(labels or [0]) * max(k, 1)))
 
     outcomes = run_limited(write, jobs, concurrency=concurrency, rpm=rpm)
     seen = {normalize(e.input) for e in existing}
