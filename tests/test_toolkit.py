@@ -126,6 +126,25 @@ def test_a_generation_round_killed_before_its_progress_was_saved_keeps_its_rows_
     assert ctx.store.all() == rows and ctx.read_json("data/generation.json")["rounds"] == 1
 
 
+def test_a_generation_round_reports_the_rows_cut_to_length(tmp_path):
+    from p2m.tools.specs.generate_examples import generate_examples as generate_examples_tool
+
+    task = TaskSpec(instruction="Sentiment of a review", labels=["negative", "positive"],
+                    examples=[{"input": "Loved it.", "output": "positive"},
+                              {"input": "Hated it.", "output": "negative"}])
+    config = RunConfig()
+    config.data.verify_votes = 0
+    long = "The plot is thin. " + "And the acting drags on and on " * 5
+    llm = ScriptedLLM([{"purpose": "attributes", "json": {"subjects": ["plot"]}}] * 2 +
+                      [{"purpose": "generate", "json": {"input": long}},
+                       {"purpose": "generate", "json": {"input": "a fine film overall"}}])
+    ctx = RunContext(run_dir=tmp_path, task=task, config=config, llm=llm,
+                     trace=TraceWriter(tmp_path / "t.jsonl"), catalog=[])
+    summary = generate_examples_tool(ctx, n=2)
+    assert summary["kept"] == 2 and summary["trimmed"] == 1
+    assert "The plot is thin." in {e.input for e in ctx.store.all()}
+
+
 def test_a_generation_round_killed_after_its_progress_was_saved_is_replayed_not_repeated(tmp_path):
     """The kill lands after data/generation.json but before the agent's checkpoint: the resumed
     step (same step number) replays its round instead of starting a new one."""

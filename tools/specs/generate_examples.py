@@ -85,6 +85,7 @@ def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) ->
                                             "first_sample": progress["next_sample"]})
     return {"asked": n, "kept": len(kept), "kept_share": round(len(kept) / max(1, n), 3),
             "distinct_2": result.distinct_2, "dropped": result.dropped,
+            "trimmed": sum(bool(e.source.get("trimmed")) for e in result.kept),
             **({"verified": result.verified} if result.verified else {}),
             "label_counts": store.label_counts("train"), "error_driven": errors_only,
             "seconds": round(time.monotonic() - started, 1), **({"note": note} if note else {})}
