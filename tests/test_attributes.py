@@ -73,3 +73,7 @@ def test_trimming_keeps_whole_sentences_only():
     assert trim_to_sentence('He said "it is fine." And then', 28) == 'He said "it is fine."'
     assert trim_to_sentence("Ok. and then it went on and on", 20) == ""  # under three words left
     assert trim_to_sentence("no sentence ends here at all", 20) == ""
+    phrase = "a warm , funny and deeply human portrait of grief ; and then it went on"
+    assert trim_to_sentence(phrase, 60) == "a warm , funny and deeply human portrait of grief"
+    assert trim_to_sentence("slow and dull - but the score is lovely and", 40) == "slow and dull"
+    assert trim_to_sentence("bad, and then it went on and on", 20) == ""  # one word before the comma

@@ -63,15 +63,18 @@ def max_chars(task: TaskSpec) -> int:
 
 def trim_to_sentence(text: str, limit: int) -> str:
     """`text` when shorter than `limit`; else its longest prefix within `limit` that ends a
-    sentence ("" when none does, or when what is left is under three words)."""
+    sentence, or failing that a clause (before a comma, semicolon, colon or dash: phrase-like
+    inputs such as SST-2's have no sentence ends); "" when what is left is under three words."""
     if len(text) < limit:
         return text
-    ends = [m.end() for m in _SENTENCE_END.finditer(text[:limit])]
+    head = text[:limit]
+    ends = [m.end() for m in _SENTENCE_END.finditer(head)] or [m.start() for m in _CLAUSE_END.finditer(head)]
     kept = text[:ends[-1]].strip() if ends else ""
     return kept if len(kept.split()) >= 3 else ""
 
 
 _SENTENCE_END = re.compile(r"""[.!?]+["')\]]*(?=\s|$)""")
+_CLAUSE_END = re.compile(r"\s*(?:[,;:]|\s[-\u2013\u2014])\s")
 
 
 def demo_lengths(task: TaskSpec) -> list[int]:
