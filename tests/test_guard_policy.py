@@ -116,6 +116,8 @@ def test_guard_preconditions(tmp_path):
 def test_repeating_the_last_call_or_rechoosing_the_same_model_is_refused(tmp_path):
     s, c = initial_state(), ctx(tmp_path)
     s.update(n_train=100, model={"name": "m", "path": "/m"})
+    assert "not trained yet" in check({"tool": "choose_model", "args": {"name": "m"}}, s, c)
+    s.update(trained_rows=100, evaluations=1)
     assert "already chosen" in check({"tool": "choose_model", "args": {"name": "m"}}, s, c)
     s["last"] = {"tool": "evaluate", "args": {}, "summary": {}}
     assert "repeats the previous" in check({"tool": "evaluate", "args": {}}, s, c)

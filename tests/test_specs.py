@@ -160,6 +160,46 @@ def test_only_models_that_can_be_this_tasks_student_are_offered(tmp_path, monkey
     assert "choose_model" not in [t.name for t in offered_tools(c, s)]
 
 
+def test_a_chosen_student_is_trained_before_another_is_chosen(tmp_path, monkeypatch):
+    """Seen with the 0.5B planning beside two models on disk (MiniLM, mpnet): it chose one, then
+    the other, 30 times, and the run ended at max tool calls with nothing trained."""
+    from p2m.tools import models
+    from p2m.tools.specs import offered_tools
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "config.json").write_text('{"model_type": "bert", "hidden_size": 8, "num_hidden_layers": 1}')
+    found = {**models.local_models(), "org/other-encoder": str(other)}
+    monkeypatch.setattr(models, "local_models", lambda: dict(found))
+    monkeypatch.setattr("p2m.tools.specs.choose_model.local_models", lambda: dict(found))
+    c = ctx(tmp_path)
+    spec = REGISTRY["choose_model"]
+    s = {**initial_state(), "searched": True}
+    assert "choose_model" in [t.name for t in offered_tools(c, s)]
+    s.update(spec.update({"name": "org/other-encoder"}, {"name": "org/other-encoder"}, s, c))
+    assert s["trained_rows"] == -1 and "not trained yet" in spec.why_not({"name": ""}, s, c)
+    assert "choose_model" not in [t.name for t in offered_tools(c, s)]
+    s.update(trained_rows=40, needs_eval=True)
+    assert "not evaluated" in spec.why_not({"name": ""}, s, c)
+    s.update(needs_eval=False, evaluations=1)  # trained and scored: another student may be tried
+    assert spec.why_not({"name": models.MINILM}, s, c) is None
+    s.update(spec.update({"name": models.MINILM}, {"name": models.MINILM}, s, c))
+    assert s["trained_rows"] == -1  # the new student has seen no rows, whatever the last one saw
+
+
+def test_a_student_the_user_chose_is_not_switched_by_the_planner(tmp_path):
+    from p2m.tools.specs import offered_tools
+
+    c = ctx(tmp_path)
+    c.config.model = "sentence-transformers/all-MiniLM-L6-v2"
+    spec, s = REGISTRY["choose_model"], {**initial_state(), "searched": True}
+    assert "the user chose" in spec.why_not({"name": "org/anything"}, s, c)
+    assert spec.why_not({"name": ""}, s, c) is None
+    s.update(model={"name": c.config.model}, trained_rows=40, evaluations=1)
+    assert "the user chose" in spec.why_not({"name": ""}, s, c)
+    assert "choose_model" not in [t.name for t in offered_tools(c, s)]
+
+
 def test_error_driven_rows_and_a_plain_retrain_are_offered_only_when_legal(tmp_path):
     from p2m.agent.llm import decision_schema
     from p2m.agent.scripted_llm import ScriptedLLM

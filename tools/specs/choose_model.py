@@ -38,12 +38,20 @@ def choose_model(ctx: RunContext, name: str = "") -> dict[str, Any]:
 
 
 def unavailable(state: State, ctx: RunContext) -> Optional[str]:
+    chosen = (state.get("model") or {}).get("name")
+    if chosen and ctx.config.model:
+        return f"the user chose the student ({ctx.config.model})"
     if state.get("needs_eval"):
         return "the trained model is not evaluated yet: score it before choosing another"
+    if chosen and state.get("trained_rows", -1) < 0:
+        # Two models on disk and a small planner switched between them 30 times, never training.
+        return f"{chosen} is chosen and not trained yet: train it before choosing another"
     return None
 
 
 def refuse(args: dict[str, Any], state: State, ctx: RunContext) -> Optional[str]:
+    if ctx.config.model and args["name"] and args["name"] != ctx.config.model:
+        return f"the user chose the student ({ctx.config.model}), not {args['name']}"
     chosen = state.get("model") or {}
     if chosen and (not args["name"] or args["name"] in (chosen.get("name"), chosen.get("path"))):
         return f"{chosen.get('name')} is already chosen"
@@ -66,8 +74,11 @@ def narrow(state: State, ctx: RunContext) -> Union[type[ToolArgs], Literal[False
     """`name` as an enum of the models on local disk that fit the task (less the one already
     chosen); "" (the default) while none is chosen; False when nothing else fits."""
     chosen = (state.get("model") or {}).get("name")
-    names = [n for n in sorted(local_models())[:30] if n != chosen and why_unfit(ctx, n) is None] + \
-        ([] if chosen else [""])
+    if ctx.config.model:  # the user's choice: only the default ("" = that model) is offered
+        names = [] if chosen else [""]
+    else:
+        names = [n for n in sorted(local_models())[:30] if n != chosen and why_unfit(ctx, n) is None] + \
+            ([] if chosen else [""])
     if not names:
         return False  # nothing else fits this task: not offered (a free name would be refused)
     return create_model("ChooseModelNow", __base__=ToolArgs, name=(
@@ -81,4 +92,5 @@ def view(result: dict[str, Any]) -> str:
 SPEC = ToolSpec(name="choose_model", run=choose_model, args=ChooseModelArgs, refuse=refuse, view=view,
                 unavailable=unavailable,
                 narrow=narrow,
-                update=lambda result, args, state, ctx: {"model": result})
+                update=lambda result, args, state, ctx: {"model": result, "trained_rows": -1})  # a new
+# student has seen no rows yet, whatever the previous one was trained on
