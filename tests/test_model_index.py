@@ -34,7 +34,8 @@ def test_size_budget_and_popularity():
     assert names == ["c/bert-popular", "a/bert-small"]
 
 
-def test_choose_model_tool_explains_an_unloadable_best_match(tmp_path, shared):
+def test_choose_model_tool_explains_an_unloadable_best_match(tmp_path, shared, monkeypatch):
+    monkeypatch.setenv("P2M_CACHE", str(tmp_path / "cache"))  # MiniLM alone on disk, whatever this machine assembled
     from p2m.agent.context import RunContext
     from p2m.agent.trace import TraceWriter
     from p2m.config import RunConfig
