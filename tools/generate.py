@@ -21,19 +21,14 @@ from .evaluate import _answer_model, teacher_messages
 from .embed import embed
 
 
-class GeneratedInput(BaseModel):
-    """An input written for a given label."""
-
-    input: str = Field(description="the new input text", max_length=400)
-
-
 @lru_cache(maxsize=64)
 def input_model(limit: int) -> type[BaseModel]:
-    """GeneratedInput with at most `limit` characters: a grammar-constrained backend stops there
-    (its schema's maxLength), any other reply is cut there; `trim_to_sentence` does the rest."""
+    """The reply schema of a row written for a given label, its input at most `limit` characters:
+    a grammar-constrained backend stops there (the schema's maxLength), any other reply is cut
+    there; `trim_to_sentence` does the rest."""
     text = Annotated[str, BeforeValidator(lambda v: v[:limit] if isinstance(v, str) else v),
                      Field(description="the new input text", max_length=limit)]
-    return create_model("GeneratedInput", __doc__=GeneratedInput.__doc__, input=(text, ...))
+    return create_model("GeneratedInput", __doc__="An input written for a given label.", input=(text, ...))
 
 
 class GeneratedPair(BaseModel):
@@ -180,15 +175,20 @@ def near_duplicates(candidates: list[str], existing: list[str], threshold: float
 BLOCK = 4  # calls per (fold, label) written back to back
 
 
+def block_of(sample: int, cycle: int) -> int:
+    """The block of call `sample`: BLOCK x `cycle` consecutive samples (`cycle`: labels x folds)."""
+    return sample // (BLOCK * cycle)
+
+
 def call_order(jobs: list[tuple], cycle: int) -> list[tuple]:
-    """`jobs` (i, sample, label, fail, fold) in blocks of BLOCK x `cycle` samples (`cycle`: labels
-    x folds), each block's calls grouped by fold and label. Back-to-back calls then share their
-    prompt up to the attributes line, which a local model does not evaluate again (llama.cpp
-    reuses the common prefix of consecutive prompts); a block still holds every label and fold,
-    so a deadline cuts at most one block short of balance."""
+    """`jobs` (i, sample, label, fail, fold) block by block (`block_of`), each block's calls
+    grouped by fold and label. Back-to-back calls then share their prompt up to the attributes
+    line, which a local model does not evaluate again (llama.cpp reuses the common prefix of
+    consecutive prompts); a block still holds every label and fold, so a deadline cuts at most
+    one block short of balance."""
     def key(job: tuple) -> tuple:
         _, sample, label, _, fold = job
-        return sample // (BLOCK * cycle), -1 if fold is None else fold, str(label)
+        return block_of(sample, cycle), -1 if fold is None else fold, str(label)
     return sorted(jobs, key=key)
 
 
@@ -230,7 +230,8 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
         if fail is not None and k and isinstance(fail.get("fold"), int):
             fold = fail["fold"]  # the failing row was written from that fold's demonstrations
         jobs.append((i, sample, label, fail, fold))
-    jobs = call_order(jobs, len(labels or [0]) * max(k, 1))
+    cycle = len(labels or [0]) * max(k, 1)
+    jobs = call_order(jobs, cycle)
 
     def view(fold: Optional[int]) -> tuple[TaskSpec, list[Example]]:
         if fold is None:
@@ -245,7 +246,7 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
         attrs = draw(subjects.get(label or "", []), sample, demo_lengths(shown_task)) \
             if subjects is not None else None
         return _one(shown_task, llm, i, sample, shown_pool, fail, label, fold, attrs,
-                    block=sample // (BLOCK * len(labels or [0]) * max(k, 1)))
+                    block=block_of(sample, cycle))
 
     outcomes = run_limited(write, jobs, concurrency=concurrency, rpm=rpm)
     seen = {normalize(e.input) for e in existing}

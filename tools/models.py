@@ -8,7 +8,7 @@ from typing import Optional
 from ..schemas import ModelChoice, TaskSpec
 from .embed import minilm_path
 from .families import family
-from .mpnet import SplitZip, mpnet_path
+from .mpnet import SplitZip, cached_folder, mpnet_path
 from ..agent.local_model import LocalModelError, ModelFile, cache_dir, resolve_model
 
 # Architectures that take a sequence-classification head on top of an encoder.
@@ -49,8 +49,8 @@ def local_models() -> dict[str, str]:
     gguf = cache_dir() / ModelFile().filename  # the embedded decoder, once assembled
     if gguf.is_file():
         found["Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF"] = str(gguf)
-    mpnet = cache_dir() / SplitZip().name  # all-mpnet-base-v2, once assembled from its carriers
-    if (mpnet / SplitZip().weights).is_file():
+    mpnet = cached_folder()  # all-mpnet-base-v2, once assembled from its carriers
+    if mpnet is not None:
         found[MPNET] = str(mpnet)
     try:
         from huggingface_hub import scan_cache_dir

