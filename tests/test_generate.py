@@ -55,7 +55,7 @@ def test_text2text_pairs():
     assert (result.kept[0].input, result.kept[0].output) == ("hello", "bonjour")
 
 
-def test_self_consistency_keeps_agreed_rows_relabels_clear_disagreements_drops_split_votes():
+def test_self_consistency_keeps_agreed_rows_drops_disagreements_and_split_votes():
     task = TaskSpec(instruction="Classify sentiment", labels=["negative", "neutral", "positive"],
                     examples=TASK.examples)
     gen = [{"purpose": "generate", "json": {"input": "a sad, slow film"}},        # asked as negative
@@ -63,16 +63,14 @@ def test_self_consistency_keeps_agreed_rows_relabels_clear_disagreements_drops_s
            {"purpose": "generate", "json": {"input": "a joyful triumph"}}]        # asked as positive
     votes = [{"purpose": "verify", "json": {"label": x}}
              for x in ("negative", "negative", "positive",   # 2 of 3 agree: kept
-                       "positive", "positive", "negative",   # most say positive: relabelled
-                       "negative", "neutral", "neutral")]    # 2 of 3 say neutral: relabelled
+                       "positive", "positive", "negative",   # most say positive: dropped
+                       "negative", "neutral", "positive")]   # no majority: dropped
     result = generate_examples(task, ScriptedLLM(gen + votes), 3, existing=[], concurrency=1,
                                verify_votes=3)
-    assert [(e.input, e.output) for e in result.kept] == [
-        ("a sad, slow film", "negative"), ("a film, two hours long", "positive"),
-        ("a joyful triumph", "neutral")]
+    assert [(e.input, e.output) for e in result.kept] == [("a sad, slow film", "negative")]
     assert result.kept[0].source["agreement"] == 0.667
-    assert result.kept[1].source["written_for"] == "neutral" and result.kept[1].source["label_from"] == "verifier"
-    assert result.verified == {"votes_per_row": 3, "rows": 3, "mean_agreement": 0.222, "relabelled": 2}
+    assert result.dropped == {"verifier_disagrees": 1, "low_agreement": 1}
+    assert result.verified == {"votes_per_row": 3, "rows": 3, "mean_agreement": 0.333}
 
 
 def test_votes_without_a_majority_drop_the_row():
