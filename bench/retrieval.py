@@ -4,6 +4,7 @@ usage: python -m bench.retrieval --catalog FILE_OR_DIR --queries FILE [--llm SPE
                                 [--rerank vote|likelihood] [--votes N] [--limit N]
                                 [--judgments FILE] [--split-file FILE --split tune|test]
                                 [--pool OUT] [--systems A,B] [--input-weight W]
+                                [--rankings OUT | --rescore RANKINGS]
 Queries are JSONL {"prompt", "relevant": [dataset names]}; a query may also carry what a run
 knows of its task (`task_type`, `labels`, `examples`), which p2m's search then uses; the
 task-aware components are scored apart (`p2m_task_words` adds the family and label names to the
@@ -11,6 +12,9 @@ search words, `p2m_task_words_inputs` also the demonstration inputs to the dense
 Relevance may come from `--judgments` ({id, relevant, judged}); `--pool OUT` writes the not yet
 judged top 10 of every system per query (queries without relevance are pooled, not scored), and
 `unjudged@10` counts those names. Queries with no relevant dataset are listed, not scored.
+`--rankings OUT` keeps every system's ranked lists; `--rescore OUT` scores them again (after
+the pooled names were judged) without searching or calling the LLM again: an LLM rerank can take
+an hour per half, and its figures must not be read before its new names are judged.
 Prints one JSON line with recall@5, recall@10 and MRR@10 per retriever. recall@k = |relevant in
 top k| / min(|relevant|, k), averaged over queries; hit@5 = share of queries with any relevant
 dataset in the top 5; MRR@10 uses the first relevant hit. distinct_recall@5 is the strict
@@ -93,6 +97,23 @@ def select(queries: list[dict[str, Any]], split_file: str, split: str) -> list[d
     return [q for q in queries if q.get("id") in ids]
 
 
+def save_rankings(path: str, queries: list[dict[str, Any]], ranked: dict, seconds: dict,
+                  meta: dict) -> None:
+    """Every system's ranked groups per query, with the query ids they answer."""
+    Path(path).write_text(json.dumps({"ids": [q.get("id") or q["prompt"] for q in queries],
+                                      "ranked": ranked, "seconds": seconds, "meta": meta}))
+
+
+def load_rankings(path: str, queries: list[dict[str, Any]]) -> tuple[dict, dict, dict]:
+    """What save_rankings wrote, for the same queries in the same order (else SystemExit)."""
+    saved = json.loads(Path(path).read_text(encoding="utf-8"))
+    ids = [q.get("id") or q["prompt"] for q in queries]
+    if saved["ids"] != ids:
+        raise SystemExit(f"{path} ranks other queries than these {len(ids)}: "
+                         "give the --queries, --split and --limit of the run that wrote it")
+    return saved["ranked"], saved["seconds"], saved["meta"]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--catalog", required=True)
@@ -115,6 +136,9 @@ def main() -> int:
                     help="comma-separated retrievers to run (default: all)")
     ap.add_argument("--input-weight", type=float, default=None,
                     help="share of demonstration inputs in the dense query (default: p2m's)")
+    ap.add_argument("--rankings", default="", help="write every system's ranked lists here (JSON)")
+    ap.add_argument("--rescore", default="",
+                    help="score the ranked lists a --rankings run wrote, with the current judgments")
     args = ap.parse_args()
 
     from p2m.agent.factory import make_llm
@@ -134,12 +158,6 @@ def main() -> int:
             for q in queries:
                 if q.get("id") == row["id"]:
                     q["relevant"] = row["relevant"]
-    started = time.perf_counter()
-    index = open_index(catalog, args.embedder or "minilm", progress=True)
-    build_s = time.perf_counter() - started
-    llm = None if args.llm == "none" else make_llm(args.llm)
-    weight = INPUT_WEIGHT if args.input_weight is None else args.input_weight
-
     by_name = {e.name: e for e in catalog}
 
     def same(name: str) -> set[str]:
@@ -147,36 +165,55 @@ def main() -> int:
         key = card_key(by_name[name]) if name in by_name else ""
         return {"name:" + base_name(name)} | ({"card:" + key} if key else set())  # "": no card
 
-    def names(ids: list[int]) -> list[list[str]]:
-        return [[catalog[i].name] for i in ids]
+    if args.rescore:
+        ranked, seconds, meta = load_rankings(args.rescore, queries)
+        retrievers = dict.fromkeys(ranked)
+    else:
+        started = time.perf_counter()
+        index = open_index(catalog, args.embedder or "minilm", progress=True)
+        build_s = time.perf_counter() - started
+        llm = None if args.llm == "none" else make_llm(args.llm)
+        weight = INPUT_WEIGHT if args.input_weight is None else args.input_weight
 
-    def p2m(q: dict[str, Any], words: bool, input_weight: float) -> list[list[str]]:
-        task = task_of(q)
-        hits = search_datasets("" if task else q["prompt"], catalog, task, top_k=10, index=index,
-                               llm=llm, votes=args.votes, expand=args.expand, rerank=args.rerank,
-                               task_words=words, input_weight=input_weight)
-        return [[h["name"], *h.get("duplicates", [])] for h in hits]
+        def names(ids: list[int]) -> list[list[str]]:
+            return [[catalog[i].name] for i in ids]
 
-    retrievers: dict[str, Callable[[dict[str, Any]], list[list[str]]]] = {
-        "bm25": lambda q: names(index.bm25(q["prompt"], 10)),
-        "dense": lambda q: names(index.dense(q["prompt"], 10)),
-        "p2m": lambda q: p2m(q, TASK_WORDS, weight),
-    }
-    if any("task_type" in q for q in queries):  # the task-aware components, measured apart
-        retrievers.update({"p2m_task_words": lambda q: p2m(q, True, 0.0),
-                           "p2m_task_words_inputs": lambda q: p2m(q, True, weight or 0.25)})
-    if args.systems:
-        wanted = args.systems.split(",")
-        unknown = set(wanted) - set(retrievers)
-        if unknown:
-            raise SystemExit(f"unknown --systems {sorted(unknown)}; known: {sorted(retrievers)}")
-        retrievers = {name: retrievers[name] for name in wanted}
-    ranked: dict[str, list[list[list[str]]]] = {}  # system -> per query, its ranked groups
-    seconds: dict[str, float] = {}
-    for name, retrieve in retrievers.items():
-        t0 = time.perf_counter()
-        ranked[name] = [retrieve(q) for q in queries]
-        seconds[name] = (time.perf_counter() - t0) / max(1, len(queries))
+        def p2m(q: dict[str, Any], words: bool, input_weight: float) -> list[list[str]]:
+            task = task_of(q)
+            hits = search_datasets("" if task else q["prompt"], catalog, task, top_k=10, index=index,
+                                   llm=llm, votes=args.votes, expand=args.expand, rerank=args.rerank,
+                                   task_words=words, input_weight=input_weight)
+            return [[h["name"], *h.get("duplicates", [])] for h in hits]
+
+        retrievers: dict[str, Callable[[dict[str, Any]], list[list[str]]]] = {
+            "bm25": lambda q: names(index.bm25(q["prompt"], 10)),
+            "dense": lambda q: names(index.dense(q["prompt"], 10)),
+            "p2m": lambda q: p2m(q, TASK_WORDS, weight),
+        }
+        if any("task_type" in q for q in queries):  # the task-aware components, measured apart
+            retrievers.update({"p2m_task_words": lambda q: p2m(q, True, 0.0),
+                               "p2m_task_words_inputs": lambda q: p2m(q, True, weight or 0.25)})
+        if args.systems:
+            wanted = args.systems.split(",")
+            unknown = set(wanted) - set(retrievers)
+            if unknown:
+                raise SystemExit(f"unknown --systems {sorted(unknown)}; known: {sorted(retrievers)}")
+            retrievers = {name: retrievers[name] for name in wanted}
+        ranked: dict[str, list[list[list[str]]]] = {}  # system -> per query, its ranked groups
+        seconds: dict[str, float] = {}
+        for name, retrieve in retrievers.items():
+            t0 = time.perf_counter()
+            ranked[name] = [retrieve(q) for q in queries]
+            seconds[name] = (time.perf_counter() - t0) / max(1, len(queries))
+
+        meta = {"embedder": {"": "all-MiniLM-L6-v2", "minilm": "all-MiniLM-L6-v2",
+                             "mpnet": MPNET}.get(args.embedder, Path(args.embedder).name),
+                "index_built_now": index.built_now, "index_s": round(build_s, 1),
+                "llm": llm.describe() if llm else None, "expand": args.expand,
+                "rerank": args.rerank if llm else None, "input_weight": weight,
+                "votes": args.votes if llm and args.rerank == "vote" else None}
+        if args.rankings:
+            save_rankings(args.rankings, queries, ranked, seconds, meta)
     unjudged = []  # each query's top-10 names that no judgment covers yet
     for i, q in enumerate(queries):
         seen = judged.get(q.get("id", ""), set())
@@ -221,12 +258,7 @@ def main() -> int:
                       "scored": len(scored), "unjudged@10": sum(map(len, unjudged)),
                       "no_relevant": [q.get("id") or q["prompt"][:40] for q in queries
                                       if not q["relevant"]],
-                      "embedder": {"": "all-MiniLM-L6-v2", "minilm": "all-MiniLM-L6-v2",
-                                   "mpnet": MPNET}.get(args.embedder, Path(args.embedder).name),
-                      "index_built_now": index.built_now, "index_s": round(build_s, 1),
-                      "llm": llm.describe() if llm else None, "expand": args.expand,
-                      "rerank": args.rerank if llm else None, "input_weight": weight,
-                      "votes": args.votes if llm and args.rerank == "vote" else None, **out,
+                      **meta, **({"rescored": args.rescore} if args.rescore else {}), **out,
                       f"{last}_misses@5": misses}))
     return 0
 

@@ -38,3 +38,15 @@ def test_task_fields_make_a_task_and_a_split_selects_its_half(tmp_path):
     assert retrieval.select(queries, "", "all") == queries
     with pytest.raises(SystemExit):
         retrieval.select(queries, "", "tune")
+
+
+def test_saved_rankings_are_rescored_only_for_the_queries_that_made_them(tmp_path):
+    import pytest
+
+    queries = [{"id": "t1", "prompt": "a"}, {"id": "t2", "prompt": "b"}]
+    ranked, seconds, meta = {"p2m": [[["sst2"]], [["trec"], ["ag_news"]]]}, {"p2m": 30.0}, {"llm": "x"}
+    path = str(tmp_path / "rankings.json")
+    retrieval.save_rankings(path, queries, ranked, seconds, meta)
+    assert retrieval.load_rankings(path, queries) == (ranked, seconds, meta)
+    with pytest.raises(SystemExit, match="other queries"):
+        retrieval.load_rankings(path, queries[:1])
