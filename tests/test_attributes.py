@@ -41,19 +41,6 @@ def test_generation_prompts_carry_the_drawn_attributes_and_rows_record_them():
     assert result.distinct_2 == 1.0
 
 
-def test_a_row_written_from_one_fold_draws_that_folds_subjects():
-    four = TaskSpec(instruction=TASK.instruction, labels=TASK.labels, examples=[
-        *TASK.examples, {"input": "a tedious mess", "output": "negative"},
-        {"input": "a warm delight", "output": "positive"}])
-    llm = ScriptedLLM([{"purpose": "generate", "json": {"input": f"film number {i}"}} for i in range(4)])
-    result = generate_examples(four, llm, 4, existing=[], concurrency=1, folds=[0, 1, 1, 0],
-                               subjects={0: {"negative": ["fold 0 neg"], "positive": ["fold 0 pos"]},
-                                         1: {"negative": ["fold 1 neg"], "positive": ["fold 1 pos"]}})
-    assert len(result.kept) == 4
-    for row in result.kept:
-        assert row.source["attributes"]["subject"] == f"fold {row.source['fold']} {row.output[:3]}"
-
-
 def test_later_rounds_avoid_earlier_subjects_and_demonstration_copies():
     llm = ScriptedLLM([{"purpose": "attributes",
                         "json": {"subjects": ["acting", "A moving film", "the soundtrack", "ending."]}}])

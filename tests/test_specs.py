@@ -106,39 +106,15 @@ def test_each_generation_round_asks_the_teacher_for_new_subjects(tmp_path):
     teacher = ScriptedLLM([reply("plot", "cast"), reply("music", "plot"),
                            reply("sets", "pace"), reply("Music", "costumes")])
     c = replace(ctx(tmp_path), llm=ScriptedLLM([]), teacher_llm=teacher)
-    assert round_subjects(c, 0) == {"negative": ["plot", "cast"], "positive": ["music", "plot"]}
-    second = round_subjects(c, 1)
+    assert round_subjects(c, 0, blind=False) == {"negative": ["plot", "cast"], "positive": ["music", "plot"]}
+    second = round_subjects(c, 1, blind=False)
     assert second == {"negative": ["sets", "pace"], "positive": ["costumes"]}  # "music" was used
     assert "used already: music; plot" in teacher.seen[-1][0]["content"]
     assert len(c.read_json("data/attributes.json", {})["rounds"]) == 2
     # A resumed round 1 (killed before its row count was saved) replaces, never appends.
     teacher.replies = [reply("sets", "pace"), reply("costumes")]
-    round_subjects(c, 1)
+    round_subjects(c, 1, blind=False)
     assert len(c.read_json("data/attributes.json", {})["rounds"]) == 2
-
-
-def test_with_demonstration_folds_each_fold_proposes_subjects_from_its_own_demonstrations(tmp_path):
-    from p2m.agent.scripted_llm import ScriptedLLM
-    from p2m.tools.specs.generate_examples import round_subjects
-
-    task = TaskSpec(instruction="question type", labels=["human", "location"],
-                    examples=[{"input": "Who wrote Dubliners?", "output": "human"},
-                              {"input": "Who painted Guernica?", "output": "human"},
-                              {"input": "Where is Lima?", "output": "location"},
-                              {"input": "Where is Oslo?", "output": "location"}])
-    teacher = ScriptedLLM([{"purpose": "attributes", "json": {"subjects": [s]}}
-                           for s in ("novelists", "capitals", "painters", "rivers")])
-    c = replace(ctx(tmp_path), task=task, llm=ScriptedLLM([]), teacher_llm=teacher)
-    got = round_subjects(c, 0, k=2)
-    assert got == {0: {"human": ["novelists"], "location": ["capitals"]},
-                   1: {"human": ["painters"], "location": ["rivers"]}}
-    prompts = [m[0]["content"] for m in teacher.seen]
-    assert "Who wrote Dubliners?" in prompts[0] and "Who painted Guernica?" not in prompts[0]
-    assert "Who painted Guernica?" in prompts[2] and "Who wrote Dubliners?" not in prompts[2]
-    assert c.read_json("data/attributes.json", {})["folds"] == 2
-    # The next round avoids the subjects of both folds.
-    again = ScriptedLLM([{"purpose": "attributes", "json": {"subjects": ["painters", "chemists"]}}] * 4)
-    assert round_subjects(replace(c, teacher_llm=again), 1, k=2)[0]["human"] == ["chemists"]
 
 
 def test_the_planner_is_offered_only_calls_that_are_legal_now(tmp_path):

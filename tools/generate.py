@@ -197,7 +197,7 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
                       concurrency: int = 4, rpm: Optional[float] = None, holdout_every: int = 0,
                       dedup_threshold: float = 0.92, verify_votes: int = 0,
                       folds: Optional[list[int]] = None, verifier: Any = None,
-                      subjects: Optional[dict[Any, Any]] = None,
+                      subjects: Optional[dict[str, list[str]]] = None,
                       deadline: Optional[float] = None) -> GenerationResult:
     """Ask the LLM for `n` new examples; invalid, duplicate and off-label rows are dropped and counted.
 
@@ -211,8 +211,8 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
     demonstration fold of each demonstration), each row's prompts (generation and vote) show the
     demonstrations of one fold only, and the row records that fold. `verifier` casts the votes
     (default: `llm`; a stronger teacher labels better than the writer). With `subjects` (per
-    label, or under "" for unlabelled families; with `folds`, per label under each fold), each
-    call is conditioned on a drawn subject, length and register (`tools/attributes.py`). Past `deadline` (time.monotonic()) no new row is
+    label, or under "" for unlabelled families), each call is conditioned on a drawn subject,
+    length and register (`tools/attributes.py`). Past `deadline` (time.monotonic()) no new row is
     written (dropped as "out_of_time"); the rows already written are still verified.
     """
     if n <= 0:
@@ -244,9 +244,8 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
             return None, "out_of_time"
         i, sample, label, fail, fold = job
         shown_task, shown_pool = view(fold)
-        by_label = subjects.get(fold, {}) if fold is not None and fold in (subjects or {}) else subjects
-        attrs = draw(by_label.get(label or "", []), sample, demo_lengths(shown_task)) \
-            if by_label is not None else None
+        attrs = draw(subjects.get(label or "", []), sample, demo_lengths(shown_task)) \
+            if subjects is not None else None
         return _one(shown_task, llm, i, sample, shown_pool, fail, label, fold, attrs,
                     block=block_of(sample, cycle))
 

@@ -7,8 +7,7 @@ from typing import Any, Literal, Optional
 from pydantic import Field, create_model
 
 from ...agent.context import RunContext
-from ...schemas import TaskSpec
-from ..folds import demo_folds, fold_count, task_seeing
+from ..folds import demo_folds, fold_count
 from ..attributes import propose_subjects
 from ..generate import generate_examples as generate
 from .base import MAX_TOOL_FAILURES, State, ToolArgs, ToolSpec
@@ -78,7 +77,7 @@ def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) ->
                       failures=failures, concurrency=ctx.config.data.concurrency, rpm=ctx.config.data.rpm,
                       verify_votes=ctx.config.data.verify_votes, holdout_every=HOLDOUT_EVERY,
                       folds=demo_folds(ctx.task, k) or None, verifier=ctx.teacher,
-                      subjects=round_subjects(ctx, progress["rounds"], k),
+                      subjects=round_subjects(ctx, progress["rounds"], blind=k > 0),
                       deadline=writing_deadline(ctx))
     kept = interrupted + store.add(result.kept)
     ctx.write_json("data/generation.json", {"next_sample": progress["next_sample"] + n,
@@ -100,36 +99,25 @@ def writing_deadline(ctx: RunContext) -> Optional[float]:
     return time.monotonic() + ROUND_TIME_SHARE * max(0.0, ctx.deadline - time.monotonic())
 
 
-def round_subjects(ctx: RunContext, round_no: int, k: int = 0) -> dict:
+def round_subjects(ctx: RunContext, round_no: int, blind: bool) -> dict[str, list[str]]:
     """Subjects per label for generation round `round_no`, proposed by the teacher and none of
     them a subject of an earlier round (so later rounds write about new things instead of
     rewriting the first round's rows); all rounds are recorded in data/attributes.json. The
     proposals are ordinary LLM calls: a resumed run replays them from the reply cache and bills
-    them. With `k` demonstration folds (they score the run), each fold's proposal sees that
-    fold's demonstrations only, as the prompts of the rows drawing from it do: {fold: {label:
-    subjects}}. (Proposed blind, TREC's "human" got "The United States military" and "The
-    internet", and its rows became questions about places and things.)"""
+    them. `blind` (demonstration folds score the run): the proposal sees no demonstration, so no
+    subject carries a fold's demonstrations into rows meant never to have seen them."""
     record = ctx.read_json("data/attributes.json", {})
     rounds: list = record.get("rounds", [])[:round_no]
     used: dict[str, list[str]] = {}
     for earlier in rounds:
-        for per_label in (earlier.values() if record.get("folds") else [earlier]):
-            for label, subjects in per_label.items():
-                used.setdefault(label, []).extend(subjects)
+        for label, subjects in earlier.items():
+            used.setdefault(label, []).extend(subjects)
+    task = ctx.task.model_copy(update={"examples": []}) if blind else ctx.task
     labels = ctx.task.label_set or [""]
-
-    def propose(task: TaskSpec) -> dict[str, list[str]]:
-        return {label: propose_subjects(task, ctx.teacher, label, avoid=used.get(label, []),
-                                        round_no=round_no) for label in labels}
-
-    if not k:
-        subjects: dict = propose(ctx.task)
-        ctx.write_json("data/attributes.json", {"rounds": rounds + [subjects], "folds": 0})
-        return subjects
-    folds = demo_folds(ctx.task, k)
-    subjects = {f: propose(task_seeing(ctx.task, folds, {f})) for f in range(k)}
-    ctx.write_json("data/attributes.json",
-                   {"rounds": rounds + [{str(f): v for f, v in subjects.items()}], "folds": k})
+    subjects = {label: propose_subjects(task, ctx.teacher, label, avoid=used.get(label, []),
+                                        round_no=round_no)
+                for label in labels}
+    ctx.write_json("data/attributes.json", {"rounds": rounds + [subjects], "blind": blind})
     return subjects
 
 
