@@ -97,17 +97,22 @@ def select(queries: list[dict[str, Any]], split_file: str, split: str) -> list[d
     return [q for q in queries if q.get("id") in ids]
 
 
+def query_ids(queries: list[dict[str, Any]]) -> list[str]:
+    """Each query's id, or its prompt where it has none."""
+    return [q.get("id") or q["prompt"] for q in queries]
+
+
 def save_rankings(path: str, queries: list[dict[str, Any]], ranked: dict, seconds: dict,
                   meta: dict) -> None:
     """Every system's ranked groups per query, with the query ids they answer."""
-    Path(path).write_text(json.dumps({"ids": [q.get("id") or q["prompt"] for q in queries],
+    Path(path).write_text(json.dumps({"ids": query_ids(queries),
                                       "ranked": ranked, "seconds": seconds, "meta": meta}))
 
 
 def load_rankings(path: str, queries: list[dict[str, Any]]) -> tuple[dict, dict, dict]:
     """What save_rankings wrote, for the same queries in the same order (else SystemExit)."""
     saved = json.loads(Path(path).read_text(encoding="utf-8"))
-    ids = [q.get("id") or q["prompt"] for q in queries]
+    ids = query_ids(queries)
     if saved["ids"] != ids:
         raise SystemExit(f"{path} ranks other queries than these {len(ids)}: "
                          "give the --queries, --split and --limit of the run that wrote it")
@@ -167,7 +172,6 @@ def main() -> int:
 
     if args.rescore:
         ranked, seconds, meta = load_rankings(args.rescore, queries)
-        retrievers = dict.fromkeys(ranked)
     else:
         started = time.perf_counter()
         index = open_index(catalog, args.embedder or "minilm", progress=True)
@@ -233,10 +237,10 @@ def main() -> int:
         return 0
     out: dict[str, dict[str, float]] = {}
     misses: list[str] = []
-    last = list(retrievers)[-1]  # misses are listed for the last system run
+    last = list(ranked)[-1]  # misses are listed for the last system run
     scored = [i for i, q in enumerate(queries) if q["relevant"]]  # none fits: no recall (TREC)
     n = max(1, len(scored))
-    for name in retrievers:
+    for name in ranked:
         r5 = r10 = mrr = hit5 = d5 = 0.0
         for i in scored:
             relevant = set(queries[i]["relevant"])

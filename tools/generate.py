@@ -206,10 +206,11 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
     the reply cache instead of asking again. With `verify_votes=k`, each new input is answered k
     more times and kept only when most answers agree with its output (a row most answers give
     another label is dropped as `verifier_disagrees`, one without a majority as `low_agreement`).
-    Calls run concurrently on an asyncio loop, at most `concurrency` at once and `rpm` per minute. With `holdout_every=k`, every k-th kept example
-    goes to the validation split (generated rows never reach the test split). With `folds` (the
-    demonstration fold of each demonstration), each row's prompts (generation and vote) show the
-    demonstrations of one fold only, and the row records that fold. `verifier` casts the votes
+    Calls run concurrently on an asyncio loop, at most `concurrency` at once and `rpm` per minute.
+    With `holdout_every=k`, every k-th kept example goes to the validation split (generated rows
+    never reach the test split). With `folds` (the demonstration fold of each demonstration),
+    each row's prompts (generation and vote) show the demonstrations of one fold only, and the
+    row records that fold. `verifier` casts the votes
     (default: `llm`; a stronger teacher labels better than the writer). With `subjects` (per
     label, or under "" for unlabelled families), each call is conditioned on a drawn subject,
     length and register (`tools/attributes.py`). Past `deadline` (time.monotonic()) no new row is
