@@ -379,6 +379,17 @@ def chain_scenarios(root: Path, kills: int, seed: int = 11,
     return results
 
 
+def window_plans(counts: dict[str, int], per_kind: int, rng: random.Random) -> list[str]:
+    """`per_kind` distinct rename crashes and torn appends, drawn from the renames and appends the
+    uninterrupted run made (`counts`), and one short-write run. Distinct: a plan drawn twice
+    would run in the folder its first draw left behind (and fail on "already holds a run")."""
+    renames, appends = max(1, counts.get("replace", 1)), max(1, counts.get("append", 1))
+    points = [f"replace:{n}:{when}" for n in range(1, renames + 1) for when in ("before", "after")]
+    plans = rng.sample(points, min(per_kind, len(points)))
+    plans += [f"torn:{n}" for n in rng.sample(range(1, appends + 1), min(per_kind, appends))]
+    return plans + [f"short:{rng.randint(2, 4)}"]
+
+
 def window_scenarios(root: Path, per_kind: int, seed: int = 13,
                      modes: tuple[str, ...] = ("catalog", "generation")) -> list[dict[str, Any]]:
     """Crashes inside the rename windows (just before / just after an `os.replace`) and torn
@@ -390,10 +401,7 @@ def window_scenarios(root: Path, per_kind: int, seed: int = 13,
     results = []
     for mode in modes:
         ref = reference(root, mode)
-        renames, appends = max(1, ref["counts"].get("replace", 1)), max(1, ref["counts"].get("append", 1))
-        plans = [f"replace:{rng.randint(1, renames)}:{rng.choice(('before', 'after'))}" for _ in range(per_kind)]
-        plans += [f"torn:{rng.randint(1, appends)}" for _ in range(per_kind)] + [f"short:{rng.randint(2, 4)}"]
-        for plan in plans:
+        for plan in window_plans(ref["counts"], per_kind, rng):
             with FakeOpenAI(latency=0.02, seed=5) as server:
                 bench = Bench(root, server.base_url)
                 out = root / f"window-{mode}-{plan.replace(':', '-')}"

@@ -48,3 +48,10 @@ def test_random_kills_and_crashes_in_rename_windows_lose_nothing(faults, tmp_pat
     windows = check(faults.window_scenarios(tmp_path, per_kind=1, modes=("catalog",)))
     assert [r["scenario"].split("/")[-1].split(":")[0] for r in windows] == ["replace", "torn", "short"]
     assert all(r["examples_lost"] == 0 and r["duplicate_calls"] == 0 for r in chain + windows)
+
+
+def test_window_plans_are_distinct(faults):
+    import random
+    plans = faults.window_plans({"replace": 3, "append": 2}, 6, random.Random(13))
+    assert len(plans) == len(set(plans)) == 6 + 2 + 1  # all 6 rename points, both appends, a short run
+    assert plans[-1].startswith("short:")
