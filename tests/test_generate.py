@@ -1,6 +1,6 @@
 from p2m.agent.scripted_llm import ScriptedLLM
 from p2m.schemas import Example, TaskSpec
-from p2m.tools.generate import BLOCK, call_order, generate_examples, temperature_for
+from p2m.tools.generate import BLOCK, SHARE_CAP, call_order, generate_examples, label_plan, temperature_for
 
 TASK = TaskSpec(instruction="Classify sentiment", labels=["negative", "positive"],
                 examples=[{"input": "great", "output": "positive"}, {"input": "awful", "output": "negative"}])
@@ -110,3 +110,20 @@ def test_written_inputs_are_capped_by_the_demonstrations_length():
     assert [e.input for e in result.kept] == ["It broke on day one.", "fine, short and sweet"]
     assert result.kept[0].source["trimmed"] is True and "trimmed" not in result.kept[1].source
     assert result.dropped == {"too_long": 1}  # no sentence ends within the limit
+
+
+def test_calls_go_to_the_labels_with_fewest_rows():
+    labels = ["a", "b", "c"]
+    rows = lambda counts: [Example(input=f"{label}{i}", output=label, source={"kind": "user"})
+                           for label, k in counts.items() for i in range(k)]
+    # Even counts: the plain cycle from first_sample, as before.
+    assert label_plan(labels, rows({"a": 2, "b": 2, "c": 2}), 6, first_sample=4) == list("bcabca")
+    # "c" kept 1 row where the others kept 9: the next round fills it first, then cycles.
+    plan = label_plan(labels, rows({"a": 9, "b": 9, "c": 1}), 15)
+    assert plan[:8] == ["c"] * 8 and plan[8:] == list("abcabca")
+    # No label takes more than SHARE_CAP even shares of a round, however far behind it is.
+    plan = label_plan(labels, rows({"a": 50, "b": 50}), 9)
+    assert plan.count("c") == SHARE_CAP * 3 and len(plan) == 9
+    # Test rows are not training data: they do not count.
+    test_rows = [r.model_copy(update={"split": "test"}) for r in rows({"a": 5})]
+    assert label_plan(labels, test_rows, 3) == labels

@@ -173,6 +173,27 @@ def near_duplicates(candidates: list[str], existing: list[str], threshold: float
 
 
 BLOCK = 4  # calls per (fold, label) written back to back
+SHARE_CAP = 2  # a label gets at most this many times an even share of a round's calls
+
+
+def label_plan(labels: list[str], existing: list[Example], n: int, first_sample: int = 0) -> list[str]:
+    """The label of each of a round's `n` calls: each call goes to the label with the fewest rows
+    so far (the user's and earlier rounds' rows, plus the calls planned before it), ties in the
+    order the labels cycle from `first_sample`. With even counts this is the plain cycle; after a
+    round in which the verifier disputed most rows of one label (TREC's "human": 9 kept against
+    26 "numeric"), the next round asks more of that label, at most `SHARE_CAP` even shares."""
+    rows = Counter(e.output for e in existing if e.split != "test")
+    have = {label: rows.get(label, 0) for label in labels}
+    planned = dict.fromkeys(labels, 0)
+    cap = SHARE_CAP * -(-n // len(labels))
+    rotation = {label: (j - first_sample) % len(labels) for j, label in enumerate(labels)}
+    plan = []
+    for _ in range(n):
+        open_ = [label for label in labels if planned[label] < cap]
+        label = min(open_, key=lambda x: (have[x] + planned[x], rotation[x]))
+        planned[label] += 1
+        plan.append(label)
+    return plan
 
 
 def block_of(sample: int, cycle: int) -> int:
@@ -201,7 +222,8 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
                       deadline: Optional[float] = None) -> GenerationResult:
     """Ask the LLM for `n` new examples; invalid, duplicate and off-label rows are dropped and counted.
 
-    Classification is label-conditioned (labels cycle, so the data stays balanced); other
+    Classification is label-conditioned (`label_plan`: calls go to the labels with the fewest rows,
+    so the kept data stays balanced when the verifier disputes one label more); other
     families get input/output pairs. `first_sample` numbers the calls so a resumed run hits
     the reply cache instead of asking again. With `verify_votes=k`, each new input is answered k
     more times and kept only when most answers agree with its output (a row most answers give
@@ -222,13 +244,16 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
     pool = [e for e in existing if e.split == "train"]
     result = GenerationResult(calls=n)
     k = len(set(folds)) if folds else 0
+    plan = label_plan(labels, existing, n, first_sample) if labels else [None] * n
+    nth = Counter()  # calls planned so far per label
     jobs = []
     for i in range(n):
         sample = first_sample + i
-        label = labels[sample % len(labels)] if labels else None
+        label = plan[i]
         fail = failures[i % len(failures)] if failures else None
-        # Folds rotate once per cycle of labels, so each fold writes every label.
-        fold = sample // len(labels or [0]) % k if k else None
+        # Folds rotate over each label's calls, so each fold writes every label.
+        fold = (first_sample // len(labels or [0]) + nth[label]) % k if k else None
+        nth[label] += 1
         if fail is not None and k and isinstance(fail.get("fold"), int):
             fold = fail["fold"]  # the failing row was written from that fold's demonstrations
         jobs.append((i, sample, label, fail, fold))
