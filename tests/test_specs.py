@@ -228,3 +228,39 @@ def test_round_sizes_offered_stay_within_the_cap_and_the_call_budget(tmp_path):
     sizes = {t.name: t for t in offered_tools(c, initial_state())}["generate_examples"].args_schema
     allowed = sizes.model_json_schema()["properties"]["n"]["enum"]
     assert 0 in allowed and max(allowed) <= c.config.data.generate_n
+
+
+def test_a_dataset_whose_labels_hurt_the_demonstrations_is_rejected(tmp_path, shared):
+    """The fold ablation in load_dataset: SST-2 rows with their labels swapped resemble the task's
+    inputs (the fit check passes) but teach the opposite; the same rows as they are load."""
+    import json
+    import random
+
+    from p2m.tools.catalog import DatasetError, load_catalog
+
+    rows = [json.loads(line) for line in (shared / "datasets" / "sst2" / "train.jsonl").read_text().splitlines()]
+    rng = random.Random(3)
+    picked = rng.sample(rows, 208)
+    demos = [{"input": r["input"], "output": r["output"]} for r in picked[:200] if r["output"] == "negative"][:4] + \
+        [{"input": r["input"], "output": r["output"]} for r in picked[:200] if r["output"] == "positive"][:4]
+    task = TaskSpec(instruction="sentiment of a movie review", labels=["negative", "positive"], examples=demos)
+    swap = {"negative": "positive", "positive": "negative"}
+    results = {}
+    for name, flip in (("flipped", True), ("asis", False)):
+        folder = tmp_path / f"catalog-{name}" / "sst2"
+        folder.mkdir(parents=True)
+        (folder / "card.json").write_text((shared / "datasets" / "sst2" / "card.json").read_text())
+        train = [{**r, "output": swap[r["output"]] if flip else r["output"]} for r in picked[200:] + rng.sample(rows, 150)]
+        (folder / "train.jsonl").write_text("\n".join(json.dumps(r) for r in train) + "\n")
+        (folder / "test.jsonl").write_text("\n".join(json.dumps(r) for r in rng.sample(rows, 20)) + "\n")
+        run = tmp_path / f"run-{name}"
+        run.mkdir()
+        c = RunContext(run_dir=run, task=task, config=RunConfig(), llm=None,
+                       trace=TraceWriter(run / "trace.jsonl"), catalog=load_catalog([folder.parent]))
+        try:
+            results[name] = REGISTRY["load_dataset"].run(c, name=c.catalog[0].name)
+        except DatasetError as exc:
+            results[name] = str(exc)
+    assert isinstance(results["flipped"], str) and "worse on the user's examples" in results["flipped"]
+    assert not isinstance(results["asis"], str), results["asis"]
+    assert results["asis"]["ablation"]["helps"] and results["asis"]["n_train"] > 0

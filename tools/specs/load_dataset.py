@@ -10,7 +10,7 @@ from ...schemas import Example
 from .. import datasets as ds
 from ..catalog import DatasetError
 from ..folds import demo_folds, fold_count, task_seeing
-from ..source_fit import input_fit
+from ..source_fit import fold_ablation, input_fit
 from .base import State, ToolArgs, ToolSpec
 from ..hub import download_dataset
 from ..evaluate import teacher_predict
@@ -53,6 +53,10 @@ def load_dataset(ctx: RunContext, name: str, relabel: bool = False) -> dict[str,
         rows = [e.model_copy(update={"split": "train"}) for e in relabelled]
     else:  # the dataset's own test rows are gold: the run's test unless it has one already
         rows = train + (test if not store.split("test") else [])
+    ablation = fold_ablation(ctx.task, [e for e in rows if e.split == "train"],
+                             fold_count(ctx.task, data.demo_folds), ctx.config.train.seed)
+    if not ablation["helps"]:
+        raise DatasetError(f"{name}: {ablation['reason']}")
     rows = set_aside_validation(rows, ctx.config)
     store.add(rows)
     # Counted in the store, not as rows appended now: a run killed after the append and resumed
@@ -60,7 +64,7 @@ def load_dataset(ctx: RunContext, name: str, relabel: bool = False) -> dict[str,
     mine = [e for e in store.all() if e.source.get("kind") == "dataset" and e.source.get("name") == entry.name]
     return {"loaded": name, **{f"n_{split}": sum(e.split == split for e in mine)
                                for split in ("train", "validation", "test")},
-            "columns": info.get("mapping"), "fit": fit,
+            "columns": info.get("mapping"), "fit": fit, "ablation": ablation,
             "relabelled": len(relabelled) if relabelled is not None else 0}
 
 
