@@ -44,8 +44,8 @@ def test_rows_that_teach_the_wrong_labels_fail_the_fold_ablation(shared):
     swap = {"negative": "positive", "positive": "negative"}
     flipped = [e.model_copy(update={"output": swap[e.output]}) for e in own]
     good, bad = fold_ablation(task, own, k=2), fold_ablation(task, flipped, k=2)
-    assert good["checked"] and good["helps"] and good["n"] == 8
-    assert not bad["helps"] and bad["with"] < bad["without"] and "worse" in bad["reason"]
+    assert good["checked"] and good["keep"] and good["n"] == 8
+    assert not bad["keep"] and bad["with"] < bad["without"] and "worse" in bad["reason"]
     assert bad["p"] < ABLATION_P <= good["p"]
 
 
@@ -60,4 +60,4 @@ def test_fold_ablation_needs_labels_and_folds():
                     examples=[{"input": "cat", "output": "chat"}, {"input": "dog", "output": "chien"}])
     rows = [Example(input="bird", output="oiseau", source={"kind": "dataset"})]
     result = fold_ablation(task, rows, k=2)
-    assert not result["checked"] and result["helps"]
+    assert not result["checked"] and result["keep"]

@@ -263,4 +263,4 @@ def test_a_dataset_whose_labels_hurt_the_demonstrations_is_rejected(tmp_path, sh
             results[name] = str(exc)
     assert isinstance(results["flipped"], str) and "worse on the user's examples" in results["flipped"]
     assert not isinstance(results["asis"], str), results["asis"]
-    assert results["asis"]["ablation"]["helps"] and results["asis"]["n_train"] > 0
+    assert results["asis"]["ablation"]["keep"] and results["asis"]["n_train"] > 0

@@ -180,8 +180,9 @@ def label_plan(labels: list[str], existing: list[Example], n: int, first_sample:
     """The label of each of a round's `n` calls: each call goes to the label with the fewest rows
     so far (the user's and earlier rounds' rows, plus the calls planned before it), ties in the
     order the labels cycle from `first_sample`. With even counts this is the plain cycle; after a
-    round in which the verifier disputed most rows of one label (TREC's "human": 9 kept against
-    26 "numeric"), the next round asks more of that label, at most `SHARE_CAP` even shares."""
+    round in which the verifier disputed most rows of one label (TREC's first round kept 1
+    "human" row of 13 asked, 13 of 13 "numeric"), the next round asks more of that label, at
+    most `SHARE_CAP` even shares."""
     rows = Counter(e.output for e in existing if e.split != "test")
     have = {label: rows.get(label, 0) for label in labels}
     planned = dict.fromkeys(labels, 0)

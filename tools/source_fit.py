@@ -52,7 +52,7 @@ def fold_ablation(task: TaskSpec, rows: list[Example], k: int, seed: int = 0) ->
     """Do a source's rows hurt on gold rows? Each demonstration fold is scored by a linear head on
     MiniLM embeddings trained on the other folds' demonstrations, without and with (up to
     ABLATION_SAMPLE of) `rows`; rows labelled from a prompt showing the held-out fold are left out
-    of its model. The source is refused (`helps` False) only when a sign test over the
+    of its model. The source is refused (`keep` False) only when a sign test over the
     demonstrations that flip says the rows make them worse (one-sided p < ABLATION_P). On 8
     SST-2 demonstrations its own rows scored 0.625 against 0.75 without them, so
     a plain comparison refused the task's own data; the same rows with their labels swapped
@@ -60,7 +60,7 @@ def fold_ablation(task: TaskSpec, rows: list[Example], k: int, seed: int = 0) ->
     is refused at most one time in five, and the agent generates instead. With fewer than 3
     demonstrations nothing can be refused. Classification only."""
     if not task.label_set or k < 2 or not rows:
-        return {"checked": False, "helps": True,
+        return {"checked": False, "keep": True,
                 "reason": "no fold ablation (a classification task with two folds of demonstrations and rows needed)"}
     folds = demo_folds(task, k)
     demos = demo_rows(task)
@@ -78,13 +78,13 @@ def fold_ablation(task: TaskSpec, rows: list[Example], k: int, seed: int = 0) ->
     lost = sum(wo and not w for w, wo in zip(right["with"], right["without"]))
     gained = sum(w and not wo for w, wo in zip(right["with"], right["without"]))
     p = sign_test(lost, gained)
-    helps = p >= ABLATION_P
+    keep = p >= ABLATION_P
     with_, without = round(sum(right["with"]) / n, 3), round(sum(right["without"]) / n, 3)
     return {"checked": True, "with": with_, "without": without, "n": n, "lost": lost, "gained": gained,
-            "p": round(p, 4), "helps": helps,
+            "p": round(p, 4), "keep": keep,
             "reason": (f"demonstration folds {with_} with its rows, {without} without ({n} rows; "
                        f"{lost} lost, {gained} gained, p={p:.3f})"
-                       + ("" if helps else ": its rows make the model worse on the user's examples"))}
+                       + ("" if keep else ": its rows make the model worse on the user's examples"))}
 
 
 def sign_test(lost: int, gained: int) -> float:

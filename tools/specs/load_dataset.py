@@ -55,7 +55,7 @@ def load_dataset(ctx: RunContext, name: str, relabel: bool = False) -> dict[str,
         rows = train + (test if not store.split("test") else [])
     ablation = fold_ablation(ctx.task, [e for e in rows if e.split == "train"],
                              fold_count(ctx.task, data.demo_folds), ctx.config.train.seed)
-    if not ablation["helps"]:
+    if not ablation["keep"]:
         raise DatasetError(f"{name}: {ablation['reason']}")
     rows = set_aside_validation(rows, ctx.config)
     store.add(rows)
