@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 from .config import CLASSIFIERS, RunConfig
-from .files import RedactingStream
+from .files import RedactingStream, add_secret
 from .rundir import RunDir
 from .agent.factory import default_spec, LLMSpecError
 from .runner import default_run_dir, start, resume, RunError
@@ -72,8 +72,12 @@ def cmd_trace(args: argparse.Namespace) -> int:
     if not trace.exists():
         raise SystemExit(f"p2m trace: {args.run} has no trace.jsonl")
     if args.json:
-        for event in read_trace(trace):
+        skipped: list[int] = []
+        for event in read_trace(trace, skipped):
             print(json.dumps(event, ensure_ascii=False))
+        if skipped:
+            print(f"p2m trace: {len(skipped)} line(s) of {trace} are not events: "
+                  f"{', '.join(map(str, skipped[:10]))}", file=sys.stderr)
     else:
         render_timeline(args.run)
     return 0
@@ -264,8 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    if not isinstance(sys.stderr, RedactingStream):  # errors, logs and tracebacks name no secrets
+    # What p2m prints (reports, doctor's JSON, errors, logs, tracebacks) names no secrets.
+    if not isinstance(sys.stderr, RedactingStream):
         sys.stderr = RedactingStream(sys.stderr)
+    if not isinstance(sys.stdout, RedactingStream):
+        sys.stdout = RedactingStream(sys.stdout)
+    add_secret(getattr(args, "api_key", None))
 
     try:
         return args.func(args)

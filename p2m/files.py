@@ -10,24 +10,57 @@ from pathlib import Path
 from typing import Any
 
 _KEY_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|hf_[A-Za-z0-9]{8,})")
-_URL_CREDENTIALS = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.\-]*://)[^/@\s:]+:[^/@\s]+@")
-_QUERY_SECRET = re.compile(r"([?&](?:api[_-]?key|key|token|access_token|password)=)[^&#\s]+", re.I)
+# Any userinfo in a URL (user:password, :password, a bare token), up to the "@" before the host.
+_URL_USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.\-]*://)[^/@\s?#]+@")
+_CREDENTIAL_NAME = r"[\w.\-]*(?:key|token|secret|passw|pwd|sig|auth|credential|session)[\w.\-]*"
+# A query parameter named like a credential: ?api-key=, &subscription-key=, ?access_token=, &sig=
+_QUERY_SECRET = re.compile(rf"([?&;]{_CREDENTIAL_NAME}=)[^&#\s\"']+", re.I)
+# A header (or a key: value pair) named like a credential, with its scheme kept: Authorization:
+# Bearer X, X-API-Key: X, "api-key": "X", Cookie: X
+_HEADER_SECRET = re.compile(
+    r"\b((?:proxy-)?authorization|x-api-key|api-key|x-auth-token|ocp-apim-subscription-key|cookie|"
+    r"set-cookie)([\"']?\s*[:=]\s*[\"']?)(?:(bearer|basic|token|digest)\s+)?([^\s\"',;]+)", re.I)
+_BEARER = re.compile(r"\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{8,}", re.I)
+_SECRET_ENV = re.compile(r"(KEY|TOKEN|SECRET|PASSW|AUTH|CREDENTIAL)", re.I)
+_REGISTERED: set[str] = set()
+
+
+def add_secret(value: str | None) -> None:
+    """Register a secret given other than through the environment (a --api-key flag): every
+    later redaction replaces it."""
+    if value and len(value) >= 4:
+        _REGISTERED.add(value)
 
 
 def secrets() -> list[str]:
-    """Values of secret-looking environment variables (API keys, tokens)."""
-    return [value for name, value in os.environ.items()
-            if value and len(value) >= 8 and re.search(r"(KEY|TOKEN|SECRET|PASSWORD)", name)]
+    """Values of secret-looking environment variables (API keys, tokens, passwords, the UI's
+    user:password and its password alone) and registered secrets, longest first."""
+    found = set(_REGISTERED)
+    for name, value in os.environ.items():
+        if value and len(value) >= 8 and _SECRET_ENV.search(name):
+            found.add(value)
+            _, sep, tail = value.partition(":")
+            if sep and len(tail) >= 4:  # user:password: the password alone too
+                found.add(tail)
+    return sorted(found, key=len, reverse=True)
+
+
+def _redact_text(text: str) -> str:
+    for secret in secrets():
+        text = text.replace(secret, "[redacted]")
+    text = _URL_USERINFO.sub(r"\1[redacted]@", text)
+    text = _QUERY_SECRET.sub(r"\1[redacted]", text)
+    text = _HEADER_SECRET.sub(lambda m: f"{m[1]}{m[2]}{m[3] + ' ' if m[3] else ''}[redacted]", text)
+    text = _BEARER.sub(r"\1 [redacted]", text)
+    return _KEY_PATTERN.sub("[redacted]", text)
 
 
 def redact(value: Any) -> Any:
-    """`value` with API keys, tokens and credentials in URLs replaced by '[redacted]', recursively."""
+    """`value` with secrets replaced by '[redacted]', recursively: configured secrets, API keys
+    and tokens, URL userinfo, query parameters and headers named like credentials. The one
+    redaction every writer and printer uses (files, SQLite, stdout/stderr, exception texts)."""
     if isinstance(value, str):
-        for secret in secrets():
-            value = value.replace(secret, "[redacted]")
-        value = _URL_CREDENTIALS.sub(r"\1[redacted]@", value)
-        value = _QUERY_SECRET.sub(r"\1[redacted]", value)
-        return _KEY_PATTERN.sub("[redacted]", value)
+        return _redact_text(value)
     if isinstance(value, dict):
         return {k: redact(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -55,6 +88,13 @@ class RedactingStream(io.TextIOBase):
 
     def fileno(self) -> int:
         return self.inner.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.inner, "encoding", "utf-8")
+
+    def __getattr__(self, name: str) -> Any:  # anything else a caller asks of the real stream
+        return getattr(self.inner, name)
 
 
 def fsync_dir(path: Path) -> None:

@@ -39,3 +39,32 @@ def test_stderr_is_redacted_and_tuples_stay_tuples(monkeypatch):
     stream.write("Error 500: The server had an error (key key-from-env-123456)\n")
     assert "key-from-env-123456" not in inner.getvalue() and "[redacted]" in inner.getvalue()
     assert redact(("a", "key-from-env-123456")) == ("a", "[redacted]")
+
+
+def test_redact_covers_every_credential_form_the_probe_found(monkeypatch):
+    """Issue 35: each of these passed through redact() unchanged."""
+    monkeypatch.setenv("P2M_UI_AUTH", "admin:ui-pass-31415")
+    forms = {
+        "http://:SECRET1abc@127.0.0.1:9/v1": "SECRET1abc",             # empty user
+        "http://TOKEN2abcdef@127.0.0.1:9/v1": "TOKEN2abcdef",          # a bare token as userinfo
+        "https://h/v1?api-key=APIKEY3xyz&x=1": "APIKEY3xyz",
+        "https://h/v1?subscription-key=SUB4xyz": "SUB4xyz",
+        "https://h/v1?a=1&X-Amz-Signature=SIG5xyz": "SIG5xyz",
+        "Authorization: Bearer BEARER6xyz": "BEARER6xyz",
+        '{"authorization": "Basic QmFzaWM3eHl6"}': "QmFzaWM3eHl6",
+        "x-api-key: XKEY8xyz": "XKEY8xyz",
+        "sent Bearer abcdefgh9xyz to the server": "abcdefgh9xyz",
+        "the UI password is ui-pass-31415": "ui-pass-31415",         # a configured secret's part
+    }
+    for text, secret in forms.items():
+        out = redact(text)
+        assert secret not in out and "[redacted]" in out, (text, out)
+    assert redact("https://h/v1?x=1&page=2") == "https://h/v1?x=1&page=2"  # nothing else is touched
+    assert redact("Authorization: Bearer B6xyzabc").startswith("Authorization: Bearer [redacted]")
+
+
+def test_a_registered_secret_is_redacted_everywhere():
+    from p2m.files import add_secret
+
+    add_secret("flag-given-key-2718")
+    assert redact({"k": ["serve with flag-given-key-2718"]}) == {"k": ["serve with [redacted]"]}
