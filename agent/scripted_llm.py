@@ -41,6 +41,7 @@ class ScriptedLLM(LLM):
         self._current_purpose = ""
         self.seen: list[Messages] = []
         self.schemas: list[Optional[dict]] = []  # the JSON schema each call asked for (or None)
+        self.tools_seen: list[list[Any]] = []  # the tools each call was offered
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: Any) -> "ScriptedLLM":
@@ -73,6 +74,7 @@ class ScriptedLLM(LLM):
               max_tokens: int = 512, seed: int = 0) -> Reply:
         self.seen.append(messages)
         self.schemas.append(schema)
+        self.tools_seen.append(list(tools or []))
         entry = self._next(self._current_purpose)
         if "error" in entry:
             raise TransientLLMError(entry["error"], f"scripted {entry['error']}",

@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections import Counter
-from typing import Any
+from typing import Any, Optional
 
 from ..agent.context import RunContext
 from ..agent.llm import LLMBudgetExceeded
 from ..prompts import render
 from ..tools.specs import REGISTRY, offered_tools
 from . import guard as guard_mod
+from .gate import PlannerGate
 from .policy import default_step
 from .router import budget_stop, score_before_stopping, stop_after_evaluation, target_met
 from .state import AgentState
@@ -19,42 +19,26 @@ from ..report import write_report
 from ..plots import write_plots
 
 
-SAFE_TOKEN = re.compile(r"[A-Za-z0-9_.:/+-]{1,40}")  # an identifier, a number, a path-like name
-
-
-def known_names(ctx: RunContext) -> set[str]:
-    """Strings the planner may read verbatim whatever their form: the task's labels (the user's)
-    and tool names. Dataset names come from cards, which are data: they pass only as tokens."""
-    return set(ctx.task.labels or []) | set(REGISTRY)
-
-
-def _safe(text: Any, known: set[str]) -> str:
-    """`text` when it is a known name or an identifier-like token; otherwise only its length.
-    Data (rows, cards, dataset names, model answers) and LLM text never reach the planner's
-    prompt as free text, so a string that says "ignore previous instructions" cannot steer it."""
-    text = str(text)
-    return text if text in known or SAFE_TOKEN.fullmatch(text) else f"<text, {len(text)} chars>"
-
-
-def _state_summary(state: AgentState, ctx: RunContext) -> str:
-    known = known_names(ctx)
-    loaded = ", ".join(_safe(n, known) for n in state.get("loaded") or []) or "none"
+def _state_summary(state: AgentState, ctx: RunContext, gate: PlannerGate) -> str:
+    """Facts of the run for the planner, every string through the gate (graph/gate.py)."""
+    safe = gate.text
+    loaded = ", ".join(safe(n) for n in state.get("loaded") or []) or "none"
     lines = [f"- training rows: {state.get('n_train', 0)}, test rows: {state.get('n_test', 0)}",
              f"- catalog searched: {bool(state.get('searched'))}; datasets loaded: {loaded}"]
     cands = [c for c in state.get("candidates", []) if c.get("compatible")]
     if cands:
-        lines.append("- fitting datasets: " + ", ".join(_safe(c["name"], known) for c in cands))
-    lines.append(f"- model chosen: {_safe((state.get('model') or {}).get('name', 'none'), known)}; "
+        lines.append("- fitting datasets: " + ", ".join(safe(c["name"]) for c in cands))
+    lines.append(f"- model chosen: {safe((state.get('model') or {}).get('name', 'none'))}; "
                  f"trained: {state.get('trained_rows', -1) >= 0}; awaiting evaluation: {state.get('needs_eval')}")
     before: dict[str, Any] = {}
     for h in state.get("history", []):
-        lines.append(f"- iteration {h['iteration']}: {_safe(h['name'], known)} = {h['value']} on {h['n']} "
-                     f"gold test rows ({_safe(h.get('test_source'), known)}); demonstrations-only baseline "
-                     f"{h.get('baseline')}; teacher {h.get('teacher')}; published: {_safe(h.get('published'), known)}"
+        lines.append(f"- iteration {h['iteration']}: {safe(h['name'])} = {h['value']} on {h['n']} "
+                     f"gold test rows ({safe(h.get('test_source'))}); demonstrations-only baseline "
+                     f"{h.get('baseline')}; teacher {h.get('teacher')}; published: {safe(h.get('published'))}"
                      + _bought(before, h))
         before = h
     if state.get("last"):
-        lines.append(f"- last tool: {json.dumps(_facts(state['last'], known), default=str)[:600]}")
+        lines.append(f"- last tool: {json.dumps(_facts(state['last'], gate), default=str)[:600]}")
     return "\n".join(lines)
 
 
@@ -73,7 +57,7 @@ def _bought(before: dict[str, Any], h: dict[str, Any]) -> str:
             f"{h['llm_calls'] - before.get('llm_calls', 0)} LLM calls{change}")
 
 
-def _shortfall(ctx: RunContext, state: AgentState) -> str:
+def _shortfall(ctx: RunContext, state: AgentState, gate: PlannerGate) -> str:
     """The gap to the target and which labels get confused: counts and label names only, never
     row text (a QA answer or a generated output is data, not a label)."""
     if not state.get("history") or target_met(state, ctx) or ctx.task.target is None:
@@ -85,7 +69,7 @@ def _shortfall(ctx: RunContext, state: AgentState) -> str:
     confusions = Counter((name(f.get("expected")), name(f.get("predicted"))) for f in failures)
     shown = "; ".join(f"expected {e!r} got {p!r}: {n}" for (e, p), n in confusions.most_common(5)) \
         if labels else f"{len(failures)} validation rows wrong"
-    return (f"\nThe last evaluation is short of the target: {_safe(h['name'], set())} {h['value']} < "
+    return (f"\nThe last evaluation is short of the target: {gate.text(h['name'])} {h['value']} < "
             f"{ctx.task.target.value}. Errors by kind: {shown or 'none recorded'}")
 
 
@@ -100,17 +84,18 @@ def _timing(key: str) -> bool:
     return key in ("seconds", "trained_at", "time") or key.endswith(("_s", "per_s"))
 
 
-def _facts(value: Any, known: set[str]) -> Any:
-    """A tool result reduced to numbers, flags and known names (allow-list, `_safe`)."""
+def _facts(value: Any, gate: PlannerGate) -> Any:
+    """A tool result reduced to numbers, flags and what the gate lets through (a dataset's
+    column mapping is its card's words: left out)."""
     if isinstance(value, dict):
-        return {_safe(k, known): _facts(v, known) for k, v in list(value.items())[:20]
-                if k not in ("reason", "llm_reason", "failures", "args") and not _timing(k)
+        return {gate.text(k): _facts(v, gate) for k, v in list(value.items())[:20]
+                if k not in ("reason", "llm_reason", "failures", "args", "columns") and not _timing(k)
                 and not _local(k)}
     if isinstance(value, list):
-        return [_facts(v, known) for v in value[:10]]
+        return [_facts(v, gate) for v in value[:10]]
     if isinstance(value, str):
-        return _safe(value, known)
-    return value if value is None or isinstance(value, (bool, int, float)) else _safe(value, known)
+        return gate.text(value)
+    return value if value is None or isinstance(value, (bool, int, float)) else gate.text(value)
 
 
 def _llm_snapshot(ctx: RunContext) -> dict[str, Any]:
@@ -120,7 +105,7 @@ def _llm_snapshot(ctx: RunContext) -> dict[str, Any]:
             "llm_learned": ctx.llm.learned() if ctx.llm else {}}
 
 
-def _tool_menu(state: AgentState, ctx: RunContext) -> str:
+def _tool_menu(state: AgentState, ctx: RunContext, gate: PlannerGate) -> str:
     """Each registered tool with its description, what it has cost in this run, and why it is
     unavailable now when it is."""
     lines, spent = [], state.get("spent") or {}
@@ -130,17 +115,19 @@ def _tool_menu(state: AgentState, ctx: RunContext) -> str:
         lines.append(f"- {name}: {spec.description.splitlines()[0]}"
                      + (f" [spent so far: {cost['runs']} runs, {cost['llm_calls']} LLM calls]"
                         if cost else "")
-                     + (f" [not now: {why}]" if why else ""))
+                     + (f" [not now: {gate.sentence(why)}]" if why else ""))
     return "\n".join(lines)
 
 
-def planner_messages(state: AgentState, ctx: RunContext) -> list[dict[str, str]]:
+def planner_messages(state: AgentState, ctx: RunContext,
+                     gate: Optional[PlannerGate] = None) -> list[dict[str, str]]:
+    gate = gate or PlannerGate.for_run(ctx, state)
     task = ctx.task
-    tools = _tool_menu(state, ctx)
+    tools = _tool_menu(state, ctx, gate)
     user = render("plan_state", instruction=task.instruction, task_type=task.task_type,
                   labels=", ".join(task.labels or []) or "-",
                   target=f"{task.target.metric} >= {task.target.value}" if task.target else "-",
-                  state=_state_summary(state, ctx) + _shortfall(ctx, state), tools=tools)
+                  state=_state_summary(state, ctx, gate) + _shortfall(ctx, state, gate), tools=tools)
     return [{"role": "system", "content": render("plan")}, {"role": "user", "content": user}]
 
 
@@ -167,12 +154,14 @@ def make_planner(ctx: RunContext):
                             iteration=state.get("evaluations", 0))
             return {"proposal": proposal, "stop_reason": stop}
         tokens_before = ctx.llm.usage.tokens if ctx.llm else 0
-        tools = offered_tools(ctx, state) if llm_plans(ctx) else []
+        gate = PlannerGate.for_run(ctx, state)  # data names reach the LLM as handles only
+        tools = [gate.tool(t) for t in offered_tools(ctx, state)] if llm_plans(ctx) else []
         if not tools:
             proposal = default_step(state, ctx)
         else:
             try:
-                proposal = {**ctx.llm.propose_tool(planner_messages(state, ctx), tools), "by": "llm"}
+                proposal = {**ctx.llm.propose_tool(planner_messages(state, ctx, gate), tools), "by": "llm"}
+                proposal["args"] = gate.resolve(proposal["args"])
             except LLMBudgetExceeded as exc:
                 proposal = {"tool": "finish", "args": {"reason": str(exc)}, "reason": str(exc),
                             "by": "budget"}

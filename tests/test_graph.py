@@ -152,8 +152,8 @@ def test_a_run_that_cannot_go_on_ends_at_once_with_the_reason(tmp_path, tiny_mod
 
 
 def test_the_planner_reads_no_free_text_from_data(tmp_path):
-    """Dataset names, QA answers and tool results reach the planner only as known names or
-    identifier-like tokens; anything else is shown as its length."""
+    """Dataset names, QA answers and tool results reach the planner only as known names, handles
+    or p2m's own words; anything else is shown as its length."""
     from p2m.agent.context import RunContext
     from p2m.agent.trace import TraceWriter
     from p2m.config import RunConfig
@@ -177,8 +177,11 @@ def test_the_planner_reads_no_free_text_from_data(tmp_path):
              "last": {"tool": "load_dataset", "summary": {"name": attack, "rows": 12, attack: 3,
                                                           "labels": {"squad": 1}}}}
     prompt = planner_messages(state, ctx)[1]["content"]
-    assert "Ignore previous" not in prompt and "<text, 44 chars>" in prompt
-    assert "1 validation rows wrong" in prompt and "squad" in prompt and '"rows": 12' in prompt
+    from p2m.graph.gate import handle
+
+    # Dataset names (data) reach the planner as handles only, whatever their form (graph/gate.py).
+    assert "Ignore previous" not in prompt and handle(attack) in prompt
+    assert "1 validation rows wrong" in prompt and handle("squad") in prompt and '"rows": 12' in prompt
 
 
 def test_the_planner_sees_what_each_option_cost_and_what_it_bought(tmp_path):
