@@ -5,7 +5,7 @@ import json
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 from ..files import append_durably, redact
 from ..schemas import TraceEvent
@@ -27,15 +27,23 @@ class TraceWriter:
         return event
 
 
-def read_trace(path: str | Path) -> Iterator[dict[str, Any]]:
+def read_trace(path: str | Path, skipped: Optional[list[int]] = None) -> Iterator[dict[str, Any]]:
+    """The trace's events. A line that is not an event (a torn last line after a kill, bytes
+    that are not UTF-8, JSON that is not an event object) is passed over, its line number
+    appended to `skipped` when given, so a viewer can say so instead of failing."""
     path = Path(path)
     if not path.exists():
         return
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if line:
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a torn last line after a kill
+    with open(path, "rb") as f:
+        for n, raw in enumerate(f, start=1):
+            if not raw.strip():
+                continue
+            try:
+                event = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+                event = None
+            if isinstance(event, dict) and isinstance(event.get("time"), (int, float)) \
+                    and isinstance(event.get("node"), str) and isinstance(event.get("kind"), str):
+                yield event
+            elif skipped is not None:
+                skipped.append(n)

@@ -10,11 +10,13 @@ from langgraph.graph import END, START, StateGraph
 
 from ..agent.context import RunContext
 from ..files import redact
+from ..rundir import RunError
 from .nodes import make_act, make_guard, make_planner, make_report
 from .router import after_act
 from .state import AgentState
 
 THREAD = {"configurable": {"thread_id": "run"}}
+WRITTEN_TYPES = {"msgpack", "null", "empty", "bytes", "bytearray"}  # what JsonPlusSerializer writes
 
 
 class RedactingSerializer(JsonPlusSerializer):
@@ -28,6 +30,21 @@ class RedactingSerializer(JsonPlusSerializer):
 
     def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
         return super().dumps_typed(redact(obj))
+
+    def loads_typed(self, data: tuple[str, bytes]) -> Any:
+        """A stored value of a type p2m writes; any other (pickle, json) means the file was
+        altered: refused with a RunError naming it, never revived and never a traceback."""
+        kind = data[0] if isinstance(data, tuple) and data else None
+        if kind not in WRITTEN_TYPES:
+            raise RunError(f"checkpoints.sqlite holds a value of type {str(kind)[:20]!r}, which p2m never "
+                           "writes: the file was altered. Move it aside and resume: the run's steps start "
+                           "again on the data it kept")
+        try:
+            return super().loads_typed(data)
+        except Exception as exc:  # truncated or corrupt bytes
+            raise RunError(f"checkpoints.sqlite holds a value that cannot be read "
+                           f"({type(exc).__name__}): the file was altered or damaged. Move it aside and "
+                           "resume") from None
 
 
 def sqlite_checkpointer(path: str | Path) -> Any:

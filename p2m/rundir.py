@@ -81,8 +81,15 @@ class RunDir:
 
     # -- JSON files ---------------------------------------------------------------------------
     def read_json(self, name: str, default: Any = None) -> Any:
+        """The file's JSON, `default` when it is absent; RunError naming the file when it cannot
+        be read as JSON (corrupt, not UTF-8, nested too deeply)."""
         p = self.file(name)
-        return json.loads(p.read_text(encoding="utf-8")) if p.exists() else default
+        if not p.exists():
+            return default
+        try:
+            return json.loads(p.read_bytes().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise RunError(f"{p}: not readable as JSON ({type(exc).__name__}: {str(exc)[:120]})") from None
 
     def write_json(self, name: str, value: Any) -> Path:
         """Write atomically and redacted (`files.write_json_atomic`)."""
@@ -113,7 +120,11 @@ class RunDir:
         self.write_json(TASK, task.model_dump())
 
     def report(self) -> Optional[dict[str, Any]]:
-        return self.read_json(REPORT)
+        """report.json once the run has ended (None before); RunError when it is unreadable."""
+        report = self.read_json(REPORT)
+        if report is not None and not isinstance(report, dict):
+            raise RunError(f"{self.file(REPORT)}: not a report (a JSON {type(report).__name__})")
+        return report
 
     def model_choice(self) -> dict[str, Any]:
         choice = self.read_json(CHOICE)

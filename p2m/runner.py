@@ -17,7 +17,7 @@ from .rundir import RunDir, RunError
 from .schemas import TaskSpec
 from .tools.data_store import read_labelled, user_rows
 from .tools.catalog import load_catalog
-from .tools.task import parse_task, load_task_file
+from .tools.task import load_task_file, parse_task, read_prompt
 from .tools.models import choose_model
 from .graph.state import initial_state
 
@@ -162,7 +162,7 @@ def start(prompt: Optional[str], task_file: Optional[str], config: RunConfig, ou
         task = load_task_file(task_file)
     else:
         llm = make_run_llm(config, None)
-        task = parse_task(prompt or "", llm)
+        task = parse_task(read_prompt(prompt or ""), llm)  # the CLI's user may name a file
     create_run(task, config, run_dir)
     return execute(open_context(run_dir, progress=progress, llm=llm))
 

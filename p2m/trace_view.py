@@ -29,32 +29,41 @@ def _tool_summary(event: dict[str, Any]) -> str:
 
 
 def timeline_rows(run_dir: str | Path) -> list[dict[str, str]]:
-    """One row per trace event: time, node, what happened, details."""
-    rows = []
+    """One row per trace event: time, node, what happened, details; lines that are not events
+    are named in a last row rather than failing the view."""
+    rows: list[dict[str, str]] = []
+    skipped: list[int] = []
     start = None
-    for e in read_trace(RunDir(run_dir).trace_path):
+    for e in read_trace(RunDir(run_dir).trace_path, skipped):
         start = start if start is not None else e["time"]
-        t = f"{e['time'] - start:7.1f}s"
-        kind = e["kind"]
-        if kind == "decision":
-            by = (e.get("summary") or {}).get("by", "")
-            what, detail = f"decide {e.get('tool')} ({by})", f"{e.get('reason') or ''} {_short(e.get('args'), 80)}"
-        elif kind == "override":
-            prop = (e.get("summary") or {}).get("proposed", {})
-            what = f"OVERRIDE {prop.get('tool')} -> {e.get('tool')}"
-            detail = f"{e.get('reason')}"
-        elif kind == "tool":
-            what = f"{e.get('tool')} [{e.get('duration_s', 0):.1f}s]"
-            detail = _tool_summary(e)
-        elif kind == "llm_error":
-            what, detail = "LLM error", _short(e.get("summary"))
-        elif kind == "stop":
-            what, detail = "stop", str(e.get("reason"))
-        else:
-            what, detail = kind, _short(e.get("summary"))
-        rows.append({"t": t, "node": e["node"], "what": what, "detail": detail,
-                     "tokens": str(e.get("tokens") or "")})
+        try:
+            what, detail = _describe(e)
+        except (TypeError, ValueError, KeyError, AttributeError):  # a hand-edited or crafted event
+            what, detail = e["kind"][:40], "(fields not as p2m writes them)"
+        rows.append({"t": f"{e['time'] - start:7.1f}s", "node": e["node"][:40], "what": what,
+                     "detail": detail, "tokens": str(e.get("tokens") or "")[:12]})
+    if skipped:
+        rows.append({"t": "", "node": "trace", "what": "UNREADABLE",
+                     "detail": f"{len(skipped)} line(s) of trace.jsonl are not events: "
+                               f"{', '.join(map(str, skipped[:10]))}", "tokens": ""})
     return rows
+
+
+def _describe(e: dict[str, Any]) -> tuple[str, str]:
+    kind = e["kind"]
+    if kind == "decision":
+        by = (e.get("summary") or {}).get("by", "")
+        return f"decide {e.get('tool')} ({by})", f"{e.get('reason') or ''} {_short(e.get('args'), 80)}"
+    if kind == "override":
+        prop = (e.get("summary") or {}).get("proposed", {})
+        return f"OVERRIDE {prop.get('tool')} -> {e.get('tool')}", f"{e.get('reason')}"
+    if kind == "tool":
+        return f"{e.get('tool')} [{float(e.get('duration_s') or 0):.1f}s]", _tool_summary(e)
+    if kind == "llm_error":
+        return "LLM error", _short(e.get("summary"))
+    if kind == "stop":
+        return "stop", str(e.get("reason"))
+    return kind, _short(e.get("summary"))
 
 
 def render_timeline(run_dir: str | Path) -> None:

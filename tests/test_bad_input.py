@@ -41,6 +41,21 @@ CLI_CASES = [
      ["catalog not found", "nowhere"]),
     ("run name escaping", {"t.yaml": GOOD_TASK}, ["--task-file", "t.yaml", "--out", "../escape"],
      ["must not contain '..'"]),
+    # issue 35: each of these was a traceback
+    ("task keys of mixed types", {"t.yaml": GOOD_TASK + "1: x\nfoo: y\n"}, ["--task-file", "t.yaml"],
+     ["unknown keys", "1", "'foo'"]),
+    ("task nested 20,000 deep", {"t.yaml": GOOD_TASK + "examples: " + "[" * 20_000 + "]" * 20_000 + "\n"},
+     ["--task-file", "t.yaml"], ["nested too deeply"]),
+    ("test file nested 100,000 deep", {"t.yaml": GOOD_TASK, "g.jsonl": "[" * 100_000 + "]" * 100_000 + "\n"},
+     ["--task-file", "t.yaml", "--test", "g.jsonl"], ["g.jsonl:1", "nested too deeply"]),
+    ("test rows of null, mapping and NaN inputs",
+     {"t.yaml": GOOD_TASK, "g.jsonl": '{"input": null, "output": "positive"}\n'
+                                      '{"input": {"a": 1}, "output": "negative"}\n'
+                                      '{"input": NaN, "output": "negative"}\n'},
+     ["--task-file", "t.yaml", "--test", "g.jsonl"],
+     ["1 (input: NoneType)", "2 (input: dict)", "3 (input: float)", "non-empty text"]),
+    ("test row of a null output", {"t.yaml": GOOD_TASK, "g.jsonl": '{"input": "fine", "output": null}\n'},
+     ["--task-file", "t.yaml", "--test", "g.jsonl"], ["1 (output: NoneType)"]),
 ]
 
 

@@ -50,6 +50,46 @@ def test_trace_timeline_and_json(finished_run):
     assert events[0]["kind"] == "start" and events[-1]["kind"] == "stop"
 
 
+def copy_run(finished_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(finished_run[0], run)
+    return run
+
+
+def test_trace_names_lines_that_are_not_events(finished_run, tmp_path):
+    """Issue 35: a trace line `[1,2]` or bytes that are not UTF-8 stopped `p2m trace` with a traceback."""
+    run = copy_run(finished_run, tmp_path)
+    with open(run / "trace.jsonl", "ab") as f:
+        f.write(b'[1, 2]\n\xff\xfe not UTF-8\n{"time": "x", "node": 1, "kind": []}\n')
+    events = len((run / "trace.jsonl").read_bytes().splitlines()) - 3
+    shown = run_cli("trace", run).stdout
+    assert "stop" in shown and "UNREADABLE" in shown  # the table's last row names the lines
+    proc = run_cli("trace", run, "--json")
+    assert len([json.loads(line) for line in proc.stdout.splitlines()]) == events
+    assert "3 line(s)" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_corrupt_report_is_named(finished_run, tmp_path):
+    run = copy_run(finished_run, tmp_path)
+    (run / "report.json").write_text("[1, 2")
+    proc = run_cli("trace", run, check=False)
+    assert proc.returncode == 2 and "report.json" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("kind", ["pickle", "json"])
+def test_a_checkpoint_of_a_type_p2m_never_writes_is_refused(finished_run, tmp_path, kind):
+    """Issue 35: checkpoint rows of type pickle or json ended `p2m resume` in a traceback."""
+    import sqlite3
+
+    run = copy_run(finished_run, tmp_path)
+    with sqlite3.connect(run / "checkpoints.sqlite") as db:
+        db.execute("UPDATE checkpoints SET type = ?", (kind,))
+    proc = run_cli("resume", run, check=False)
+    assert proc.returncode == 2 and "never writes" in proc.stderr and "Traceback" not in proc.stderr
+
+
 @pytest.mark.parametrize("argv, message", [
     (["run", "--task-file", "/nonexistent.yaml", "--llm", "none"], "task file not found"),
     (["run", "Classify things", "--llm", "none"], "needs an LLM"),

@@ -94,6 +94,8 @@ def read_jsonl(path: str | Path, limit: Optional[int] = None) -> list[dict]:
                 rows.append(json.loads(line))
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}:{n}: not JSON ({exc.msg})") from None
+            except RecursionError:
+                raise ValueError(f"{path}:{n}: nested too deeply to be a row") from None
             if limit is not None and len(rows) >= limit:
                 break
     return rows
@@ -110,6 +112,16 @@ def read_labelled(path: str | Path, task: TaskSpec, kind: str, split: str = "tes
                if not isinstance(r, dict) or "input" not in r or "output" not in r]
     if missing:
         raise ValueError(f"{path}: rows {missing[:5]} lack 'input' or 'output'")
+    # Text only: a null, a mapping or NaN is not silently turned into "None", "{...}" or "nan".
+    # Whole-number outputs (labels written as 0/1) are taken as their digits.
+    untyped = [f"{i} ({key}: {type(r[key]).__name__})" for i, r in enumerate(rows, 1)
+               for key in ("input", "output")
+               if not isinstance(r[key], str) and not (key == "output" and type(r[key]) is int)]
+    untyped += [f"{i} (input: empty)" for i, r in enumerate(rows, 1)
+                if isinstance(r["input"], str) and not r["input"].strip()]
+    if untyped:
+        raise ValueError(f"{path}: rows {', '.join(untyped[:5])}: input must be non-empty text, "
+                         "output text (or a whole number)")
     examples = [Example(input=str(r["input"]), output=str(r["output"]), split=split,
                         source={"kind": kind, "file": str(path), "row": i,
                                 **({"answers": r["answers"]} if isinstance(r.get("answers"), list) else {})})

@@ -28,15 +28,18 @@ def task_from_dict(data: Any, origin: str = "task") -> TaskSpec:
     """Validate a mapping as a TaskSpec, with errors that name the field."""
     if not isinstance(data, dict):
         raise TaskSpecError(f"{origin}: expected a mapping with 'instruction', got {type(data).__name__}")
-    unknown = set(data) - TASK_FILE_KEYS
+    unknown = sorted(map(repr, set(data) - TASK_FILE_KEYS))  # keys may be numbers: name them as written
     if unknown:
-        raise TaskSpecError(f"{origin}: unknown keys {sorted(unknown)}; allowed: {sorted(TASK_FILE_KEYS)}")
+        raise TaskSpecError(f"{origin}: unknown keys {', '.join(unknown[:10])}; "
+                            f"allowed: {sorted(TASK_FILE_KEYS)}")
     if "instruction" not in data:
         raise TaskSpecError(f"{origin}: 'instruction' is missing")
     try:
         return TaskSpec.model_validate(data)
     except ValidationError as exc:
         raise TaskSpecError(f"{origin}: {_format_validation(exc)}") from None
+    except RecursionError:
+        raise TaskSpecError(f"{origin}: nested too deeply to be a task") from None
 
 
 def load_task_file(path: str | Path) -> TaskSpec:
@@ -52,11 +55,15 @@ def load_task_file(path: str | Path) -> TaskSpec:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise TaskSpecError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    except RecursionError:  # lists nested thousands deep
+        raise TaskSpecError(f"{path}: nested too deeply to be a task") from None
     return task_from_dict(data, origin=str(path))
 
 
 def read_prompt(arg: str) -> str:
-    """The prompt text: the argument itself, or the contents of a .md/.txt file it names."""
+    """The command line's prompt argument: the text itself, or the contents of a .md/.txt file
+    it names. For the CLI's own user only: a chat or UI message is text, never a path
+    (`prompt_text`), so nobody reaches the server's files through it."""
     candidate = Path(arg)
     if candidate.suffix.lower() in (".md", ".txt") and len(arg) < 4096:
         if not candidate.is_file():
@@ -65,7 +72,12 @@ def read_prompt(arg: str) -> str:
             arg = candidate.read_bytes().decode("utf-8")
         except UnicodeDecodeError as exc:
             raise TaskSpecError(f"{candidate}: not UTF-8 text (byte {exc.start})") from None
-    text = arg.strip()
+    return prompt_text(arg)
+
+
+def prompt_text(text: str) -> str:
+    """A task description as given, stripped; an error when it is empty or too long."""
+    text = text.strip()
     if not text:
         raise TaskSpecError("the prompt is empty: describe the task and give a few examples")
     if len(text) > MAX_PROMPT_CHARS:
@@ -77,8 +89,9 @@ def read_prompt(arg: str) -> str:
 
 
 def parse_task(description: str, llm: Optional[Any]) -> TaskSpec:
-    """Turn a free-text task description into a TaskSpec with the LLM (structured output)."""
-    text = read_prompt(description)
+    """Turn a free-text task description into a TaskSpec with the LLM (structured output). The
+    description is text: a path in it is not opened (the CLI reads its file with `read_prompt`)."""
+    text = prompt_text(description)
     if llm is None:
         raise TaskSpecError(
             "a free-text prompt needs an LLM to read it; with --llm none give --task-file"
