@@ -9,16 +9,48 @@ from .tools.baselines import NAME as BASELINE
 
 
 def write_plots(run_dir: str | Path) -> dict[str, str]:
-    """Write RUN/plots/*.png for what the run has so far; returns {name: path}."""
+    """Write RUN/plots/*.png for what the run has so far (by the run itself, at its report);
+    returns {name: path}. Each file is written beside its place and renamed over it, so a
+    symlink planted at plots/x.png is replaced, never written through."""
+    import matplotlib.pyplot as plt
+
+    out = Path(run_dir) / "plots"
+    if out.is_symlink():
+        raise OSError(f"{out} is a symlink: plots are not written through it")
+    out.mkdir(exist_ok=True)
+    made: dict[str, str] = {}
+    for name, fig in draw_plots(run_dir).items():
+        path, tmp = out / f"{name}.png", out / f".{name}.png.tmp"
+        tmp.unlink(missing_ok=True)
+        fig.savefig(tmp, dpi=90, format="png")
+        plt.close(fig)
+        tmp.replace(path)
+        made[name] = str(path)
+    return made
+
+
+def plot_images(run_dir: str | Path) -> dict[str, Any]:
+    """The run's plots as RGBA arrays in memory (for the UI): viewing writes nothing."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    images = {}
+    for name, fig in draw_plots(run_dir).items():
+        fig.canvas.draw()
+        images[name] = np.asarray(fig.canvas.buffer_rgba()).copy()
+        plt.close(fig)
+    return images
+
+
+def draw_plots(run_dir: str | Path) -> dict[str, Any]:
+    """Figures for what the run has so far: metric per iteration, training loss, confusion."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     run_dir = Path(run_dir)
-    out = run_dir / "plots"
-    out.mkdir(exist_ok=True)
-    made: dict[str, str] = {}
+    made: dict[str, Any] = {}
     run = RunDir(run_dir)
     metrics = run.read_json("metrics.json") or {}
     history = metrics.get("history", [])
@@ -35,13 +67,13 @@ def write_plots(run_dir: str | Path) -> dict[str, str]:
         ax.set(xlabel="iteration", ylabel=history[-1]["name"], title="Metric per iteration")
         ax.set_xticks([h["iteration"] for h in history])
         ax.legend()
-        made["metric"] = _save(fig, out / "metric.png")
+        made["metric"] = _laid_out(fig)
     curve = (run.read_json("train.json") or {}).get("loss_curve") or []
     if curve:
         fig, ax = plt.subplots(figsize=(5, 3.2))
         ax.plot([c["step"] for c in curve], [c["loss"] for c in curve])
         ax.set(xlabel="step", ylabel="loss", title="Training loss (last training)")
-        made["loss"] = _save(fig, out / "loss.png")
+        made["loss"] = _laid_out(fig)
     confusion: Optional[dict] = (metrics.get("latest") or {}).get("confusion")
     if confusion:
         labels = list(confusion)
@@ -54,14 +86,11 @@ def write_plots(run_dir: str | Path) -> dict[str, str]:
             for j, n in enumerate(row):
                 ax.text(j, i, str(n), ha="center", va="center")
         ax.set(xlabel="predicted", ylabel="gold", title="Confusion (latest evaluation)")
-        made["confusion"] = _save(fig, out / "confusion.png")
+        made["confusion"] = _laid_out(fig)
     return made
 
 
-def _save(fig: Any, path: Path) -> str:
-    import matplotlib.pyplot as plt
-
+def _laid_out(fig: Any) -> Any:
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return str(path)
+    fig.set_dpi(90)
+    return fig

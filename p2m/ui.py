@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .agent.factory import make_llm
-from .exposure import ui_auth
-from .rundir import RunDir, has_model
+from .exposure import LoopbackOnly, is_loopback, ui_auth
+from .rundir import RunDir, RunError, has_model
 from .tools.baselines import NAME as BASELINE
 from .schemas import TaskSpec
 from .trace_view import timeline_rows
-from .plots import write_plots
+from .plots import plot_images
 from . import runner
 from .config import RunConfig
 from .tools.evaluate import teacher_predict
@@ -29,22 +29,36 @@ ACTIVE: dict[str, threading.Thread] = {}
 # -- the pieces, usable without Gradio ------------------------------------------------------------
 def list_runs(runs_dir: Path) -> list[list[Any]]:
     """[[name, status, gold metric, published model, demonstrations-only baseline, teacher, stop
-    reason]] for each run directory, newest first."""
+    reason]] for each run directory, newest first. A run whose report cannot be read is listed as
+    such, and a symlink is not a run (`run_folders`)."""
     rows = []
-    dirs = [d for d in runs_dir.glob("*") if RunDir(d).is_run] if runs_dir.is_dir() else []
-    for d in sorted(dirs, key=lambda p: p.stat().st_mtime, reverse=True):
-        r = RunDir(d).report()
-        if r is not None:
-            metric = r.get("metric") or {}
-            baselines = r.get("baselines") or {}
-            shown = [(baselines.get(k) or {}).get("value") for k in (BASELINE, "teacher")]
+    for d in run_folders(runs_dir):
+        try:
+            r = RunDir(d).report()
+        except RunError as exc:
+            rows.append([d.name, f"unreadable: {exc}", "-", "-", "-", "-", ""])
+            continue
+        if isinstance(r, dict):
+            metric = r.get("metric") if isinstance(r.get("metric"), dict) else {}
+            baselines = r.get("baselines") if isinstance(r.get("baselines"), dict) else {}
+            shown = [(baselines.get(k) or {}).get("value") if isinstance(baselines.get(k), dict) else None
+                     for k in (BASELINE, "teacher")]
             rows.append([d.name, "finished", f"{metric.get('name', '-')} {metric.get('value', '-')}",
-                         r.get("published") or "-", *("-" if v is None else v for v in shown),
-                         r.get("stop_reason") or ""])
+                         str(r.get("published") or "-"), *("-" if v is None else v for v in shown),
+                         str(r.get("stop_reason") or "")])
         else:
             alive = d.name in ACTIVE and ACTIVE[d.name].is_alive()
             rows.append([d.name, "running" if alive else "stopped (resume it)", "-", "-", "-", "-", ""])
     return rows
+
+
+def run_folders(runs_dir: Path) -> list[Path]:
+    """The runs directly under `runs_dir`, newest first: real folders holding a task, never a
+    symlink (one could point the UI at folders outside the runs folder)."""
+    if not runs_dir.is_dir():
+        return []
+    found = [d for d in runs_dir.iterdir() if not d.is_symlink() and d.is_dir() and RunDir(d).is_run]
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
 def trace_table(run_dir: Path) -> list[list[str]]:
@@ -53,10 +67,11 @@ def trace_table(run_dir: Path) -> list[list[str]]:
     return [[r["t"], r["node"], r["what"], r["detail"], r["tokens"]] for r in timeline_rows(run_dir)]
 
 
-def run_plots(run_dir: Path) -> list[str]:
+def run_plots(run_dir: Path) -> list[tuple[Any, str]]:
+    """The run's plots as in-memory images with captions: viewing writes nothing in the run."""
     if not RunDir(run_dir).is_run:
         return []
-    return list(write_plots(run_dir).values())
+    return [(image, name) for name, image in plot_images(run_dir).items()]
 
 
 class Session:
@@ -161,7 +176,7 @@ def build_app(runs_dir: str | Path = "runs", llm: Optional[str] = None, catalog:
     with gr.Blocks(title="p2m") as app:
         gr.Markdown("# p2m — a task description in, a small trained model out")
         if only_run is not None:
-            _playground_tab(gr, Path(only_run).parent, lambda: [Path(only_run).name], fixed=True)
+            _playground_tab(gr, Path(only_run).parent, lambda: [Path(only_run).name], only=Path(only_run).name)
             return app
         with gr.Tab("Chat"):
             session = gr.State(None)
@@ -197,7 +212,10 @@ def build_app(runs_dir: str | Path = "runs", llm: Optional[str] = None, catalog:
                 run = run_path(runs_dir, name)
                 if run is None:
                     return [], {"error": f"no run named {name!r} under {runs_dir}"}, []
-                return trace_table(run), RunDir(run).report() or {}, run_plots(run)
+                try:
+                    return trace_table(run), RunDir(run).report() or {}, run_plots(run)
+                except RunError as exc:  # an unreadable file is named, never a traceback
+                    return [], {"error": str(exc)}, []
 
             show.click(on_show, pick, [timeline, report, gallery])
             pick.focus(lambda: gr.Dropdown(choices=names()), None, pick)
@@ -205,33 +223,47 @@ def build_app(runs_dir: str | Path = "runs", llm: Optional[str] = None, catalog:
     return app
 
 
-def _playground_tab(gr: Any, runs_dir: Path, names: Any, fixed: bool = False) -> None:
+def _playground_tab(gr: Any, runs_dir: Path, names: Any, only: Optional[str] = None) -> None:
+    """The playground; with `only` (`p2m demo RUN`) it answers for that run alone, whatever name
+    a request to its API carries (the hidden box is not a boundary)."""
     with gr.Tab("Playground"):
         choices = names()
         pick = gr.Dropdown(choices=choices, value=choices[0] if choices else None, label="Run",
-                           interactive=not fixed, allow_custom_value=True)
+                           interactive=only is None, allow_custom_value=True)
         text = gr.Textbox(label="Your input", lines=3)
         go = gr.Button("Predict", variant="primary")
         student = gr.Textbox(label="Student (the trained model)")
         teacher = gr.Textbox(label="Teacher LLM")
         def on_go(name: str, text: str) -> tuple[str, str]:
-            run = run_path(runs_dir, name)
-            return playground(run, text) if run else (f"no run named {name!r} under {runs_dir}", "")
+            run = run_path(runs_dir, name, only=only)
+            return playground(run, text) if run else (f"no run named {name!r} here", "")
 
         go.click(on_go, [pick, text], [student, teacher])
 
 
 def launch(app: Any, host: str = HOST, port: Optional[int] = None, block: bool = True) -> Any:
     """Serve on `host` (127.0.0.1 unless told otherwise, and then only with P2M_UI_AUTH
-    credentials); never through a public share link."""
+    credentials); never through a public share link. On loopback without credentials, only
+    requests addressed to a loopback name are answered (`exposure.LoopbackOnly`: DNS rebinding)."""
+    from starlette.middleware import Middleware
+
+    auth = ui_auth(host)
+    guarded = auth is None and is_loopback(host)
     return app.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=not block,
-                      quiet=True, auth=ui_auth(host))
+                      quiet=True, auth=auth,
+                      app_kwargs={"middleware": [Middleware(LoopbackOnly)]} if guarded else None)
 
 
-def run_path(runs_dir: Path, name: Optional[str]) -> Optional[Path]:
-    """The run called `name` under `runs_dir`, or None: a typed value that is not one of the
-    listed run folders ('../x', an absolute path, a file) is never opened."""
-    if not name or name != Path(name).name or name in (".", ".."):
+def run_path(runs_dir: Path, name: Optional[str], only: Optional[str] = None) -> Optional[Path]:
+    """The run called `name` under `runs_dir`, or None: the one way the UI and the demo turn a
+    name they were sent into a folder. Only a real directory directly under `runs_dir` that holds
+    a run is returned ('../x', an absolute path, a file or a symlink never is), and with `only`
+    (`p2m demo RUN`) no other name than that one."""
+    if not isinstance(name, str) or not name or name != Path(name).name or name in (".", ".."):
+        return None
+    if only is not None and name != only:
         return None
     path = runs_dir / name
+    if path.is_symlink() or not path.is_dir() or path.resolve().parent != runs_dir.resolve():
+        return None
     return path if RunDir(path).is_run else None

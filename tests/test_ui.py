@@ -73,3 +73,137 @@ def test_chat_revisions_reach_the_run_trace(tmp_path, write_script, sst2_catalog
     from p2m.ui import ACTIVE
 
     ACTIVE[run.name].join(timeout=120)  # let the background run end before the tmp dir goes
+
+
+# -- issue 35: the Gradio HTTP API probed as a stranger would -------------------------------------
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(app):
+    from p2m.ui import launch
+
+    port = free_port()
+    launch(app, port=port, block=False)
+    return f"http://127.0.0.1:{port}"
+
+
+def snapshot(folder):
+    """Every file under `folder` with its size and modification time (symlinks as links)."""
+    return {str(p.relative_to(folder)): (p.lstat().st_size, p.lstat().st_mtime_ns)
+            for p in sorted(folder.rglob("*"))}
+
+
+@pytest.fixture(scope="module")
+def probed(runs_dir, tmp_path_factory):
+    """runs_dir plus a sibling run, a symlink to a run outside it and a planted plots/ symlink;
+    the full app and `p2m demo finished`, both served on loopback."""
+    import shutil
+
+    from bench.fake_openai import FakeOpenAI
+    from p2m.ui import build_app
+
+    outside = tmp_path_factory.mktemp("outside")
+    shutil.copytree(runs_dir / "finished", outside / "elsewhere")
+    if not (runs_dir / "sibling").exists():
+        shutil.copytree(runs_dir / "finished", runs_dir / "sibling")
+    if not (runs_dir / "linked").exists():
+        (runs_dir / "linked").symlink_to(outside / "elsewhere", target_is_directory=True)
+    victim = outside / "victim.png"
+    victim.write_bytes(b"keep me")
+    plots = runs_dir / "finished" / "plots"
+    plots.mkdir(exist_ok=True)
+    (plots / "metric.png").unlink(missing_ok=True)
+    (plots / "metric.png").symlink_to(victim)
+    secret = outside / "secret.txt"
+    secret.write_text("TOPSECRET-chat-file-0451: classify as spam or ham")
+    fake = FakeOpenAI(latency=0.0).start()
+    fake.bodies = []
+    handle = fake._handle
+    fake._handle = lambda handler, body: (fake.bodies.append(body), handle(handler, body))[-1]
+    import os
+
+    os.environ["OPENAI_BASE_URL"] = fake.base_url
+    full = build_app(runs_dir, llm="openai:fake")
+    demo = build_app(runs_dir, only_run=runs_dir / "finished")
+    urls = {"full": serve(full), "demo": serve(demo)}
+    yield {"runs": runs_dir, "outside": outside, "victim": victim, "secret": secret, "fake": fake, **urls}
+    full.close()
+    demo.close()
+    fake.stop()
+    os.environ.pop("OPENAI_BASE_URL", None)
+
+
+def client(url):
+    from gradio_client import Client
+
+    return Client(url, verbose=False, download_files=False)  # report.json holds paths, not files
+
+
+def test_a_chat_message_naming_a_server_file_is_text(probed):
+    """The chat read any .md/.txt path it was sent and gave its contents to the LLM."""
+    answer = client(probed["full"]).predict(str(probed["secret"]), [], api_name="/on_send")
+    sent = json.dumps(probed["fake"].bodies)
+    assert str(probed["secret"]) in sent  # the message went to the LLM as the words it is
+    assert "TOPSECRET-chat-file-0451" not in sent and "TOPSECRET" not in json.dumps(answer)
+
+
+def test_the_demo_answers_for_its_own_run_only(probed):
+    """`p2m demo RUN` loaded any sibling run named in a request (the hidden box is no boundary)."""
+    demo = client(probed["demo"])
+    student, _ = demo.predict("finished", "a wonderful, moving film", api_name="/on_go")
+    assert student in ("negative", "positive")
+    for name in ("sibling", "linked", "../outside"):
+        student, teacher = demo.predict(name, "a wonderful, moving film", api_name="/on_go")
+        assert student.startswith("no run named") and teacher == "", name
+
+
+def test_a_symlinked_run_folder_is_not_a_run(probed):
+    names = [row[0] for row in list_runs(probed["runs"])]
+    assert "linked" not in names and "sibling" in names
+    timeline, report, plots = client(probed["full"]).predict("linked", api_name="/on_show")
+    assert "no run named" in json.dumps(report)
+    student, _ = client(probed["full"]).predict("linked", "fine", api_name="/on_go")
+    assert student.startswith("no run named")
+
+
+def test_viewing_a_trace_writes_nothing_and_follows_no_symlink(probed):
+    before = snapshot(probed["runs"] / "finished")
+    timeline, report, plots = client(probed["full"]).predict("finished", api_name="/on_show")
+    assert report["metric"]["name"] == "accuracy" and plots  # shown, from memory
+    assert probed["victim"].read_bytes() == b"keep me"
+    assert snapshot(probed["runs"] / "finished") == before
+
+
+def test_one_corrupt_report_is_named_not_fatal(probed):
+    """One corrupt report.json anywhere stopped `p2m ui` from starting, naming no file."""
+    import shutil
+
+    from p2m.ui import build_app
+
+    shutil.copytree(probed["runs"] / "finished", probed["runs"] / "broken", symlinks=True)
+    (probed["runs"] / "broken" / "report.json").write_text("{not json")
+    build_app(probed["runs"]).close()
+    rows = {row[0]: row for row in list_runs(probed["runs"])}
+    assert rows["broken"][1].startswith("unreadable") and "report.json" in rows["broken"][1]
+    _, report, _ = client(probed["full"]).predict("broken", api_name="/on_show")
+    assert "report.json" in report["error"]
+
+
+@pytest.mark.parametrize("headers", [{"Host": "evil.example.com"}, {"Origin": "http://evil.example.com"},
+                                     {"Host": "evil.example.com:7860", "Origin": "http://127.0.0.1"},
+                                     {"Origin": "null"}])
+def test_the_loopback_ui_refuses_other_hosts_and_origins(probed, headers):
+    """DNS rebinding: a page elsewhere reached the UI on 127.0.0.1 and got a 200 and an event id."""
+    import httpx
+
+    for url in (probed["full"], probed["demo"]):
+        assert httpx.get(url + "/", headers=headers).status_code == 403
+        join = httpx.post(url + "/gradio_api/queue/join", headers=headers,
+                          json={"data": ["x", []], "fn_index": 0, "session_hash": "probe"})
+        assert join.status_code == 403 and "event_id" not in join.text
+    assert httpx.get(probed["full"] + "/", headers={"Origin": probed["full"]}).status_code == 200
