@@ -9,6 +9,7 @@ from typing import Any, Optional
 from ..agent.context import RunContext
 from ..agent.llm import LLMBudgetExceeded
 from ..prompts import render
+from ..tools.assess import publish_demonstrations_only
 from ..tools.specs import REGISTRY, offered_tools
 from . import guard as guard_mod
 from .gate import PlannerGate
@@ -31,15 +32,25 @@ def _state_summary(state: AgentState, ctx: RunContext, gate: PlannerGate) -> str
     lines.append(f"- model chosen: {safe((state.get('model') or {}).get('name', 'none'))}; "
                  f"trained: {state.get('trained_rows', -1) >= 0}; awaiting evaluation: {state.get('needs_eval')}")
     before: dict[str, Any] = {}
-    for h in state.get("history", []):
-        lines.append(f"- iteration {h['iteration']}: {safe(h['name'])} = {h['value']} on {h['n']} "
-                     f"gold test rows ({safe(h.get('test_source'))}); demonstrations-only baseline "
-                     f"{h.get('baseline')}; teacher {h.get('teacher')}; published: {safe(h.get('published'))}"
-                     + _bought(before, h))
+    for h in state.get("history", []):  # the estimate decisions read; the test split is for people
+        lines.append(f"- iteration {h['iteration']}: {_estimate_line(h, safe)}; published: "
+                     f"{safe(h.get('published'))}" + _bought(before, h))
         before = h
     if state.get("last"):
         lines.append(f"- last tool: {json.dumps(_facts(state['last'], gate), default=str)[:600]}")
     return "\n".join(lines)
+
+
+def _estimate_line(h: dict[str, Any], safe: Any) -> str:
+    est = h.get("estimate") or {}
+    if not est.get("gold"):
+        return f"{safe(h['name'])}: no gold estimate (neither demonstration folds nor gold validation rows)"
+    return (f"{safe(h['name'])} = {est.get('value')} (95% lower bound {est.get('lower')}) estimated on gold "
+            f"rows; demonstrations-only baseline {est.get('baseline')}")
+
+
+def _estimated(h: dict[str, Any]) -> Any:
+    return (h.get("estimate") or {}).get("value")
 
 
 def _bought(before: dict[str, Any], h: dict[str, Any]) -> str:
@@ -50,7 +61,8 @@ def _bought(before: dict[str, Any], h: dict[str, Any]) -> str:
     was = before.get("rows", {})
     rows = ", ".join(f"+{h['rows'][k] - was.get(k, 0)} {k}" for k in ("user", "retrieved", "generated")
                      if h["rows"].get(k, 0) != was.get(k, 0)) or "no new rows"
-    change = f"; change {h['value'] - before['value']:+.3f}" if "value" in before else ""
+    change = f"; change {_estimated(h) - _estimated(before):+.3f}" \
+        if _estimated(h) is not None and _estimated(before) is not None else ""
     # Counts only, no seconds: a prompt holding wall time differs between two runs of the same
     # task, so the same LLM would decide differently and a resumed run would miss its cache.
     return (f"; since the last iteration: {rows}, "
@@ -69,8 +81,10 @@ def _shortfall(ctx: RunContext, state: AgentState, gate: PlannerGate) -> str:
     confusions = Counter((name(f.get("expected")), name(f.get("predicted"))) for f in failures)
     shown = "; ".join(f"expected {e!r} got {p!r}: {n}" for (e, p), n in confusions.most_common(5)) \
         if labels else f"{len(failures)} validation rows wrong"
-    return (f"\nThe last evaluation is short of the target: {gate.text(h['name'])} {h['value']} < "
-            f"{ctx.task.target.value}. Errors by kind: {shown or 'none recorded'}")
+    est = h.get("estimate") or {}
+    where = (f"{gate.text(h['name'])} lower bound {est.get('lower')} < {ctx.task.target.value}"
+             if est.get("gold") else "no gold estimate shows it")
+    return f"\nThe target is not shown met: {where}. Errors by kind: {shown or 'none recorded'}"
 
 
 def _local(key: str) -> bool:
@@ -86,10 +100,11 @@ def _timing(key: str) -> bool:
 
 def _facts(value: Any, gate: PlannerGate) -> Any:
     """A tool result reduced to numbers, flags and what the gate lets through (a dataset's
-    column mapping is its card's words: left out)."""
+    column mapping is its card's words, and test-split figures are for people: left out)."""
     if isinstance(value, dict):
         return {gate.text(k): _facts(v, gate) for k, v in list(value.items())[:20]
-                if k not in ("reason", "llm_reason", "failures", "args", "columns") and not _timing(k)
+                if k not in ("reason", "llm_reason", "failures", "args", "columns", "metric", "baselines")
+                and not _timing(k)
                 and not _local(k)}
     if isinstance(value, list):
         return [_facts(v, gate) for v in value[:10]]
@@ -253,6 +268,11 @@ def make_act(ctx: RunContext):
 
 def make_report(ctx: RunContext):
     def report(state: AgentState) -> dict[str, Any]:
+        if not state.get("history"):  # no student evaluated: the demonstrations-only model, scored
+            try:
+                publish_demonstrations_only(ctx)
+            except Exception as exc:  # the report still says what the run did
+                ctx.trace.write("report", "baseline_error", summary=f"{type(exc).__name__}: {exc}"[:300])
         path = write_report(ctx, state)
         try:
             write_plots(ctx.run_dir)

@@ -7,6 +7,7 @@ from ..agent.context import RunContext
 from ..tools.specs import MAX_TOOL_FAILURES
 from ..tools.specs.evaluate import has_gold_rows
 from ..tools.specs.generate_examples import can_generate, time_for_a_round
+from ..tools.specs.train import MIN_TRAIN_ROWS
 from .router import target_met
 from .state import AgentState
 
@@ -38,6 +39,10 @@ def default_step(state: AgentState, ctx: RunContext) -> dict[str, Any]:
     if state.get("n_train", 0) == 0:
         return _step("finish", {"reason": "no training data: nothing in the catalog fits and no LLM "
                                           "is available to generate examples"}, "no data")
+    if state.get("n_train", 0) < MIN_TRAIN_ROWS and not state.get("history"):
+        return _step("finish", {"reason": f"too few rows to train a student ({state.get('n_train', 0)}, "
+                                          f"at least {MIN_TRAIN_ROWS}) and no way to get more: the "
+                                          "demonstrations-only model is published"}, "too few rows")
     if not state.get("model"):
         return _step("choose_model", {"name": ""}, "pick the student model")
     # A trained model is scored before anything else: `train` refuses to replace an unscored

@@ -206,3 +206,58 @@ def test_a_run_with_nothing_gold_to_score_on_is_refused_before_it_starts(tmp_pat
     gold.write_text('{"input": "awful", "output": "negative"}\n{"input": "meh", "output": "Neutral"}\n')
     with pytest.raises(ValueError, match="Neutral"):  # off-label gold rows: refused up front
         create_run(task, RunConfig(test_file=str(gold)), tmp_path / "run")
+
+
+def test_the_fold_estimate_publishes_the_baseline_when_it_is_ahead_whatever_generated_rows_say(
+        tmp_path, monkeypatch):
+    """Issue 32: a student at 0.633 on the demonstration folds (baseline 0.90) was published
+    because it read 0.75 on 12 generated validation rows."""
+    from p2m.report import build_report
+
+    demos = [("a wonderful, moving, brilliant film", "positive"), ("awful, boring, a total mess", "negative"),
+             ("superb acting, I loved every minute", "positive"), ("dreadful plot, I hated it", "negative"),
+             ("a delightful, charming triumph", "positive"), ("terrible, dull and lifeless", "negative")]
+    task = TaskSpec(instruction="Sentiment of a film review", labels=LABELS,
+                    examples=[{"input": t, "output": o} for t, o in demos])
+    ctx = context(tmp_path, task)
+    ctx.store.add([Example(input=f"val{i}|{LABELS[i % 2]}", output=LABELS[i % 2], split="validation",
+                           source={"kind": "generated", "call": i}) for i in range(12)])
+    dirs = {name: student_dir(tmp_path, name) for name in ("S", "S0", "S1")}
+
+    def student(task_, model_dir, texts):  # right on the generated rows, wrong on every demonstration
+        flip = {"positive": "negative", "negative": "positive"}
+        return [t.split("|")[1] if t.startswith("val") else flip[dict(demos)[t]] for t in texts]
+
+    patch_predict(monkeypatch, student)
+    ctx.write_json("train.json", {"path": str(dirs["S"]), "n_rows": 6,
+                                  "folds": {"0": str(dirs["S0"]), "1": str(dirs["S1"])}})
+    result = evaluate_tool(ctx)
+    assert result["test_source"] == "demonstrations (2-fold)" and result["metric"]["value"] == 0.0
+    assert result["published"] == "baseline" and result["estimate"]["gold"]
+    assert result["estimate"]["baseline"] > 0.0 and result["validation"]["value"] == 1.0
+    report = build_report(ctx, {"stop_reason": "test"})
+    assert report["published"] == "demonstrations-only baseline" and not report["target_met"]
+    assert "demonstrations-only model is published (chosen on demonstrations (2-fold)" in report["verdict"]
+    assert report["estimate"]["source"] == "demonstrations (2-fold)" and report["to_improve"]
+
+
+def test_with_too_few_rows_for_a_student_the_baseline_is_published_with_what_to_add(tmp_path, tiny_model_dir):
+    """Issue 32: six demonstrations, no LLM, no catalog: the demonstrations-only model is
+    published with its fold estimate, and the report says what to add."""
+    from p2m import runner
+
+    demos = [("a wonderful, moving, brilliant film", "positive"), ("awful, boring, a total mess", "negative"),
+             ("superb acting, I loved every minute", "positive"), ("dreadful plot, I hated it", "negative"),
+             ("a delightful, charming triumph", "positive"), ("terrible, dull and lifeless", "negative")]
+    task = TaskSpec(instruction="Sentiment of a film review", labels=LABELS,
+                    examples=[{"input": t, "output": o} for t, o in demos],
+                    target={"metric": "accuracy", "value": 0.9})
+    config = RunConfig(llm="none", model=str(tiny_model_dir))
+    config.train.epochs = 1
+    runner.create_run(task, config, tmp_path / "run")
+    report = runner.execute(runner.open_context(tmp_path / "run", progress=False))
+    assert report["published"] == "demonstrations-only baseline"
+    assert report["estimate"]["source"] == "demonstrations (2-fold)" and report["estimate"]["gold"]
+    assert report["metric"]["n"] == 6 and not report["target_met"] and "too few rows" in report["stop_reason"]
+    hints = " ".join(report["to_improve"])
+    assert "--llm local" in hints and "--catalog" in hints and "3 for the rarest label" in hints

@@ -139,14 +139,15 @@ def test_run_dir_is_never_clobbered(tmp_path, sst2_catalog, tiny_model_dir):
 
 def test_a_run_that_cannot_go_on_ends_at_once_with_the_reason(tmp_path, tiny_model_dir):
     """6 demonstrations, no catalog, no LLM: too few rows to train. It used to loop the guard
-    for 30 tool calls; now the first refused policy step ends the run and says why."""
+    for 30 tool calls; now the policy ends the run at once and says why (and the report step
+    publishes the demonstrations-only model, test_assess)."""
     task = TaskSpec(instruction="Sentiment", labels=["negative", "positive"],
                     examples=[{"input": f"review {i}", "output": ["negative", "positive"][i % 2]}
                               for i in range(6)])
     cfg = RunConfig(llm="none", model=str(tiny_model_dir))
     runner.create_run(task, cfg, tmp_path / "run")
     report = runner.execute(runner.open_context(tmp_path / "run", progress=False))
-    assert "no training without data: 6 training rows" in report["stop_reason"]
+    assert "too few rows to train a student (6, at least 8)" in report["stop_reason"]
     tools = [e["tool"] for e in read_trace(tmp_path / "run" / "trace.jsonl") if e["kind"] == "tool"]
     assert len(tools) <= 3, tools
 
@@ -195,16 +196,17 @@ def test_the_planner_sees_what_each_option_cost_and_what_it_bought(tmp_path):
     ctx = RunContext(run_dir=tmp_path, task=task, config=RunConfig(), llm=None,
                      trace=TraceWriter(tmp_path / "t.jsonl"), catalog=[])
     first = {"iteration": 1, "name": "accuracy", "value": 0.6, "n": 8, "test_source": "folds",
-             "rows": {"user": 8, "retrieved": 0, "generated": 80}, "llm_calls": 170}
+             "rows": {"user": 8, "retrieved": 0, "generated": 80}, "llm_calls": 170,
+             "estimate": {"gold": True, "value": 0.6, "lower": 0.3, "baseline": 0.5}}
     second = {**first, "iteration": 2, "value": 0.65, "rows": {"user": 8, "retrieved": 0, "generated": 120},
-              "llm_calls": 260}
+              "llm_calls": 260, "estimate": {"gold": True, "value": 0.65, "lower": 0.4, "baseline": 0.5}}
     state = {**initial_state(), "history": [first, second],
              "spent": {"generate_examples": {"runs": 2, "llm_calls": 250}},
              "last": {"tool": "train", "summary": {"n_rows": 120, "train_s": 71.3, "examples_per_s": 8.1,
                                                    "trained_at": 1796325918.3,
                                                    "path": "runs/a/train/n120/model"}}}
     prompt = planner_messages(state, ctx)[1]["content"]
-    assert "iteration 2: accuracy = 0.65" in prompt
+    assert "iteration 2: accuracy = 0.65 (95% lower bound 0.4) estimated on gold rows" in prompt
     assert "since the last iteration: +40 generated, 90 LLM calls; change +0.050" in prompt
     assert "since the last iteration: +8 user, +80 generated, 170 LLM calls" in prompt
     assert "generate_examples: " in prompt and "[spent so far: 2 runs, 250 LLM calls]" in prompt
@@ -282,3 +284,25 @@ def test_a_crafted_checkpoint_cannot_run_code(tmp_path):
             pass  # refusing to read it is as good as reading it inert
     time.sleep(0.5)
     assert not marker.exists()
+
+
+def test_the_planner_reads_the_gold_estimate_never_the_test_split(tmp_path):
+    """Issue 32: decisions read validation or folds; the planner saw the test metric and the
+    baselines' test figures (in its state summary and in the evaluate result)."""
+    from p2m.agent.context import RunContext
+    from p2m.agent.trace import TraceWriter
+    from p2m.graph.nodes import planner_messages
+    from p2m.graph.state import initial_state
+    from p2m.schemas import TaskSpec, Target
+
+    task = TaskSpec(instruction="Sentiment", labels=["neg", "pos"], target=Target(metric="accuracy", value=0.9))
+    ctx = RunContext(run_dir=tmp_path, task=task, config=RunConfig(), llm=None,
+                     trace=TraceWriter(tmp_path / "t.jsonl"), catalog=[])
+    entry = {"iteration": 1, "name": "accuracy", "value": 0.8123, "n": 500, "test_source": "user",
+             "baseline": 0.5123, "teacher": 0.9731, "estimate": {"gold": False}}
+    state = {**initial_state(), "history": [entry],
+             "last": {"tool": "evaluate", "summary": {"metric": {"name": "accuracy", "value": 0.8123},
+                                                      "baselines": {"teacher": 0.9731}, "n": 500}}}
+    prompt = planner_messages(state, ctx)[1]["content"]
+    assert "0.8123" not in prompt and "0.9731" not in prompt and "0.5123" not in prompt
+    assert "no gold estimate" in prompt

@@ -31,9 +31,24 @@ def test_policy_order(tmp_path):
     assert default_step(s, c)["tool"] == "train"
     s.update(trained_rows=2000, needs_eval=True)
     assert default_step(s, c)["tool"] == "evaluate"
-    s.update(needs_eval=False, evaluations=1, history=[{"value": 0.95}])
+    s.update(needs_eval=False, evaluations=1,
+             history=[{"value": 0.95, "estimate": {"gold": True, "value": 0.95, "lower": 0.92}}])
     assert default_step(s, c) == {"tool": "finish", "args": {"reason": "target met"},
                                   "reason": "the metric reached the target", "by": "policy"}
+
+
+@pytest.mark.parametrize("entry, met", [
+    ({"value": 1.0}, False),  # the test split's figure: read to report, never to stop
+    ({"value": 1.0, "estimate": {"gold": False, "value": 1.0, "lower": 1.0}}, False),  # LLM-written rows
+    ({"value": 0.6, "estimate": {"gold": True, "value": 0.95, "lower": 0.85}}, False),  # point only
+    ({"value": 0.6, "estimate": {"gold": True, "value": 0.97, "lower": 0.91}}, True),
+])
+def test_the_target_is_met_on_the_gold_estimate_lower_bound_never_the_test(tmp_path, entry, met):
+    """Issue 32: target_met read the gold test metric's point value (a run on three fold rows
+    stopped at chrF 0.60 with an interval of 0.01-1.0)."""
+    from p2m.graph.router import target_met
+
+    assert target_met({**initial_state(), "history": [entry]}, ctx(tmp_path)) is met
 
 
 def test_policy_scores_a_trained_model_before_retraining_on_rows_added_since(tmp_path):

@@ -4,8 +4,10 @@
   retrieved dataset's own test rows used as they are. With none, the demonstrations are the
   test, by folds (`tools/folds.py`): each fold is scored by a student, a baseline and a teacher
   that never saw it.
-- Selection (the best iteration, student or baseline, the published model) reads the validation
-  split only; the test split is read to report.
+- Decisions (the best iteration, student or baseline, the published model, "target met") read
+  a gold estimate (`estimate`): the demonstration folds, or gold validation rows (a dataset's
+  own rows, the user's). Rows the teacher wrote or labelled rank students only when nothing gold
+  is there, and never declare the target met. The test split is read to report.
 - The teacher is scored on a seeded random subset of the test rows, and the student and the
   baseline on that same subset beside it.
 """
@@ -26,6 +28,7 @@ from .export import write_model_card
 from .head import is_head
 
 BOOTSTRAP_SAMPLES = 300
+MIN_GOLD_VALIDATION = 20  # gold validation rows enough to decide on (fewer: too wide an interval)
 Predictor = Callable[[Optional[int], list[str]], list[str]]  # (fold or None, texts) -> outputs
 
 
@@ -185,18 +188,56 @@ def validation_score(task: TaskSpec, model_dir: str | Path, val: list[Example]) 
     return evaluate_model(model_dir, val, task).value if val else None
 
 
+def is_gold(row: Example) -> bool:
+    """A row whose output no LLM wrote or labelled: the user's, or a dataset's own."""
+    kind = row.source.get("kind")
+    return kind in ("user", "user_test") or (kind == "dataset" and not row.source.get("relabelled_by"))
+
+
+def estimate(ctx: RunContext, plan: dict[str, Any], trained: dict[str, Any], test_scored: dict[str, Any],
+             baseline_scored: Optional[dict[str, Any]], val: list[Example]) -> dict[str, Any]:
+    """What the run's decisions read, for the student and the demonstrations-only baseline alike:
+    {"source", "gold", "n", "student": {"value", "ci"}, "baseline": {...} | None}.
+
+    - With demonstration folds as the test, the folds (models never saw the fold they score).
+    - Else gold validation rows, when there are MIN_GOLD_VALIDATION of them.
+    - Else nothing gold: {"gold": False}; selection falls back to the validation rows, and the
+      target is never declared met on them."""
+    task = ctx.task
+    if plan["mode"] == "folds":
+        return {"source": plan["source"], "gold": True, "n": len(plan["rows"]),
+                "student": {k: test_scored[k] for k in ("value", "ci")},
+                "baseline": {k: baseline_scored[k] for k in ("value", "ci")}
+                if baseline_scored and "value" in baseline_scored else None}
+    gold = [e for e in val if is_gold(e)]
+    if len(gold) < MIN_GOLD_VALIDATION:
+        return {"source": f"validation rows ({len(val) - len(gold)} written or labelled by the LLM)",
+                "gold": False, "n": len(val), "student": None, "baseline": None}
+    texts = [e.input for e in gold]
+    student = scored(task, student_predictor(task, trained)(None, texts), gold)
+    base = baseline_predictor(task, plan)
+    return {"source": "gold validation rows", "gold": True, "n": len(gold),
+            "student": {k: student[k] for k in ("value", "ci")},
+            "baseline": {k: v for k, v in scored(task, base(None, texts), gold).items() if k in ("value", "ci")}
+            if base else None, "rows": gold}
+
+
 def select_and_publish(ctx: RunContext, trained: dict[str, Any], iteration: int, val: list[Example],
                        val_student: Optional[float], test_value: float,
-                       baseline_test: Optional[dict[str, Any]]) -> dict[str, Any]:
-    """Choose the model to publish on the validation rows `val` alone (the student scored
-    `val_student` on them): the best student so far (the earlier best re-scored on the same
-    rows) against the demonstrations-only baseline. Without validation rows the newest student
-    is kept. RUN/model becomes the choice."""
+                       baseline_test: Optional[dict[str, Any]],
+                       gold: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    """Choose the model to publish, never on the test split: on the gold estimate `gold`
+    (`estimate`) when there is one, the best student so far against the demonstrations-only
+    baseline, the baseline published when it is ahead whatever generated rows say; else on the
+    validation rows `val` alone (the student scored `val_student` on them). Without either the
+    newest student is kept. RUN/model becomes the choice."""
     task = ctx.task
     state = ctx.read_json("selection.json") or {}
+    previous = state.get("best_student")
+    if gold is not None and gold.get("gold"):
+        return _publish_on_gold(ctx, trained, iteration, gold, test_value, baseline_test, previous, state)
     best = {"iteration": iteration, "path": trained["path"], "validation": val_student,
             "test": test_value}
-    previous = state.get("best_student")
     if previous and val and Path(previous["path"]).exists():
         earlier = validation_score(task, previous["path"], val)
         if earlier is not None and val_student is not None and earlier > val_student:
@@ -212,9 +253,83 @@ def select_and_publish(ctx: RunContext, trained: dict[str, Any], iteration: int,
                          "test": (baseline_test or {}).get("value")}
         published["baseline_validation"] = base_val
     published["validation_n"] = len(val)
+    published["decided_on"] = (gold or {}).get("source") or "validation rows"
+    return _finish_selection(ctx, state, best, published)
+
+
+def _publish_on_gold(ctx: RunContext, trained: dict[str, Any], iteration: int, gold: dict[str, Any],
+                     test_value: float, baseline_test: Optional[dict[str, Any]],
+                     previous: Optional[dict[str, Any]], state: dict[str, Any]) -> dict[str, Any]:
+    """Selection on the gold estimate: the best student (an earlier one re-scored on the same
+    gold validation rows, or its fold estimate, which folds never change) against the baseline."""
+    task = ctx.task
+    mine = gold["student"]
+    best = {"iteration": iteration, "path": trained["path"], "estimate": mine["value"],
+            "lower": mine["ci"][0], "test": test_value}
+    if previous and previous.get("estimate") is not None and Path(previous["path"]).exists():
+        earlier = previous
+        if gold.get("rows"):  # gold validation rows may have grown: the same rows for both
+            rescored = scored(task, predict_for(task, previous["path"], [e.input for e in gold["rows"]]),
+                              gold["rows"])
+            earlier = {**previous, "estimate": rescored["value"], "lower": rescored["ci"][0]}
+        if earlier["estimate"] > mine["value"]:
+            best = earlier
+    published: dict[str, Any] = {"kind": "student", **best}
+    base = gold.get("baseline")
+    counts = ctx.store.counts()
+    # A student that learned from the demonstrations alone knows nothing the demonstrations-only
+    # model does not: with no other rows, the simpler model is published unless the student is
+    # strictly ahead (on a few fold rows the two cannot be told apart).
+    demos_only = counts["retrieved"] + counts["generated"] == 0
+    if task.examples and base is not None:
+        spec = fit_baseline(task, demo_rows(task))
+        base_dir = save_baseline(spec, ctx.path("baseline"))
+        if base["value"] > best["estimate"] or (demos_only and base["value"] >= best["estimate"]):
+            published = {"kind": "baseline", "iteration": None, "path": str(base_dir),
+                         "estimate": base["value"], "lower": base["ci"][0],
+                         "test": (baseline_test or {}).get("value")}
+        published["baseline_estimate"] = base["value"]
+    published.update(decided_on=gold["source"], estimate_n=gold["n"])
+    return _finish_selection(ctx, state, best, published)
+
+
+def _finish_selection(ctx: RunContext, state: dict[str, Any], best: dict[str, Any],
+                      published: dict[str, Any]) -> dict[str, Any]:
     if state.get("published", {}).get("path") != published["path"] or not ctx.path("model").exists():
         publish(ctx, published)
     ctx.write_json("selection.json", {"best_student": best, "published": published})
+    return published
+
+
+def publish_demonstrations_only(ctx: RunContext) -> Optional[dict[str, Any]]:
+    """With no student evaluated (too few rows to train one), publish the demonstrations-only
+    model with its gold figures (the test rows, or the demonstrations by folds) and the teacher
+    beside it; None when there are no demonstrations or nothing gold to score on."""
+    task = ctx.task
+    if not task.examples:
+        return None
+    try:
+        plan = test_plan(ctx)
+    except NoGoldRows:
+        return None
+    base = baseline_predictor(task, plan)
+    assert base is not None
+    side = compare(ctx, plan, predict_plan(plan, base))
+    figures = side["baselines"][BASELINE]
+    same = {k: v for k, v in side["same_rows"].items() if k != "student"}
+    folds = plan["mode"] == "folds"
+    published = {"kind": "baseline", "iteration": None,
+                 "path": str(save_baseline(fit_baseline(task, demo_rows(task)), ctx.path("baseline"))),
+                 "test": figures["value"], "estimate": figures["value"] if folds else None,
+                 "lower": figures["ci"][0] if folds else None,
+                 "decided_on": "no student: too few rows to train one"}
+    publish(ctx, published)
+    test = {"source": plan["source"], "mode": plan["mode"], "n": len(plan["rows"])}
+    ctx.write_json("metrics.json", {"history": [], "baselines": side["baselines"], "same_rows": same,
+                                    "published": published, "test": test,
+                                    "estimate": {"source": plan["source"], "gold": True, "n": len(plan["rows"]),
+                                                 "student": None, "baseline": {k: figures[k] for k in ("value", "ci")}}
+                                    if folds else None})
     return published
 
 
@@ -232,8 +347,11 @@ def publish(ctx: RunContext, chosen: dict[str, Any]) -> None:
         else choice.get("name", "?")
     if chosen["kind"] != "baseline" and is_head(chosen["path"]):
         name += " + logistic regression on its frozen embeddings"
-    write_model_card(tmp, ctx.task, name, store.counts(), sources,
-                     {"gold test metric": chosen.get("test"), "validation metric": chosen.get("validation")})
+    figures = {"gold test metric": chosen.get("test"), "validation metric": chosen.get("validation")}
+    if chosen.get("estimate") is not None:
+        figures = {"gold test metric": chosen.get("test"),
+                   f"estimate ({chosen.get('decided_on')})": chosen.get("estimate")}
+    write_model_card(tmp, ctx.task, name, store.counts(), sources, figures)
     if dest.exists():
         dest.replace(old)
     tmp.replace(dest)
