@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             pair[planner] = {"student": result["student"], "published": result["published"],
                              "demonstrations_only": result["demonstrations_only"],
                              "teacher": result["teacher"], "llm_calls": result["llm_calls"],
-                             "wall_s": result["wall_s"], **decisions(out / f"run-{name}-{planner}")}
+                             "wall_s": result["wall_s"], **decisions(out / f"run-{name}-seed{args.seed}-{planner}")}
             print(json.dumps({name: {planner: pair[planner]}}), file=sys.stderr, flush=True)
         if "llm" in pair and "policy" in pair:
             pair["llm_minus_policy"] = round(pair["llm"]["student"] - pair["policy"]["student"], 4)

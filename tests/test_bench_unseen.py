@@ -21,3 +21,23 @@ def test_unknown_classifier_is_refused(capsys):
     with pytest.raises(SystemExit):
         main(["--classifier", "svm"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_test_rows_are_the_same_draw_for_every_seed_less_the_demonstrations():
+    """Issue 32: a demonstration that is also a test row is dropped from the test and counted."""
+    from bench.unseen import test_rows
+
+    rows = [{"input": f"Row {i}", "output": "a"} for i in range(50)]
+    kept, dropped = test_rows(rows, [{"input": "row 3 ", "output": "a"}], 50)
+    assert dropped == 1 and len(kept) == 49 and all(r["input"] != "Row 3" for r in kept)
+    assert test_rows(rows, [], 10) == test_rows(rows, [], 10)  # seed 0 whatever the bench's seed
+
+
+def test_seeds_shift_the_run_seed_and_figures_are_summarised_with_their_spread():
+    from bench.unseen import summary
+
+    assert run_config("none", [], seed=0).train.seed == 42 and run_config("none", [], seed=2).train.seed == 44
+    figures = summary([{"student": 0.7, "teacher": 0.9, "gap_vs_teacher": -0.2},
+                       {"student": 0.8, "teacher": 0.9, "gap_vs_teacher": -0.1}])
+    assert figures["student"]["mean"] == 0.75 and figures["student"]["sd"] == 0.0707
+    assert figures["gap_vs_teacher"] == {"mean": -0.15, "sd": 0.0707, "min": -0.2, "max": -0.1, "n": 2}
