@@ -6,6 +6,7 @@ accounting, JSON validation against pydantic models, tool proposals) lives here 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, TypeVar
@@ -65,6 +66,7 @@ class LLM:
     backend: str = "base"
     native_tools: bool = False
     scores_replies: bool = False  # implements continuation_logprob (needs every position's logits)
+    scores_labels: bool = False  # implements label_logprobs (every answer scored after one prompt)
 
     def __init__(self, usage: Optional[Usage] = None, cache: Optional[ResponseCache] = None,
                  max_calls: Optional[int] = None, retry_attempts: int = 6,
@@ -151,6 +153,37 @@ class LLM:
             raise LLMOutputError(
                 f"{purpose}: reply is not a valid {schema_model.__name__}: {str(exc)[:200]}"
             ) from exc
+
+    def label_distribution(self, messages: Messages, answers: Sequence[str], *, purpose: str) -> list[float]:
+        """The probability of each candidate answer to `messages`, normalised over the answers
+        (a label set's distribution): one scored call through the same door as the others
+        (reply cache, call budget, accounting)."""
+        key = cache_key(model=self.model, messages=messages, answers=list(answers), kind="label_logprobs")
+        if self.cache is not None:
+            hit = self.cache.lookup(key)
+            if hit is not None:
+                if self.usage.unbilled(hit, self.cache.session):
+                    self.usage.record(self.model, purpose, int(hit.value.get("tokens", 0)), 0)
+                    self.cache.adopt(key)
+                else:
+                    self.usage.cache_hits += 1
+                return list(hit.value["probs"])
+        if self.max_calls is not None and self.usage.calls >= self.max_calls:
+            raise LLMBudgetExceeded(f"LLM call budget of {self.max_calls} calls is spent")
+        logprobs = self.label_logprobs(messages, answers)
+        top = max(logprobs)
+        weights = [math.exp(lp - top) for lp in logprobs]
+        probs = [round(w / sum(weights), 6) for w in weights]
+        tokens = estimate_tokens(" ".join(m["content"] for m in messages))
+        self.usage.record(self.model, purpose, tokens, 0)
+        if self.cache is not None:
+            self.cache.put(key, {"probs": probs, "tokens": tokens}, seq=self.usage.calls)
+        return probs
+
+    def label_logprobs(self, messages: Messages, answers: Sequence[str]) -> list[float]:
+        """Log-probability of each candidate answer; backends that can score (`scores_labels`)
+        implement it."""
+        raise NotImplementedError(f"the {self.backend} backend cannot score answers")
 
     def continuation_logprob(self, messages: Messages, reply: str) -> float:
         """Mean log-probability per token of `reply` as the answer to `messages`; backends that

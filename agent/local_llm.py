@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import Counter
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
@@ -73,6 +74,7 @@ class LocalLLM(LLM):
     backend = "local"
     native_tools = False
     scores_replies = True
+    scores_labels = True
 
     def __init__(self, path: Optional[str] = None, n_ctx: int = 4096, **kwargs: Any):
         super().__init__(**kwargs)
@@ -136,6 +138,58 @@ class LocalLLM(LLM):
         self.usage.record(self.model, "score", len(head) + len(tail), 0)
         return float(log_probs[np.arange(len(tail)), tail].mean())
 
+    def label_logprobs(self, messages: Messages, answers: Sequence[str]) -> list[float]:
+        """Log-probability of each candidate reply to `messages` (a label set's JSON answers,
+        '{"label": "positive"}'), from one evaluation of the prompt: the KV cache of the prompt
+        prefix it shares with the previous call is kept (the system turn and demonstrations of
+        a teacher prompt), the answers' common prefix is evaluated once, and where the answers'
+        first differing tokens are distinct, that token decides (a grammar forces the rest);
+        answers sharing it are scored token by token after it."""
+        llama = self.llama
+        prompt = self._formatter()(messages=messages).prompt
+        head = llama.tokenize(prompt.encode(), add_bos=True, special=True)
+        tails = [llama.tokenize(a.encode(), add_bos=False, special=False) for a in answers]
+        if not tails or not all(tails):
+            raise ValueError("nothing to score: an answer is empty")
+        common = 0
+        while all(len(t) > common + 1 and t[common] == tails[0][common] for t in tails):
+            common += 1
+        shared = head + tails[0][:common]
+        if len(shared) + max(len(t) for t in tails) > llama.n_ctx():
+            raise ContextLengthError(f"{len(shared)} prompt tokens to score, the context holds {llama.n_ctx()}")
+        with _CALL_LOCK:
+            first = self._next_logprobs(llama, shared, reuse=True)
+            base = llama.n_tokens
+            by_first: dict[int, int] = Counter(t[common] for t in tails)
+            scores = []
+            for tail in tails:
+                rest = tail[common:]
+                total = float(first[rest[0]])
+                if by_first[rest[0]] > 1:  # another answer starts alike: score the rest too
+                    llama.n_tokens = base
+                    for j in range(1, len(rest)):
+                        total += float(self._next_logprobs(llama, rest[j - 1:j])[rest[j]])
+                scores.append(total)
+        return scores
+
+    @staticmethod
+    def _next_logprobs(llama: Any, tokens: list[int], reuse: bool = False) -> Any:
+        """Log-softmax of the next-token logits after evaluating `tokens` where the context is
+        (with `reuse`, after the longest prefix the context already holds)."""
+        if reuse:
+            held = llama.input_ids[:llama.n_tokens].tolist()
+            keep = 0
+            for a, b in zip(held, tokens):
+                if a != b:
+                    break
+                keep += 1
+            llama.n_tokens = min(keep, len(tokens) - 1)  # the last token is evaluated for its logits
+            tokens = tokens[llama.n_tokens:]
+        llama.eval(tokens)
+        logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),)).astype(np.float64)
+        top = logits.max()
+        return logits - top - np.log(np.exp(logits - top).sum())
+
     def _scorer(self) -> Any:
         """A second context on the same weights that keeps the logits of every position."""
         model_params_without_extra_bufts()
@@ -147,7 +201,7 @@ class LocalLLM(LLM):
         if self._chat_format is None:
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-            llama = self._scorer()
+            llama = self.llama  # the GGUF's metadata: the generation context has it too
             eos = llama.detokenize([llama.token_eos()]).decode(errors="ignore")
             self._chat_format = Jinja2ChatFormatter(
                 template=llama.metadata["tokenizer.chat_template"], eos_token=eos, bos_token="",

@@ -5,6 +5,8 @@ The file is JSON Lines (or one JSON list). Each entry is one reply:
   {"json": {...}}                                      a structured reply (serialised for you)
   {"tool_calls": [{"name": "...", "args": {...}}], "content": "why"}
   {"error": "rate_limit" | "server_error" | "timeout", "retry_after": 0.1}
+  {"probs": {"positive": 0.8, "negative": 0.2}}         a scored label distribution (then the
+                                                       LLM scores labels, like the embedded one)
 An optional "purpose" (plan, parse_task, generate, teacher, ...) files the entry under that
 kind of call; calls take the next entry of their purpose, else the next general one. When
 nothing is left the call fails with ScriptExhausted, which the agent treats like any LLM
@@ -42,6 +44,7 @@ class ScriptedLLM(LLM):
         self.seen: list[Messages] = []
         self.schemas: list[Optional[dict]] = []  # the JSON schema each call asked for (or None)
         self.tools_seen: list[list[Any]] = []  # the tools each call was offered
+        self.scores_labels = any("probs" in e for e in entries)
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: Any) -> "ScriptedLLM":
@@ -58,6 +61,19 @@ class ScriptedLLM(LLM):
     def call(self, messages: Messages, *, purpose: str = "chat", **kwargs: Any) -> Reply:
         self._current_purpose = purpose
         return super().call(messages, purpose=purpose, **kwargs)
+
+    def label_distribution(self, messages: Messages, answers: Sequence[str], *, purpose: str) -> list[float]:
+        self._current_purpose = purpose
+        return super().label_distribution(messages, answers, purpose=purpose)
+
+    def label_logprobs(self, messages: Messages, answers: Sequence[str]) -> list[float]:
+        import math
+
+        self.seen.append(messages)
+        entry = self._next(self._current_purpose)
+        probs = entry.get("probs") or {}
+        labels = [json.loads(a).get("label") for a in answers]
+        return [math.log(max(float(probs.get(label, 0.0)), 1e-9)) for label in labels]
 
     def remaining(self) -> int:
         return sum(len(q) for q in self._queues.values())

@@ -36,6 +36,11 @@ class TrainConfig:
     sentence embeddings (seconds); "finetune" tunes the whole encoder; "auto" fits the head
     first and fine-tunes only when the head is short of perfect on validation, keeping the better
     of the two (ties go to the head: on ~100 generated rows it generalised better, docs/students.md)."""
+    soft_targets: bool = False
+    """A head student learns from the teacher's label distribution where a row carries one
+    (`teacher_probs`: the embedded teacher scores every label), temperature-scaled, instead of
+    the label alone; gold rows count at full weight. Off until it helps on development rows
+    (docs/students.md)."""
     lora: Optional[bool] = None
     """Tune through LoRA adapters (merged before saving); None: for students above 100M parameters."""
     lora_r: int = 8
@@ -109,9 +114,15 @@ class DataConfig:
     """LLM calls in flight at once while generating."""
     rpm: Optional[float] = None
     """Requests per minute the generator may start (a provider's rate limit); None: no limit."""
+    teacher_scoring: bool = True
+    """Label-set tasks with a teacher that scores labels (the embedded model): its labels, its
+    verification of generated rows and its baseline read the distribution over the labels from
+    one evaluation of the prompt, instead of decoding a JSON answer (bench.teacher_scoring)."""
     verify_votes: int = 1
     """Self-consistency: answer each generated input this many more times (sampled) and keep it
-    only when most answers agree with its output; 0 skips the check."""
+    only when most answers agree with its output; 0 skips the check. A teacher that scores labels
+    (the embedded model) gives its distribution instead of sampled votes: a row is kept when its
+    label has probability above 0.5, and carries the distribution (`teacher_probs`)."""
 
     def __post_init__(self) -> None:
         if self.rerank is not None and self.rerank not in self.RERANKS:

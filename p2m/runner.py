@@ -103,9 +103,13 @@ def open_context(run_dir: str | Path, progress: bool = True, llm: Optional[LLM] 
     # Hub datasets downloaded by this run live in RUN/hub_datasets: a resumed run finds them again.
     sources = list(config.catalog) + ([run_dir / "hub_datasets"] if (run_dir / "hub_datasets").is_dir() else [])
     catalog = load_catalog(sources) if sources else []
+    teacher = make_run_teacher(config, llm)
+    for model in (llm, teacher):
+        if model is not None and not config.data.teacher_scoring:
+            model.scores_labels = False  # JSON answers, as before scoring (DataConfig.teacher_scoring)
     return RunContext(run_dir=run_dir, task=task, config=config, llm=llm,
                       trace=TraceWriter(run.trace_path), catalog=catalog, progress=progress,
-                      teacher_llm=make_run_teacher(config, llm))
+                      teacher_llm=teacher)
 
 
 def execute(ctx: RunContext) -> dict[str, Any]:

@@ -127,3 +127,16 @@ def test_calls_go_to_the_labels_with_fewest_rows():
     # Test rows are not training data: they do not count.
     test_rows = [r.model_copy(update={"split": "test"}) for r in rows({"a": 5})]
     assert label_plan(labels, test_rows, 3) == labels
+
+
+def test_a_scoring_teacher_verifies_by_its_distribution_and_the_row_keeps_it():
+    """Issue 32: with a teacher that scores labels, a row is kept when its label has more than
+    half the probability, and carries the distribution (the student's soft targets)."""
+    gen = [{"purpose": "generate", "json": {"input": "a sad, slow film"}},       # asked as negative
+           {"purpose": "generate", "json": {"input": "a joyful triumph"}}]       # asked as positive
+    probs = [{"purpose": "verify", "probs": {"negative": 0.8, "positive": 0.2}},
+             {"purpose": "verify", "probs": {"negative": 0.9, "positive": 0.1}}]  # disputes row 2
+    result = generate_examples(TASK, ScriptedLLM(gen + probs), 2, existing=[], concurrency=1, verify_votes=1)
+    assert [(e.input, e.output) for e in result.kept] == [("a sad, slow film", "negative")]
+    assert result.kept[0].source["teacher_probs"] == {"negative": 0.8, "positive": 0.2}
+    assert result.dropped == {"verifier_disagrees": 1} and result.verified["votes_per_row"] == "distribution"

@@ -38,3 +38,26 @@ def test_three_labels_take_the_highest_score():
     head = fit_linear(texts, labels)
     assert predict_linear(head, ["a tablet with a bright screen", "the keeper caught the ball"]) \
         == ["tech", "sports"]
+
+
+def test_soft_targets_spread_a_row_over_its_labels_and_gold_rows_count_whole():
+    from p2m.tools.head import soft_targets
+
+    rows, labels, weights = soft_targets(["sports", "cooking"], [None, {"cooking": 0.8, "sports": 0.2}], 1.0)
+    assert rows == [0, 1, 1] and labels == ["sports", "cooking", "sports"]
+    assert weights[0] == 1.0 and abs(weights[1] - 0.8) < 1e-9 and abs(weights[2] - 0.2) < 1e-9
+    _, _, flat = soft_targets(["cooking"], [{"cooking": 0.8, "sports": 0.2}], 2.0)  # T=2: p^(1/2)
+    assert abs(flat[0] - 2 / 3) < 1e-9 and abs(sum(flat) - 1) < 1e-9
+
+
+def test_a_head_learns_the_teachers_distribution_over_its_argmax():
+    """A row the teacher is unsure of pulls the head less than one it is sure of."""
+    texts = TEXTS + ["a recipe for a football team's dinner"]
+    sure = fit_linear(texts, LABELS + ["cooking"], soft=[None] * 4 + [{"cooking": 1.0}])
+    unsure = fit_linear(texts, LABELS + ["cooking"], soft=[None] * 4 + [{"cooking": 0.51, "sports": 0.49}])
+    import numpy as np
+    from p2m.tools.embed import embed
+
+    x = embed(["a recipe for a football team's dinner"])
+    margin = lambda h: float((x @ np.asarray(h["coef"]).T + h["intercept"])[0, 0])  # noqa: E731 (>0: sports)
+    assert margin(unsure) > margin(sure)

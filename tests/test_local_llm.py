@@ -89,3 +89,22 @@ def test_continuation_logprob_prefers_the_task_a_card_serves(llm):
     assert llm.usage.to_dict()["by_purpose"]["score"] >= 2  # scoring calls are accounted
     with pytest.raises(ValueError, match="empty"):
         llm.continuation_logprob([{"role": "user", "content": "hi"}], "  ")
+
+
+def test_label_scores_give_a_distribution_from_one_prompt_evaluation(llm):
+    """Issue 32: the teacher scores every label (first differing token where it decides, token by
+    token where labels share it) instead of decoding a JSON answer."""
+    from p2m.schemas import TaskSpec
+    from p2m.tools.evaluate import label_answers, teacher_distributions, teacher_messages
+
+    task = TaskSpec(instruction="Classify the sentiment of a movie review as positive or negative.",
+                    labels=["negative", "positive"],
+                    examples=[{"input": "a gorgeous, witty, seductive movie.", "output": "positive"},
+                              {"input": "a dull, lifeless script.", "output": "negative"}])
+    good, bad = teacher_distributions(llm, task, ["an utterly charming, wonderful film.",
+                                                  "awful, boring and far too long."])
+    assert abs(sum(good.values()) - 1) < 1e-3 and good["positive"] > 0.5 and bad["negative"] > 0.5
+    messages = teacher_messages(task, "an utterly charming, wonderful film.")
+    alone = llm.label_logprobs(messages, label_answers(task))[1]
+    shared_start = llm.label_logprobs(messages, ['{"label": "positive"}', '{"label": "positively"}'])[0]
+    assert abs(alone - shared_start) < 0.05  # the first-token shortcut equals the full score

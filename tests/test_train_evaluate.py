@@ -71,3 +71,31 @@ def test_teacher_score_with_scripted_llm(shared):
     task = TaskSpec(instruction="sentiment", labels=LABELS)
     result = teacher_score(ScriptedLLM(replies), task, test)
     assert result["metric"] == {"name": "accuracy", "value": 0.75} and result["n"] == 4
+
+
+def test_the_teacher_sees_every_label_with_demonstrations_sorted_by_label():
+    """Issue 32: the teacher's prompt took the first 8 demonstrations; sorted by label (as
+    bench.unseen gives them), TREC's teacher saw two of its six labels."""
+    from p2m.tools.evaluate import teacher_messages
+
+    labels = ["abbreviation", "description", "entity", "human", "location", "numeric"]
+    demos = [{"input": f"question {i} about {label}?", "output": label} for label in labels for i in range(3)]
+    task = TaskSpec(instruction="Question type", labels=labels, examples=demos)
+    shown = [m["content"] for m in teacher_messages(task, "Who wrote Dubliners?") if m["role"] == "assistant"]
+    assert len(shown) == 18
+    assert [json.loads(s)["label"] for s in shown[:6]] == labels  # dealt round-robin by label
+    long_demos = [{"input": f"{'a long question ' * 60}{i}", "output": label} for label in labels for i in range(3)]
+    cut = teacher_messages(task.model_copy(update={"examples": [type(task.examples[0])(**d) for d in long_demos]}), "x")
+    seen = {json.loads(m["content"])["label"] for m in cut if m["role"] == "assistant"}
+    assert seen == set(labels) and len(cut) < 2 * 18 + 2  # a budget cut keeps every label
+
+
+def test_a_scoring_teacher_labels_by_its_most_probable_label():
+    from p2m.agent.scripted_llm import ScriptedLLM
+    from p2m.tools.evaluate import teacher_predict
+
+    llm = ScriptedLLM([{"purpose": "teacher", "probs": {"negative": 0.3, "positive": 0.7}},
+                       {"purpose": "teacher", "probs": {"negative": 0.6, "positive": 0.4}}])
+    task = TaskSpec(instruction="sentiment", labels=LABELS)
+    assert teacher_predict(llm, task, ["fine", "meh"])[0] == ["positive", "negative"]
+    assert llm.usage.to_dict()["by_purpose"]["teacher"] == 2  # scored calls are counted like others

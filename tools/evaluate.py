@@ -12,6 +12,8 @@ from ..prompts import render
 from ..schemas import Example, Metrics, TaskSpec
 from .families import predict_for, score_for
 
+MAX_DEMO_CHARS = 6000  # demonstrations in the teacher's prompt (llama.cpp reuses the shared prefix)
+
 
 def predict_classifier(model_dir: str | Path, texts: list[str], batch_size: int = 64,
                        max_length: int = 0) -> list[str]:
@@ -58,6 +60,28 @@ class FreeAnswer(BaseModel):
     output: str = Field(description="the expected output", max_length=1000)
 
 
+def shown_demonstrations(task: TaskSpec, max_chars: int = MAX_DEMO_CHARS) -> list[Any]:
+    """The demonstrations the teacher sees: every one that fits in `max_chars`, for a label set
+    dealt round-robin by label (the first of each label, then the second, ...), so a budget cut
+    keeps every label and no label sits in one block at the end (demonstrations sorted by label
+    showed TREC's teacher two of its six labels when the prompt took the first 8)."""
+    demos = list(task.examples)
+    if task.label_set:
+        by_label: dict[str, list[Any]] = {}
+        for demo in demos:
+            by_label.setdefault(demo.output, []).append(demo)
+        depth = max((len(v) for v in by_label.values()), default=0)
+        demos = [group[i] for i in range(depth) for group in by_label.values() if i < len(group)]
+    shown, used = [], 0
+    for demo in demos:
+        size = len(demo.input) + len(demo.output)
+        if shown and used + size > max_chars:
+            continue  # a long one is left out; shorter ones after it may still fit
+        shown.append(demo)
+        used += size
+    return shown
+
+
 def teacher_messages(task: TaskSpec, text: str) -> list[dict[str, str]]:
     """Instruction as the system turn, demonstrations as earlier chat turns, then the input
     (why chat turns: docs/backends.md)."""
@@ -65,19 +89,50 @@ def teacher_messages(task: TaskSpec, text: str) -> list[dict[str, str]]:
     choices = "one of: " + ", ".join(task.labels or []) if key == "label" else "the expected output text"
     system = render("teacher", instruction=task.instruction, key=key, labels=choices)
     messages = [{"role": "system", "content": system}]
-    for demo in task.examples[:8]:
+    for demo in shown_demonstrations(task):
         messages += [{"role": "user", "content": demo.input},
                      {"role": "assistant", "content": json.dumps({key: demo.output})}]
     return messages + [{"role": "user", "content": text}]
 
 
-def teacher_predict(llm: Any, task: TaskSpec, texts: list[str]) -> tuple[list[str], float]:
-    """The LLM's zero-shot answers (instruction + demonstrations); constrained to the label set
-    for classification, free text under a JSON schema for the other families."""
+def label_answers(task: TaskSpec) -> list[str]:
+    """The teacher's reply for each label, as its demonstrations show them ('{"label": "x"}')."""
+    return [json.dumps({"label": label}) for label in task.labels or []]
+
+
+def scores_labels(llm: Any, task: TaskSpec) -> bool:
+    """Whether the teacher can give a label-set task's distribution by scoring (embedded model)."""
+    return bool(task.label_set) and bool(getattr(llm, "scores_labels", False))
+
+
+def teacher_distributions(llm: Any, task: TaskSpec, texts: list[str],
+                          purpose: str = "teacher") -> list[dict[str, float]]:
+    """The teacher's probability of every label for each text, read off one evaluation of its
+    prompt (instruction + demonstrations + input) per text ({} where scoring failed)."""
+    answers = label_answers(task)
+    out = []
+    for text in texts:
+        try:
+            probs = llm.label_distribution(teacher_messages(task, text), answers, purpose=purpose)
+        except Exception:  # an unscorable row counts as unanswered, it does not stop the run
+            out.append({})
+            continue
+        out.append(dict(zip(task.labels or [], probs)))
+    return out
+
+
+def teacher_predict(llm: Any, task: TaskSpec, texts: list[str], score: bool = True) -> tuple[list[str], float]:
+    """The LLM's answers (instruction + demonstrations); for a label set, the most probable
+    label by scoring every label when the backend can (`score`), else decoded under a schema
+    constrained to the labels; free text under a JSON schema for the other families."""
+    started = time.perf_counter()
+    if score and scores_labels(llm, task):
+        dists = teacher_distributions(llm, task, texts)
+        preds = [max(d, key=d.get) if d else "" for d in dists]
+        return preds, round((time.perf_counter() - started) / max(1, len(texts)), 3)
     labelled = bool(task.label_set)
     answer = _answer_model(task.labels) if labelled else FreeAnswer
     preds = []
-    started = time.perf_counter()
     for text in texts:
         try:
             reply = llm.structured(teacher_messages(task, text), answer, purpose="teacher",

@@ -17,7 +17,7 @@ from ..schemas import Example, TaskSpec
 from .attributes import demo_lengths, describe, distinct_2, draw, max_chars, trim_to_sentence
 from .data_store import normalize
 from .folds import row_fold, task_seeing
-from .evaluate import _answer_model, teacher_messages
+from .evaluate import _answer_model, scores_labels, teacher_distributions, teacher_messages
 from .embed import embed
 
 
@@ -151,6 +151,15 @@ def agreement(task: TaskSpec, llm: Any, example: Example, votes: int) -> tuple[f
     same = sum(normalize(a) == normalize(example.output) for a in answers)
     top, top_n = Counter(answers).most_common(1)[0] if answers else ("", 0)
     return round(same / votes, 3), (top if top_n * 2 > votes else "")
+
+
+def distribution_verdict(dist: dict[str, float], output: str) -> tuple[float, str]:
+    """(the teacher's probability of the row's label, its most probable label when that has
+    more than half the mass): `agreement`'s verdict from a scored distribution."""
+    if not dist:
+        return 0.0, ""
+    top = max(dist, key=dist.get)
+    return round(dist.get(output, 0.0), 3), (top if dist[top] > 0.5 else "")
 
 
 def near_duplicates(candidates: list[str], existing: list[str], threshold: float = 0.92) -> set[int]:
@@ -300,13 +309,23 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
     fresh = unique
     if verify_votes > 0 and fresh:
         judge = verifier or llm
-        verdicts = run_limited(lambda e: agreement(view(e.source.get("fold"))[0], judge, e, verify_votes),
-                               fresh, concurrency=concurrency, rpm=rpm)
+        scored = scores_labels(judge, task)
+        if scored:  # the teacher's distribution over the labels, one scored call per row
+            dists = run_limited(lambda e: teacher_distributions(judge, view(e.source.get("fold"))[0], [e.input],
+                                                                purpose="verify")[0],
+                                fresh, concurrency=concurrency, rpm=rpm)
+            verdicts = [distribution_verdict(d, e.output) for d, e in zip(dists, fresh)]
+        else:
+            dists = [{}] * len(fresh)
+            verdicts = run_limited(lambda e: agreement(view(e.source.get("fold"))[0], judge, e, verify_votes),
+                                   fresh, concurrency=concurrency, rpm=rpm)
         agreements = [share for share, _ in verdicts]
         checked = []
-        for example, (share, top) in zip(fresh, verdicts):
+        for example, (share, top), dist in zip(fresh, verdicts, dists):
             if share > 0.5:
-                checked.append(example.model_copy(update={"source": {**example.source, "agreement": share}}))
+                extra = {"teacher_probs": dist} if dist else {}
+                checked.append(example.model_copy(update={"source": {**example.source, "agreement": share,
+                                                                     **extra}}))
             elif labels and top in labels and normalize(top) != normalize(example.output):
                 # Written for one label, but most votes say another: a borderline row. Kept under
                 # the verifier's label, such rows cost AG News 0.10 and TREC 0.07 (dev accuracy,
@@ -315,7 +334,7 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
             else:
                 result.drop("low_agreement")
         fresh = checked
-        result.verified = {"votes_per_row": verify_votes, "rows": len(agreements),
+        result.verified = {"votes_per_row": "distribution" if scored else verify_votes, "rows": len(agreements),
                            "mean_agreement": round(sum(agreements) / len(agreements), 3)}
     for example in fresh:
         if holdout_every and (len(result.kept) + 1) % holdout_every == 0:

@@ -9,7 +9,7 @@ fine-tuning MiniLM on the same rows scored 0.660 (docs/students.md). Saved as `h
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from ..files import write_json_atomic
 from .embed import embed, minilm_path
 
 HEAD_FILE = "head.json"
+SOFT_TEMPERATURE = 2.0  # soft targets p^(1/T): T > 1 flattens an over-confident teacher
 
 
 def encoder_name(model_path: str) -> str:
@@ -24,15 +25,40 @@ def encoder_name(model_path: str) -> str:
     return "minilm" if str(Path(model_path).resolve()) == str(Path(minilm_path()).resolve()) else str(model_path)
 
 
-def fit_linear(texts: Sequence[str], outputs: Sequence[str], encoder: str = "minilm") -> dict[str, Any]:
-    """Logistic regression from `encoder`'s embeddings of `texts` to `outputs`."""
+def fit_linear(texts: Sequence[str], outputs: Sequence[str], encoder: str = "minilm",
+               soft: Optional[Sequence[Optional[dict[str, float]]]] = None,
+               temperature: float = SOFT_TEMPERATURE) -> dict[str, Any]:
+    """Logistic regression from `encoder`'s embeddings of `texts` to `outputs`. With `soft`,
+    a row that carries the teacher's label distribution is learned from it (temperature-scaled,
+    one weighted copy per label: soft cross-entropy); a row without one (the user's
+    demonstrations, a dataset's gold rows) counts at full weight on its own label."""
     from sklearn.linear_model import LogisticRegression
 
     if len(set(outputs)) < 2:
         return {"encoder": encoder, "constant": outputs[0]}
-    clf = LogisticRegression(max_iter=2000).fit(embed(list(texts), model=encoder), list(outputs))
+    vectors = embed(list(texts), model=encoder)
+    rows, labels, weights = soft_targets(outputs, soft, temperature)
+    clf = LogisticRegression(max_iter=2000).fit(vectors[rows], labels, sample_weight=weights)
     return {"encoder": encoder, "classes": [str(c) for c in clf.classes_], "coef": clf.coef_.tolist(),
             "intercept": clf.intercept_.tolist()}
+
+
+def soft_targets(outputs: Sequence[str], soft: Optional[Sequence[Optional[dict[str, float]]]],
+                 temperature: float) -> tuple[list[int], list[str], list[float]]:
+    """(row index, label, weight) triples as three lists: each row's own label at weight 1, or
+    its distribution p^(1/T), renormalised, spread over the labels it gives weight."""
+    rows, labels, weights = [], [], []
+    for i, output in enumerate(outputs):
+        dist = soft[i] if soft is not None and i < len(soft) else None
+        if not dist:
+            rows.append(i), labels.append(output), weights.append(1.0)
+            continue
+        scaled = {k: float(v) ** (1.0 / temperature) for k, v in dist.items() if v > 0}
+        total = sum(scaled.values()) or 1.0
+        for label, value in scaled.items():
+            if value / total >= 1e-3:
+                rows.append(i), labels.append(label), weights.append(value / total)
+    return rows, labels, weights
 
 
 def predict_linear(spec: dict[str, Any], texts: Sequence[str]) -> list[str]:

@@ -232,12 +232,14 @@ def is_sentence_encoder(model_path: str) -> bool:
     return (Path(model_path) / "modules.json").is_file()
 
 
-def fit_head_student(model_path: str, train_rows: list[Example],
-                     val_rows: list[Example]) -> tuple[dict[str, Any], Optional[float], float]:
-    """Logistic regression on `model_path`'s frozen embeddings: (head, validation accuracy, s)."""
+def fit_head_student(model_path: str, train_rows: list[Example], val_rows: list[Example],
+                     soft: bool = False) -> tuple[dict[str, Any], Optional[float], float]:
+    """Logistic regression on `model_path`'s frozen embeddings: (head, validation accuracy, s);
+    with `soft`, from the teacher's distributions where rows carry them (`head.fit_linear`)."""
     started = time.perf_counter()
     head = fit_linear([r.input for r in train_rows], [r.output for r in train_rows],
-                      encoder=encoder_name(model_path))
+                      encoder=encoder_name(model_path),
+                      soft=[r.source.get("teacher_probs") for r in train_rows] if soft else None)
     val = (round(accuracy(head, [r.input for r in val_rows], [r.output for r in val_rows]), 4)
            if val_rows else None)
     return head, val, round(time.perf_counter() - started, 2)
@@ -296,7 +298,7 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
 
     head = None
     if cfg.classifier == "head" or (cfg.classifier == "auto" and is_sentence_encoder(model_path)):
-        head, head_val, head_s = fit_head_student(model_path, train_rows, val_rows)
+        head, head_val, head_s = fit_head_student(model_path, train_rows, val_rows, cfg.soft_targets)
         if cfg.classifier == "head" or head_val is None or head_val >= 1.0:
             return save_head_student(head, out_dir, len(train_rows), val_rows, head_val, head_s)
 
