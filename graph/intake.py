@@ -22,8 +22,9 @@ CHAT_THREAD = {"configurable": {"thread_id": "chat"}}
 RUN_WORDS = {"run", "start", "go", "train", "yes"}
 FIELDS = {"instruction": "instruction", "type": "task_type", "task_type": "task_type", "label": "labels",
           "labels": "labels", "target": "target", "example": "examples", "examples": "examples",
-          "test": "test"}
-_FIELD = re.compile(r"^\s*(instruction|type|task_type|labels?|target|examples?|test)\s*:\s*(.*)$", re.I | re.S)
+          "test": "test", "unlabelled": "unlabelled", "unlabeled": "unlabelled"}
+_FIELD = re.compile(r"^\s*(instruction|type|task_type|labels?|target|examples?|test|unlabell?ed)\s*:\s*(.*)$",
+                    re.I | re.S)
 
 
 class IntakeState(TypedDict, total=False):
@@ -61,6 +62,9 @@ def apply_answer(draft: dict[str, Any], field: str, value: str, replace: bool = 
             kind = draft.get("task_type", "classification")
             metric = DEFAULT_METRIC.get(TASK_TYPE_ALIASES.get(kind, kind), "accuracy")
             draft["target"] = {"metric": metric, "value": float(number.group())}
+    elif field == "unlabelled":  # the user's own inputs, one a line: the teacher labels them
+        kept = [] if replace else list(draft.get(field, []))
+        draft[field] = kept + [line.strip() for line in value.splitlines() if line.strip()]
     elif field in ("examples", "test"):  # test: gold rows to score on, never trained on
         pairs = [line.split("=>", 1) for line in value.splitlines() if "=>" in line]
         kept = [] if replace else list(draft.get(field, []))
@@ -154,6 +158,8 @@ def summary(draft: dict[str, Any]) -> str:
              f"  labels: {', '.join(draft.get('labels') or []) or '-'}",
              f"  target: {(draft.get('target') or {}).get('value', '-')}",
              f"  examples: {len(draft.get('examples') or [])}"]
+    if draft.get("unlabelled"):
+        lines.append(f"  unlabelled texts: {len(draft['unlabelled'])} (the teacher labels them)")
     for ex in (draft.get("examples") or [])[:5]:
         lines.append(f"    {ex['input']} => {ex['output']}")
     return "\n".join(lines)

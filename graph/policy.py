@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..agent.context import RunContext
-from ..tools.specs import MAX_TOOL_FAILURES
+from ..tools.specs import MAX_TOOL_FAILURES, REGISTRY
 from ..tools.specs.evaluate import has_gold_rows
 from ..tools.specs.generate_examples import can_generate, time_for_a_round
 from ..tools.specs.train import MIN_TRAIN_ROWS
@@ -31,6 +31,10 @@ def default_step(state: AgentState, ctx: RunContext) -> dict[str, Any]:
         return _step("load_dataset", {"name": relabel[0], "relabel": True},
                      f"{relabel[0]} has fitting inputs under another label scheme: the teacher "
                      "labels them in the task's scheme")
+    if REGISTRY["label_inputs"].unavailable(state, ctx) is None and not state.get("model"):
+        left = min(len(ctx.task.unlabelled) - state.get("labelled_inputs", 0), 5000)
+        return _step("label_inputs", {"n": left},
+                     "the user's own unlabelled texts: the task's real inputs, labelled by the teacher")
     timely = time_for_a_round(state, ctx)
     if state.get("n_train", 0) < data.min_train and can_generate(state, ctx) and \
             (timely or state.get("n_train", 0) == 0):

@@ -11,6 +11,7 @@ class AgentState(TypedDict, total=False):
     rejected: dict[str, str]       # dataset name -> why it was rejected
     n_train: int                   # training rows in the store
     n_test: int                    # test rows in the store
+    labelled_inputs: int           # the task's unlabelled texts label_inputs went through
     gen_rounds: int                # generate_examples calls that kept something
     last_round_s: float            # seconds the last generation round took
     model: Optional[dict]          # the ModelChoice
@@ -32,6 +33,6 @@ class AgentState(TypedDict, total=False):
 
 def initial_state() -> AgentState:
     return AgentState(searched=False, candidates=[], loaded=[], rejected={}, n_train=0, n_test=0,
-                      gen_rounds=0, model=None, trained_rows=-1, needs_eval=False, evaluations=0, history=[],
+                      labelled_inputs=0, gen_rounds=0, model=None, trained_rows=-1, needs_eval=False, evaluations=0, history=[],
                       failures={}, steps=0, spent={}, elapsed_s=0.0, usage={}, proposal=None, last=None,
                       stop_reason=None, done=False)

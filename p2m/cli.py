@@ -55,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise SystemExit("p2m run: give either a PROMPT or --task-file, not both or neither")
     with contextlib.redirect_stdout(sys.stderr):  # progress and library chatter: stderr only
         report = start(args.prompt, args.task_file, _config(args), args.out or default_run_dir(),
-                       progress=not args.quiet)
+                       progress=not args.quiet, unlabelled_file=args.unlabelled)
     print(json.dumps(report, indent=2))
     return 0
 
@@ -182,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="model snapshot JSONL to rank beside the models on disk (repeatable)")
     run.add_argument("--test", metavar="FILE.jsonl",
                      help="gold {input, output} rows you labelled: the run is scored on them only")
+    run.add_argument("--unlabelled", metavar="FILE",
+                     help="your own texts without labels (JSONL with 'input' or 'text', or one a line): "
+                          "the teacher labels them as training rows")
     run.add_argument("--out", help="run directory (default runs/run-DATE)")
     run.add_argument("--model", help="force a student model directory")
     run.add_argument("--epochs", type=float)

@@ -59,7 +59,7 @@ def to_improve(ctx: RunContext, counts: dict[str, int], published: dict[str, Any
     """What the user could add, when the published model rests on little: said plainly."""
     task, config = ctx.task, ctx.config
     hints = []
-    if counts["retrieved"] + counts["generated"] == 0:
+    if counts["retrieved"] + counts["generated"] + counts["unlabelled"] == 0:
         if ctx.llm is None:
             hints.append("an LLM to write and label training rows (--llm local, the embedded model)")
         if not config.catalog and not config.hub:
@@ -121,6 +121,7 @@ def build_report(ctx: RunContext, state: dict[str, Any]) -> dict[str, Any]:
                        "baseline": published.get("baseline_validation")},
         "n_train": counts["train"], "n_validation": counts["validation"], "n_test": counts["test"],
         "n_retrieved": counts["retrieved"], "n_generated": counts["generated"], "n_user": counts["user"],
+        "n_unlabelled": counts["unlabelled"],
         "model": {"name": choice.get("name"), "path": str(ctx.path("model")) if published else None,
                   "params": choice.get("params")},
         "teacher": baselines.get("teacher"),

@@ -17,7 +17,7 @@ from .rundir import RunDir, RunError
 from .schemas import TaskSpec
 from .tools.data_store import read_labelled, user_rows
 from .tools.catalog import load_catalog
-from .tools.task import load_task_file, parse_task, read_prompt
+from .tools.task import load_task_file, parse_task, read_prompt, read_unlabelled, task_from_dict
 from .tools.models import choose_model
 from .graph.state import initial_state
 
@@ -157,16 +157,21 @@ def _execute(ctx: RunContext) -> dict[str, Any]:
 
 
 def start(prompt: Optional[str], task_file: Optional[str], config: RunConfig, out: str | Path,
-          progress: bool = True) -> dict[str, Any]:
-    """Read the task (file, or free text through the LLM), create the run and execute it."""
+          progress: bool = True, unlabelled_file: Optional[str] = None) -> dict[str, Any]:
+    """Read the task (file, or free text through the LLM) and any unlabelled texts, create the
+    run and execute it."""
     run_dir = check_run_name(out)
     RunDir(run_dir).require_new()
+    texts = read_unlabelled(unlabelled_file) if unlabelled_file else []  # a bad file: refused now
     llm = None
     if task_file:
         task = load_task_file(task_file)
     else:
         llm = make_run_llm(config, None)
         task = parse_task(read_prompt(prompt or ""), llm)  # the CLI's user may name a file
+    if texts:
+        task = task_from_dict({**task.model_dump(), "unlabelled": task.unlabelled + texts},
+                              origin=str(unlabelled_file))
     create_run(task, config, run_dir)
     return execute(open_context(run_dir, progress=progress, llm=llm))
 

@@ -28,6 +28,9 @@ DEFAULT_METRIC = {
 }
 
 
+MAX_UNLABELLED = 20_000  # unlabelled texts a task carries (the teacher labels what the budget allows)
+
+
 class TaskSpecError(ValueError):
     """A task description that cannot be used, with the reason in the message."""
 
@@ -63,6 +66,9 @@ class TaskSpec(BaseModel):
     target: Optional[Target] = Field(default=None, description="metric to reach")
     test: list[Demonstration] = Field(default_factory=list, description=(
         "rows the user labelled to score on: the run's gold test split, never trained on"))
+    unlabelled: list[str] = Field(default_factory=list, description=(
+        "the user's own inputs without outputs (an inbox, a log): the teacher labels them as "
+        "training and validation rows, never test rows"))
 
     @field_validator("task_type", mode="before")
     @classmethod
@@ -74,6 +80,17 @@ class TaskSpec(BaseModel):
                 raise ValueError(f"unknown task type {v!r}; expected one of {', '.join(TASK_TYPES)}")
             return key
         return v
+
+    @field_validator("unlabelled", mode="before")
+    @classmethod
+    def _texts(cls, v: Any) -> Any:
+        if v is None:
+            return []
+        if not isinstance(v, list) or not all(isinstance(t, str) for t in v):
+            raise ValueError("unlabelled must be a list of texts")
+        if len(v) > MAX_UNLABELLED:
+            raise ValueError(f"{len(v):,} unlabelled texts; at most {MAX_UNLABELLED:,} are read")
+        return [t.strip() for t in v if t.strip()]
 
     @model_validator(mode="after")
     def _check(self) -> "TaskSpec":

@@ -41,6 +41,8 @@ CLI_CASES = [
      ["catalog not found", "nowhere"]),
     ("run name escaping", {"t.yaml": GOOD_TASK}, ["--task-file", "t.yaml", "--out", "../escape"],
      ["must not contain '..'"]),
+    ("missing unlabelled file", {"t.yaml": GOOD_TASK}, ["--task-file", "t.yaml", "--unlabelled", "inbox.txt"],
+     ["unlabelled file not found", "inbox.txt"]),
     # issue 35: each of these was a traceback
     ("task keys of mixed types", {"t.yaml": GOOD_TASK + "1: x\nfoo: y\n"}, ["--task-file", "t.yaml"],
      ["unknown keys", "1", "'foo'"]),

@@ -62,3 +62,12 @@ def test_chat_in_a_terminal_changes_labels_and_resumes(tmp_path, sst2_catalog, t
     assert (run / "report.json").is_file()
     task = json.loads((run / "task.json").read_text())
     assert [e["input"] for e in task["examples"]] == ["a moving story", "a tedious film"]
+
+
+def test_unlabelled_lines_in_the_chat_join_the_task():
+    """Issue 32 item 2: 'unlabelled:' lines in the chat (and the UI) are the user's own inputs."""
+    from p2m.graph.intake import summary
+
+    draft = apply_answer({"instruction": "Route tickets"}, "unlabelled", "charged twice\n\napp crashes")
+    assert draft["unlabelled"] == ["charged twice", "app crashes"]
+    assert "unlabelled texts: 2" in summary(draft)

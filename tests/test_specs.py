@@ -85,6 +85,7 @@ def test_views_read_the_results_their_tools_write(tool):
     samples = {
         "search_datasets": {"candidates": [{"name": "sst2", "compatible": True}]},
         "load_dataset": {"loaded": "sst2", "n_train": 9, "n_validation": 1, "n_test": 5, "relabelled": 0},
+        "label_inputs": {"asked": 5, "labelled": 5, "added": 4, "n_validation": 1, "labels": {"a": 4}, "left": 0},
         "generate_examples": {"asked": 8, "kept": 6, "dropped": {}, "label_counts": {"a": 3}},
         "choose_model": {"name": "m", "params": 10, "reason": "small"},
         "train": {"n_train": 9, "epochs_run": 2, "train_s": 1.0, "examples_per_s": 9, "best_val": 0.5},
@@ -264,3 +265,38 @@ def test_a_dataset_whose_labels_hurt_the_demonstrations_is_rejected(tmp_path, sh
     assert isinstance(results["flipped"], str) and "worse on the user's examples" in results["flipped"]
     assert not isinstance(results["asis"], str), results["asis"]
     assert results["asis"]["ablation"]["keep"] and results["asis"]["n_train"] > 0
+
+
+def test_label_inputs_turns_the_users_unlabelled_texts_into_teacher_labelled_rows(tmp_path):
+    """Issue 32 item 2: the user's own inputs (an inbox) are labelled by the teacher, its
+    distribution kept; every 5th is a validation row; a text equal to a test row or a
+    demonstration is never added."""
+    from p2m.agent.scripted_llm import ScriptedLLM
+    from p2m.schemas import Example
+    from p2m.tools.data_store import user_rows
+
+    texts = [f"message number {i}" for i in range(12)]
+    task = TASK.model_copy(update={"unlabelled": texts + ["good"]})  # "good" is a demonstration
+    llm = ScriptedLLM([{"purpose": "teacher", "probs": {"positive": 0.9, "negative": 0.1}}
+                       for _ in range(13)])
+    c = RunContext(run_dir=tmp_path, task=task, config=RunConfig(), llm=llm,
+                   trace=TraceWriter(tmp_path / "trace.jsonl"), catalog=[])
+    c.store.add(user_rows(task) + [Example(input="message number 3", output="negative", split="test",
+                                           source={"kind": "user_test"})])
+    s = {**initial_state(), "n_train": 2}
+    spec = REGISTRY["label_inputs"]
+    assert spec.why_not({"n": 5}, s, c) is None
+    update = make_act(c)({**s, "proposal": {"tool": "label_inputs", "args": {"n": 5}}})
+    assert update["labelled_inputs"] == 5 and update["n_train"] == 2 + 3  # 4 added, 1 of them validation
+    rows = [e for e in c.store.all() if e.source.get("kind") == "unlabelled"]
+    assert [e.input for e in rows] == ["message number 0", "message number 1", "message number 2",
+                                       "message number 4"]  # 3 is a test row: not added
+    assert [e.split for e in rows] == ["train", "train", "train", "validation"]  # row 4: every 5th
+    assert all(e.source["teacher_probs"] == {"positive": 0.9, "negative": 0.1} and e.output == "positive"
+               for e in rows)
+    # gold test rows score the run, so no demonstration fold is held out of the labels' prompts
+    assert not any("fold" in e.source for e in rows) and all(e.source["relabelled_by"] for e in rows)
+    state = {**s, **update}
+    update = make_act(c)({**state, "proposal": {"tool": "label_inputs", "args": {"n": 400}}})
+    assert update["labelled_inputs"] == 13 and "every unlabelled text" in spec.why_not({}, {**state, **update}, c)
+    assert not [e for e in c.store.all() if e.source.get("kind") == "unlabelled" and e.input == "good"]

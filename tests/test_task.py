@@ -62,3 +62,19 @@ def test_parse_task_invalid_json_is_a_clear_error():
 def test_free_text_needs_llm():
     with pytest.raises(TaskSpecError, match="needs an LLM"):
         parse_task("Classify things", None)
+
+
+def test_unlabelled_texts_from_a_file_or_the_task_file(tmp_path):
+    """Issue 32 item 2: `--unlabelled FILE` (JSONL or one text a line) and `unlabelled:`."""
+    from p2m.tools.task import read_unlabelled
+
+    (tmp_path / "inbox.txt").write_text("my card was charged twice\n\nthe app crashes on start\n")
+    assert read_unlabelled(tmp_path / "inbox.txt") == ["my card was charged twice", "the app crashes on start"]
+    (tmp_path / "inbox.jsonl").write_text('{"input": "a"}\n{"text": "b"}\n')
+    assert read_unlabelled(tmp_path / "inbox.jsonl") == ["a", "b"]
+    (tmp_path / "bad.jsonl").write_text('{"input": "a"}\n{"body": "b"}\n')
+    with pytest.raises(TaskSpecError, match="bad.jsonl:2"):
+        read_unlabelled(tmp_path / "bad.jsonl")
+    (tmp_path / "t.yaml").write_text("instruction: Route tickets\nlabels: [billing, bug]\n"
+                                      "unlabelled: [my card was charged twice, '  ']\n")
+    assert load_task_file(tmp_path / "t.yaml").unlabelled == ["my card was charged twice"]

@@ -280,7 +280,7 @@ def _publish_on_gold(ctx: RunContext, trained: dict[str, Any], iteration: int, g
     # A student that learned from the demonstrations alone knows nothing the demonstrations-only
     # model does not: with no other rows, the simpler model is published unless the student is
     # strictly ahead (on a few fold rows the two cannot be told apart).
-    demos_only = counts["retrieved"] + counts["generated"] == 0
+    demos_only = counts["retrieved"] + counts["generated"] + counts["unlabelled"] == 0
     if task.examples and base is not None:
         spec = fit_baseline(task, demo_rows(task))
         base_dir = save_baseline(spec, ctx.path("baseline"))

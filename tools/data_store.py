@@ -73,6 +73,7 @@ class DataStore:
             "test": sum(1 for e in rows if e.split == "test"),
             "retrieved": by_kind.get("dataset", 0),
             "generated": by_kind.get("generated", 0),
+            "unlabelled": by_kind.get("unlabelled", 0),  # the user's inputs, labelled by the teacher
             "user": by_kind.get("user", 0),
         }
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, create_model
 from ..prompts import render
 from ..schemas import Example, Metrics, TaskSpec
 from .families import predict_for, score_for
+from .folds import demo_folds, task_seeing
 
 MAX_DEMO_CHARS = 6000  # demonstrations in the teacher's prompt (llama.cpp reuses the shared prefix)
 
@@ -142,6 +143,31 @@ def teacher_predict(llm: Any, task: TaskSpec, texts: list[str], score: bool = Tr
             preds.append("")
     per_item = (time.perf_counter() - started) / max(1, len(texts))
     return preds, round(per_item, 3)
+
+
+def label_with_teacher(teacher: Any, task: TaskSpec, examples: list[Example], k: int) -> list[Example]:
+    """`examples` with the teacher's labels in the task's scheme (their own output, if any, kept
+    in the provenance as `original_label`), and its distribution (`teacher_probs`) where it
+    scores labels; rows it gives no label are left out. With `k` demonstration folds, the i-th
+    row is labelled by a prompt showing fold i % k's demonstrations only (recorded as `fold`),
+    so the folds that score the run stay unseen by the labels."""
+    folds = demo_folds(task, k)
+    out: list[Example] = []
+    for fold in range(k) if k else [None]:
+        part = examples[fold::k] if k else examples
+        seen = task_seeing(task, folds, {fold}) if k else task
+        texts = [e.input for e in part]
+        if scores_labels(teacher, task):
+            dists = teacher_distributions(teacher, seen, texts)
+            preds = [max(d, key=d.get) if d else "" for d in dists]
+        else:
+            preds, dists = teacher_predict(teacher, seen, texts, score=False)[0], [{}] * len(texts)
+        extra = {"fold": fold} if k else {}
+        out += [e.model_copy(update={"output": p, "source": {
+                    **e.source, "original_label": e.output, "relabelled_by": teacher.model, **extra,
+                    **({"teacher_probs": d} if d else {})}})
+                for e, p, d in zip(part, preds, dists) if p]
+    return out
 
 
 def teacher_score(llm: Any, task: TaskSpec, examples: list[Example]) -> dict[str, Any]:

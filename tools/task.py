@@ -1,6 +1,7 @@
 """Reading the task: a structured YAML/JSON file (no LLM) or free text parsed by the LLM."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Optional
 
@@ -13,7 +14,7 @@ from .families import FAMILIES
 from ..agent.retry import LLMOutputError
 
 MAX_PROMPT_CHARS = 20_000
-TASK_FILE_KEYS = {"instruction", "examples", "task_type", "labels", "target", "test"}
+TASK_FILE_KEYS = {"instruction", "examples", "task_type", "labels", "target", "test", "unlabelled"}
 
 
 def _format_validation(exc: ValidationError) -> str:
@@ -58,6 +59,30 @@ def load_task_file(path: str | Path) -> TaskSpec:
     except RecursionError:  # lists nested thousands deep
         raise TaskSpecError(f"{path}: nested too deeply to be a task") from None
     return task_from_dict(data, origin=str(path))
+
+
+def read_unlabelled(path: str | Path) -> list[str]:
+    """Texts to label from a file: JSONL rows with "input" (or "text"), or one text a line."""
+    path = Path(path)
+    if not path.is_file():
+        raise TaskSpecError(f"unlabelled file not found: {path}")
+    try:
+        lines = [line for line in path.read_bytes().decode("utf-8").splitlines() if line.strip()]
+    except UnicodeDecodeError as exc:
+        raise TaskSpecError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    if path.suffix.lower() != ".jsonl":
+        return lines
+    texts = []
+    for n, line in enumerate(lines, start=1):
+        try:
+            row = json.loads(line)
+        except (json.JSONDecodeError, RecursionError):
+            raise TaskSpecError(f"{path}:{n}: not a JSON row") from None
+        text = row.get("input", row.get("text")) if isinstance(row, dict) else None
+        if not isinstance(text, str):
+            raise TaskSpecError(f"{path}:{n}: a row needs a text under 'input' or 'text'")
+        texts.append(text)
+    return texts
 
 
 def read_prompt(arg: str) -> str:

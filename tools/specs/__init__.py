@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 
 from ...agent.context import RunContext
-from . import choose_model, evaluate, finish, generate_examples, load_dataset, search_datasets, train
+from . import (choose_model, evaluate, finish, generate_examples, label_inputs, load_dataset, search_datasets,
+               train)
 from .base import MAX_TOOL_FAILURES, ToolArgs, ToolSpec
 
 REGISTRY: dict[str, ToolSpec] = {spec.name: spec for spec in (
-    search_datasets.SPEC, load_dataset.SPEC, generate_examples.SPEC, choose_model.SPEC, train.SPEC,
+    search_datasets.SPEC, load_dataset.SPEC, label_inputs.SPEC, generate_examples.SPEC, choose_model.SPEC, train.SPEC,
     evaluate.SPEC, finish.SPEC)}
 
 

@@ -24,20 +24,23 @@ class GenerateArgs(ToolArgs):
     errors_only: bool = Field(default=False, description="imitate the inputs the model got wrong")
 
 
-def generation_room(ctx: RunContext) -> int:
-    """How many rows a generation round can still pay for within the run's LLM call budget.
-
-    A row costs one generation call and `verify_votes` verification calls. Calls are kept for
-    the planner and for scoring the teacher on the gold rows, so a run never spends its whole
-    budget on data it then cannot train and evaluate on."""
+def calls_left(ctx: RunContext) -> int:
+    """LLM calls data may still spend: calls are kept for the planner and for scoring the
+    teacher on the gold rows, so a run never spends its whole budget on data it then cannot
+    train and evaluate on."""
     if ctx.llm is None:
         return 0
     if ctx.llm.max_calls is None:
         return 10**6
     gold = ctx.store.counts()["test"] or len(ctx.task.examples)
     reserve = PLANNER_RESERVE + min(ctx.config.data.teacher_n, gold)
-    left = ctx.llm.max_calls - ctx.llm.usage.calls - reserve
-    return max(0, left // (1 + max(0, ctx.config.data.verify_votes)))
+    return max(0, ctx.llm.max_calls - ctx.llm.usage.calls - reserve)
+
+
+def generation_room(ctx: RunContext) -> int:
+    """How many rows a generation round can still pay for within the run's LLM call budget: a
+    row costs one generation call and `verify_votes` verification calls (`calls_left`)."""
+    return calls_left(ctx) // (1 + max(0, ctx.config.data.verify_votes))
 
 
 def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) -> dict[str, Any]:

@@ -9,11 +9,11 @@ from ...agent.context import RunContext
 from ...schemas import Example
 from .. import datasets as ds
 from ..catalog import DatasetError
-from ..folds import demo_folds, fold_count, task_seeing
+from ..folds import fold_count
 from ..source_fit import fold_ablation, input_fit
 from .base import State, ToolArgs, ToolSpec
 from ..hub import download_dataset
-from ..evaluate import teacher_predict
+from ..evaluate import label_with_teacher
 
 
 class LoadArgs(ToolArgs):
@@ -80,19 +80,9 @@ def set_aside_validation(rows: list[Example], config: Any) -> list[Example]:
 def relabel_with_teacher(ctx: RunContext, examples: list[Example]) -> list[Example]:
     """The teacher's labels in the task's scheme; the dataset's own label stays in the provenance.
     With demonstration folds, each row is labelled by a prompt showing one fold's demonstrations
-    (the fold is recorded), so the folds that score the run stay unseen by the rows' labels."""
+    (`evaluate.label_with_teacher`)."""
     k = fold_count(ctx.task, ctx.config.data.demo_folds) if not ctx.store.split("test") else 0
-    folds = demo_folds(ctx.task, k)
-    out: list[Example] = []
-    for fold in range(k) if k else [None]:
-        part = examples[fold::k] if k else examples
-        seen = task_seeing(ctx.task, folds, {fold}) if k else ctx.task
-        preds, _ = teacher_predict(ctx.teacher, seen, [e.input for e in part])
-        extra = {"fold": fold} if k else {}
-        out += [e.model_copy(update={"output": p, "source": {**e.source, "original_label": e.output,
-                                                              "relabelled_by": ctx.teacher.model, **extra}})
-                for e, p in zip(part, preds) if p]
-    return out
+    return label_with_teacher(ctx.teacher, ctx.task, examples, k)
 
 
 def loadable(state: State, ctx: RunContext) -> list[dict[str, Any]]:
