@@ -20,6 +20,7 @@ from .tools.export import export_onnx
 from .tools.families import train_for
 from .ui import build_app, launch
 from .doctor import diagnose
+from .predict import predict_texts
 from .llm_server import serve
 from .schemas import TaskSpecError
 from .tools.catalog import DatasetError
@@ -86,6 +87,33 @@ def cmd_trace(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     print(json.dumps(score_run(args.run, args.data, limit=args.limit)))
     return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    if args.text is not None:
+        texts = [args.text]
+    else:
+        source = open(args.file, encoding="utf-8") if args.file else sys.stdin
+        with source:
+            lines = [line.rstrip("\n") for line in source if line.strip()]
+        texts = [_text_of(line, n) for n, line in enumerate(lines, start=1)]
+    for row in predict_texts(args.run, texts, fallback=not args.no_fallback):
+        print(json.dumps(row, ensure_ascii=False))
+    return 0
+
+
+def _text_of(line: str, n: int) -> str:
+    """A JSONL row's "input" (or "text"), or the line itself when it is not a JSON object."""
+    try:
+        row = json.loads(line)
+    except (json.JSONDecodeError, RecursionError):
+        return line
+    if isinstance(row, dict):
+        text = row.get("input", row.get("text"))
+        if not isinstance(text, str):
+            raise ValueError(f"line {n}: a JSON row needs its text under 'input' or 'text'")
+        return text
+    return line
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -219,6 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--data", required=True)
     ev.add_argument("--limit", type=int)
     ev.set_defaults(func=cmd_eval)
+
+    pr = sub.add_parser("predict", help="the published model's answers, the teacher answering what it is unsure of")
+    pr.add_argument("run")
+    pr.add_argument("text", nargs="?", help="one text (else --file, else one text a line on stdin)")
+    pr.add_argument("--file", help="texts: one a line, or JSONL rows with 'input' or 'text'")
+    pr.add_argument("--no-fallback", action="store_true", help="the model alone, never the teacher")
+    pr.set_defaults(func=cmd_predict)
 
     ch = sub.add_parser("chat", help="pin the task down in a conversation, then run it")
     ch.add_argument("--out", help="run directory (default runs/run-DATE)")

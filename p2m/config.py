@@ -86,6 +86,10 @@ class DataConfig:
     teacher_n: int = 100
     """Test rows the teacher LLM is scored on (it is slow on a CPU): a seeded random subset of
     the gold test rows, on which the student and the baseline are scored too."""
+    route_budget: float = 0.02
+    """The cascade: at most this share of the rows the published classifier answers alone may
+    disagree with the teacher, with 95% confidence (its threshold is fitted on held-out
+    teacher-labelled rows; the teacher answers the rest)."""
     demo_folds: int = 2
     """Folds over the demonstrations when they are the only gold rows: each fold is scored by a
     student, a baseline and a teacher that never saw it (k extra trainings per iteration)."""

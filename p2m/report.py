@@ -113,6 +113,7 @@ def build_report(ctx: RunContext, state: dict[str, Any]) -> dict[str, Any]:
         "baselines": {name: {k: b.get(k) for k in ("name", "value", "n", "ci", "rows", "skipped")
                              if b.get(k) is not None} for name, b in baselines.items()},
         "same_rows": metrics.get("same_rows") or {},
+        "cascade": metrics.get("cascade"),
         "verdict": verdict(student, baselines, test.get("n", 0),
                            published, metrics.get("same_rows")),
         "to_improve": to_improve(ctx, counts, published),

@@ -25,6 +25,7 @@ from .evaluate import evaluate_model, gold_answers, teacher_predict
 from .folds import demo_folds, demo_rows, fold_count, held_out_demos, task_seeing, usable_for
 from .families import fit_baseline, predict_baseline, predict_for, score_for
 from .export import write_model_card
+from .cascade import calibrate, confident, route, save_threshold
 from .head import is_head
 
 BOOTSTRAP_SAMPLES = 300
@@ -170,7 +171,7 @@ def compare(ctx: RunContext, plan: dict[str, Any], student_preds: list[str]) -> 
                    "rows": "all test rows" if len(idx) == len(rows) else
                    f"{len(idx)} of {len(rows)} test rows, drawn at random (seed {ctx.config.train.seed})",
                    "row_indices": idx}
-        ctx.write_json("teacher.json", {"key": key, "teacher": teacher})
+        ctx.write_json("teacher.json", {"key": key, "teacher": teacher, "preds": preds})
         baselines["teacher"] = teacher
     same_rows: dict[str, Any] = {}
     teacher = baselines["teacher"]
@@ -299,6 +300,32 @@ def _finish_selection(ctx: RunContext, state: dict[str, Any], best: dict[str, An
         publish(ctx, published)
     ctx.write_json("selection.json", {"best_student": best, "published": published})
     return published
+
+
+def fit_cascade(ctx: RunContext, val: list[Example], plan: dict[str, Any]) -> Optional[dict[str, Any]]:
+    """For a label set: the published model's confidence threshold (`tools/cascade.py`), fitted
+    on the validation rows the teacher wrote or labelled (held out from training), saved beside
+    the model; and, on the gold test rows the teacher answered, the student alone, the cascade
+    (the teacher answering the rows below the threshold) and the teacher. None for other families."""
+    if not ctx.task.label_set:
+        return None
+    held = [e for e in val if not is_gold(e)]
+    labels, conf = confident(ctx.path("model"), [e.input for e in held])
+    fitted = calibrate(conf, [p == e.output for p, e in zip(labels, held)], ctx.config.data.route_budget)
+    fitted["calibration_rows"] = "validation rows the teacher wrote or labelled (not trained on)"
+    save_threshold(ctx.path("model"), fitted)
+    cached = ctx.read_json("teacher.json") or {}
+    idx, answers = (cached.get("teacher") or {}).get("row_indices"), cached.get("preds")
+    if plan["mode"] != "holdout" or not idx or not answers:
+        return {**fitted, "on_teacher_rows": None}
+    rows = [plan["rows"][i] for i in idx]
+    mine, mine_conf = confident(ctx.path("model"), [e.input for e in rows])
+    alone = route(mine_conf, fitted)
+    mixed = [m if a else t for m, t, a in zip(mine, answers, alone)]
+    return {**fitted, "on_teacher_rows": {
+        "n": len(rows), "student": metric_value(ctx.task, mine, rows),
+        "cascade": metric_value(ctx.task, mixed, rows), "teacher": metric_value(ctx.task, answers, rows),
+        "sent_to_teacher": round(1 - sum(alone) / len(rows), 4)}}
 
 
 def publish_demonstrations_only(ctx: RunContext) -> Optional[dict[str, Any]]:

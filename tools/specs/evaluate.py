@@ -5,7 +5,7 @@ from typing import Any, Optional
 
 from ...agent.context import RunContext
 from ...schemas import Example
-from ..assess import (BASELINE, bootstrap_ci, compare, estimate, predict_plan, select_and_publish,
+from ..assess import (BASELINE, bootstrap_ci, compare, estimate, fit_cascade, predict_plan, select_and_publish,
                       student_predictor, test_plan)
 from ..evaluate import evaluate_model, gold_answers
 from ..families import score_for
@@ -57,7 +57,9 @@ def evaluate(ctx: RunContext) -> dict[str, Any]:
     history.append(entry)
     ctx.write_json("test_failures.json", metrics.failures)  # for people; never shown to the generator
     ctx.write_json("failures.json", _with_folds(val_metrics.failures if val_metrics else [], val, plan))
+    cascade = fit_cascade(ctx, val, plan)
     ctx.write_json("metrics.json", {"history": history, "latest": entry, **side, "published": published,
+                                    "cascade": cascade,
                                     "test": {"source": plan["source"], "mode": plan["mode"], "n": len(rows)}})
     return {"metric": {"name": metrics.name, "value": metrics.value, "ci": ci},
             "test_source": plan["source"], "n": metrics.n,

@@ -1,0 +1,37 @@
+"""`p2m predict RUN`: the published model's answers, the teacher answering the rows the model is
+not sure of (the cascade, `tools/cascade.py`) unless told to answer alone."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+from .agent.factory import make_llm
+from .rundir import RunDir
+from .tools.cascade import confident, load_threshold, route
+from .tools.evaluate import teacher_predict
+from .tools.families import predict_for
+
+
+def predict_texts(run_dir: str | Path, texts: list[str], fallback: bool = True,
+                  teacher: Optional[Any] = None) -> list[dict[str, Any]]:
+    """{"input", "output", "confidence", "answered_by"} per text: for a label set, the model's
+    label and confidence, and the teacher's label where the confidence is under the run's fitted
+    threshold (`fallback`); other families: the model's output."""
+    run = RunDir(run_dir).require()
+    model_dir, task = run.require_model(), run.task()
+    if not task.label_set:
+        return [{"input": t, "output": o, "confidence": None, "answered_by": "student"}
+                for t, o in zip(texts, predict_for(task, model_dir, texts))]
+    labels, conf = confident(model_dir, texts)
+    alone = route(conf, load_threshold(model_dir)) if fallback else [True] * len(texts)
+    rest = [i for i, a in enumerate(alone) if not a]
+    answers: dict[int, str] = {}
+    if rest:
+        config = run.config()
+        if teacher is None and config.llm not in (None, "none"):
+            teacher = make_llm(config.teacher or config.llm)
+        if teacher is not None:
+            answers = dict(zip(rest, teacher_predict(teacher, task, [texts[i] for i in rest])[0]))
+    return [{"input": t, "output": answers.get(i) or label, "confidence": c,
+             "answered_by": "teacher" if answers.get(i) else "student"}
+            for i, (t, label, c) in enumerate(zip(texts, labels, conf))]
