@@ -20,7 +20,7 @@ import numpy as np
 
 from ..files import write_json_atomic
 from .baselines import is_baseline, load_baseline
-from .head import is_head, load_head
+from .head import is_head, linear_scores, load_head
 
 CASCADE_FILE = "cascade.json"
 
@@ -77,16 +77,10 @@ def confident(model_dir: str | Path, texts: list[str]) -> tuple[list[str], list[
     """(labels, confidences): a head's or baseline's softmax over its linear scores, a fine-tuned
     classifier's softmax over its logits."""
     if is_baseline(model_dir) or is_head(model_dir):
-        from .embed import embed
-
         spec = load_baseline(model_dir) if is_baseline(model_dir) else load_head(model_dir)
         if "constant" in spec:
             return [spec["constant"]] * len(texts), [1.0] * len(texts)
-        scores = embed(list(texts), model=spec.get("encoder", "minilm")) @ np.asarray(spec["coef"]).T \
-            + np.asarray(spec["intercept"])
-        if scores.shape[1] == 1:  # binary: one column for classes[1]
-            scores = np.hstack([np.zeros_like(scores), scores])
-        return _softmax_top(scores, spec["classes"])
+        return _softmax_top(linear_scores(spec, texts) if texts else np.zeros((0, 1)), spec["classes"])
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 

@@ -67,12 +67,16 @@ def predict_linear(spec: dict[str, Any], texts: Sequence[str]) -> list[str]:
         return [spec["constant"]] * len(texts)
     if not texts:
         return []
+    classes = spec["classes"]
+    return [classes[int(i)] for i in linear_scores(spec, texts).argmax(axis=1)]
+
+
+def linear_scores(spec: dict[str, Any], texts: Sequence[str]) -> np.ndarray:
+    """One score per class and text (a binary head's one column becomes [0, score]: classes[1]
+    wins where its score is positive)."""
     vectors = embed(list(texts), model=spec.get("encoder", "minilm"))
     scores = vectors @ np.asarray(spec["coef"], dtype=np.float32).T + np.asarray(spec["intercept"])
-    classes = spec["classes"]
-    if scores.shape[1] == 1:  # binary: one column, positive for classes[1]
-        return [classes[int(s > 0)] for s in scores[:, 0]]
-    return [classes[int(i)] for i in scores.argmax(axis=1)]
+    return np.hstack([np.zeros_like(scores), scores]) if scores.shape[1] == 1 else scores
 
 
 def accuracy(spec: dict[str, Any], texts: Sequence[str], outputs: Sequence[str]) -> float:
