@@ -47,7 +47,8 @@ def dev_rows(train: list[dict], demos: list[dict], n: int) -> list[dict]:
     return random.Random(1).sample(pool, min(n, len(pool)))
 
 
-def measure(name: str, shared: Path, llm_spec: str, n_label: int, n_soft: int, n_dev: int) -> dict:
+def measure(name: str, shared: Path, llm_spec: str, n_label: int, n_soft: int, n_dev: int,
+            code: str = "?") -> dict:
     train = read_jsonl(shared / "datasets" / name / "train.jsonl")
     demos = demonstrations(train, 2, 0)
     task = TaskSpec(instruction=TASKS[name], task_type="classification",
@@ -74,7 +75,7 @@ def measure(name: str, shared: Path, llm_spec: str, n_label: int, n_soft: int, n
     soft = fit_linear(demo_texts + [inputs[i]["input"] for i in kept], demo_labels + [scored[i] for i in kept],
                       soft=[None] * len(demos) + [dists[i] for i in kept])
     dev_texts, dev_gold = [r["input"] for r in dev], [r["output"] for r in dev]
-    return {"bench": "teacher_scoring", "code": commit(), "task": name, "llm": llm_spec,
+    return {"bench": "teacher_scoring", "code": code, "task": name, "llm": llm_spec,
             "threads": os.environ.get("P2M_THREADS", "1"), "n_label": len(texts),
             "decode": {"accuracy": acc(decoded, gold), "s_per_row": round(decode_s, 3)},
             "score": {"accuracy": acc(scored[:n_label], gold), "s_per_row": round(score_s, 3),
@@ -94,13 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-dev", type=int, default=500, help="dev rows the heads are scored on")
     p.add_argument("--results", default=str(Path(__file__).parent / "results" / "teacher_scoring.jsonl"))
     args = p.parse_args(argv)
+    code = commit()  # the code that runs: read once, before the first task
     results = Path(args.results)
     results.parent.mkdir(parents=True, exist_ok=True)
     for name in args.tasks.split(","):
         if name not in TASKS:
             raise SystemExit(f"unknown task {name!r}; known: {', '.join(TASKS)}")
         line = measure(name, Path(args.shared), args.llm, args.n_label, max(args.n_soft, args.n_label),
-                       args.n_dev)
+                       args.n_dev, code)
         with open(results, "a", encoding="utf-8") as f:
             f.write(json.dumps(line) + "\n")
         print(json.dumps(line), flush=True)
