@@ -17,8 +17,9 @@ install:
 
 # Each demo writes a new run directory: earlier runs are never deleted.
 DEMO_OUT ?= runs/demo-$(shell date +%Y%m%d-%H%M%S)
+# The main job has the machine to itself: the embedded LLM uses both cores (P2M_THREADS).
 demo: install
-	p2m run --task-file examples/sentiment.yaml --llm local --out $(DEMO_OUT) --quiet \
+	P2M_THREADS=2 p2m run --task-file examples/sentiment.yaml --llm local --out $(DEMO_OUT) --quiet \
 		--generate-n 100 --max-iterations 2
 	p2m trace $(DEMO_OUT)
 

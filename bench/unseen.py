@@ -8,7 +8,9 @@ some test files are sorted by label; a test row that is also a demonstration is 
 counted), three models a user could have:
 - the best student p2m selected (and the published model, when that is the baseline),
 - the demonstrations-only baseline (MiniLM embeddings + logistic regression on the demos),
-- the teacher LLM the run used (`RunConfig.teacher`), prompted with the same demonstrations.
+- the teacher LLM the run used (`RunConfig.teacher`), prompted with the same demonstrations;
+- the cascade: the published model with its fitted threshold, the teacher answering the rest
+  (its metric, the share sent to the teacher, and the disagreement of the rows answered alone).
 Each seed's JSON line is appended to `--results` (bench/results/unseen.jsonl) with the commit;
 the last line printed is the mean and spread over seeds per task.
 
@@ -27,6 +29,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -36,6 +39,7 @@ from p2m.config import CLASSIFIERS, RunConfig, TrainConfig  # noqa: E402
 from p2m.runner import start  # noqa: E402
 from p2m.schemas import Example, TaskSpec  # noqa: E402
 from p2m.tools.data_store import DataStore, read_jsonl  # noqa: E402
+from p2m.tools.cascade import confident, load_threshold, route  # noqa: E402
 from p2m.tools.evaluate import teacher_predict  # noqa: E402
 from p2m.tools.families import fit_baseline, predict_baseline, predict_for, score_for  # noqa: E402
 
@@ -95,17 +99,45 @@ def test_rows(rows: list[dict], demos: list[dict], limit: int) -> tuple[list[dic
     return kept, len(drawn) - len(kept)
 
 
+FIGURES = ("student", "published", "demonstrations_only", "teacher", "gap_vs_teacher", "wall_s",
+           "cascade", "sent_to_teacher")
+
+
+def figure(line: dict, key: str) -> Any:
+    """One seed's figure (the cascade's under its own key), or None."""
+    if key in ("cascade", "sent_to_teacher"):
+        value = (line.get("cascade") or {}).get("value" if key == "cascade" else key)
+    else:
+        value = line.get(key)
+    return value if isinstance(value, (int, float)) else None
+
+
 def summary(per_seed: list[dict]) -> dict:
     """Mean and spread (sample standard deviation, min, max) over seeds of each figure."""
     from statistics import mean, stdev
 
     out = {}
-    for key in ("student", "published", "demonstrations_only", "teacher", "gap_vs_teacher", "wall_s"):
-        values = [r[key] for r in per_seed if isinstance(r.get(key), (int, float))]
+    for key in FIGURES:
+        values = [v for v in (figure(r, key) for r in per_seed) if v is not None]
         if values:
             out[key] = {"mean": round(mean(values), 4), "sd": round(stdev(values), 4) if len(values) > 1 else 0.0,
                         "min": min(values), "max": max(values), "n": len(values)}
     return out
+
+
+def cascade_figures(model_dir: Path, texts: list[str], teacher_preds: list[str], score: Any) -> dict:
+    """The published model with its fitted threshold, the teacher answering the rows below it:
+    its metric, the share sent to the teacher, and how often the rows it answered alone
+    disagree with the teacher (the bound it was fitted to keep)."""
+    labels, conf = confident(model_dir, texts)
+    fitted = load_threshold(model_dir) or {}
+    alone = route(conf, fitted)
+    mixed = [p if a else t for p, t, a in zip(labels, teacher_preds, alone)]
+    n_alone = sum(alone)
+    return {"value": round(score(mixed), 4), "sent_to_teacher": round(1 - n_alone / len(texts), 4),
+            "threshold": fitted.get("threshold"), "budget": fitted.get("budget"),
+            "disagree_alone": round(sum(a and p != t for p, t, a in zip(labels, teacher_preds, alone))
+                                    / n_alone, 4) if n_alone else None}
 
 
 def commit() -> str:
@@ -149,12 +181,14 @@ def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed
     baseline = score(predict_baseline(fit_baseline(task, [Example(**d, source={"kind": "user"})
                                                           for d in demos]), texts))
     t0 = time.perf_counter()
-    teacher = score(teacher_predict(make_llm(config.teacher or llm_spec), task, texts)[0])
+    teacher_preds = teacher_predict(make_llm(config.teacher or llm_spec), task, texts)[0]
+    teacher = score(teacher_preds)
+    cascade = cascade_figures(run_dir / "model", texts, teacher_preds, score)
     mine = student if student is not None else published
     return {"seed": seed, "student": None if student is None else round(student, 4),
             "published": round(published, 4), "published_kind": selection["published"]["kind"],
             "demonstrations_only": round(baseline, 4), "teacher": round(teacher, 4),
-            "gap_vs_teacher": round(mine - teacher, 4),
+            "gap_vs_teacher": round(mine - teacher, 4), "cascade": cascade,
             "gap_vs_best_baseline": round(mine - max(baseline, teacher), 4),
             "n_test": len(gold), "test_rows_dropped_as_demonstrations": dropped,
             "n_train_by_source": by_source(run_dir),

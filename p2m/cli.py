@@ -116,6 +116,13 @@ def _text_of(line: str, n: int) -> str:
     return line
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    serve(args.run, host=args.host, port=args.port, api_key=args.api_key, fallback=not args.no_fallback)
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     run = RunDir(args.run).require()
     model = run.require_model()
@@ -254,6 +261,14 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--file", help="texts: one a line, or JSONL rows with 'input' or 'text'")
     pr.add_argument("--no-fallback", action="store_true", help="the model alone, never the teacher")
     pr.set_defaults(func=cmd_predict)
+
+    sv = sub.add_parser("serve", help="the published model over HTTP (POST /v1/predict), the teacher behind it")
+    sv.add_argument("run")
+    sv.add_argument("--host", default="127.0.0.1", help="127.0.0.1 unless told otherwise (then --api-key)")
+    sv.add_argument("--port", type=int, default=8100)
+    sv.add_argument("--api-key", help="key clients must send (or P2M_SERVER_API_KEY); required off loopback")
+    sv.add_argument("--no-fallback", action="store_true", help="the model alone, never the teacher")
+    sv.set_defaults(func=cmd_serve)
 
     ch = sub.add_parser("chat", help="pin the task down in a conversation, then run it")
     ch.add_argument("--out", help="run directory (default runs/run-DATE)")

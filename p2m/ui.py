@@ -19,6 +19,7 @@ from .trace_view import timeline_rows
 from .plots import plot_images
 from . import runner
 from .config import RunConfig
+from .tools.cascade import confident, load_threshold, route
 from .tools.evaluate import teacher_predict
 from .tools.families import predict_for
 
@@ -147,13 +148,23 @@ class Session:
         return f"Started run **{out.name}**: follow it in the Runs and Trace tabs."
 
 
-def playground(run_dir: Path, text: str, with_teacher: bool = True) -> tuple[str, str]:
-    """(student's answer, teacher LLM's answer) for one input."""
+def playground(run_dir: Path, text: str, with_teacher: bool = True) -> tuple[str, str, str]:
+    """(student's answer, teacher LLM's answer, who answers in the cascade) for one input."""
     run = RunDir(run_dir)
     if not run.is_run or not has_model(run.model_dir):
-        return "this run has no trained model yet", ""
+        return "this run has no trained model yet", "", ""
     task = run.task()
     student = predict_for(task, run.model_dir, [text])[0]
+    answers = "the student (no cascade for this family)"
+    if task.label_set:
+        _, conf = confident(run.model_dir, [text])
+        fitted = load_threshold(run.model_dir) or {}
+        if route(conf, fitted)[0]:
+            answers = f"the student: confidence {conf[0]:.3f} >= the threshold {fitted['threshold']:.3f}"
+        elif fitted.get("threshold") is None:
+            answers = f"the teacher: no threshold kept disagreement within the budget (confidence {conf[0]:.3f})"
+        else:
+            answers = f"the teacher: confidence {conf[0]:.3f} < the threshold {fitted['threshold']:.3f}"
     config = run.config()
     teacher = "(no teacher LLM: the run used --llm none)"
     if with_teacher and config.llm not in (None, "none"):
@@ -163,7 +174,7 @@ def playground(run_dir: Path, text: str, with_teacher: bool = True) -> tuple[str
             teacher = f"{answer}  ({time.perf_counter() - started:.1f} s)"
         except Exception as exc:  # the teacher is optional; say why it is missing
             teacher = f"(teacher unavailable: {exc})"
-    return student, teacher
+    return student, teacher, answers
 
 
 # -- the app ---------------------------------------------------------------------------------------
@@ -234,11 +245,12 @@ def _playground_tab(gr: Any, runs_dir: Path, names: Any, only: Optional[str] = N
         go = gr.Button("Predict", variant="primary")
         student = gr.Textbox(label="Student (the trained model)")
         teacher = gr.Textbox(label="Teacher LLM")
-        def on_go(name: str, text: str) -> tuple[str, str]:
+        answers = gr.Textbox(label="Who answers in the cascade")
+        def on_go(name: str, text: str) -> tuple[str, str, str]:
             run = run_path(runs_dir, name, only=only)
-            return playground(run, text) if run else (f"no run named {name!r} here", "")
+            return playground(run, text) if run else (f"no run named {name!r} here", "", "")
 
-        go.click(on_go, [pick, text], [student, teacher])
+        go.click(on_go, [pick, text], [student, teacher, answers])
 
 
 def launch(app: Any, host: str = HOST, port: Optional[int] = None, block: bool = True) -> Any:

@@ -41,3 +41,11 @@ def test_seeds_shift_the_run_seed_and_figures_are_summarised_with_their_spread()
                        {"student": 0.8, "teacher": 0.9, "gap_vs_teacher": -0.1}])
     assert figures["student"]["mean"] == 0.75 and figures["student"]["sd"] == 0.0707
     assert figures["gap_vs_teacher"] == {"mean": -0.15, "sd": 0.0707, "min": -0.2, "max": -0.1, "n": 2}
+
+
+def test_the_cascade_is_summarised_over_seeds_beside_the_student():
+    from bench.unseen import summary
+
+    figures = summary([{"student": 0.7, "cascade": {"value": 0.9, "sent_to_teacher": 0.3}},
+                       {"student": 0.8, "cascade": {"value": 0.92, "sent_to_teacher": 0.2}}])
+    assert figures["cascade"]["mean"] == 0.91 and figures["sent_to_teacher"]["max"] == 0.3

@@ -85,3 +85,48 @@ def test_predict_answers_with_confidence_and_hands_unsure_rows_to_the_teacher(fi
     rows = predict_texts(finished, ["dull"], teacher=teacher)
     assert rows[0]["answered_by"] == "teacher" and rows[0]["output"] == "negative"
     assert predict_texts(finished, ["dull"], fallback=False)[0]["answered_by"] == "student"
+
+
+def test_serve_answers_on_loopback_and_asks_for_a_key_elsewhere(finished, monkeypatch):
+    import threading
+
+    import httpx
+
+    from p2m.serve import make_server
+
+    server = make_server(finished, port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        rows = httpx.post(url + "/v1/predict", json={"texts": ["a wonderful film", "dull"]}).json()["rows"]
+        assert [r["output"] in ("negative", "positive") for r in rows] == [True, True]
+        assert httpx.get(url + "/health").json()["ok"]
+        assert httpx.get(url + "/health", headers={"Host": "evil.example.com"}).status_code == 403
+        assert httpx.post(url + "/v1/predict", json={"texts": []}).status_code == 400
+    finally:
+        server.shutdown()
+        server.server_close()
+    monkeypatch.delenv("P2M_SERVER_API_KEY", raising=False)
+    with pytest.raises(ValueError, match="API key"):
+        make_server(finished, host="0.0.0.0", port=0)
+    keyed = make_server(finished, port=0, api_key="k-123456789")
+    threading.Thread(target=keyed.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{keyed.server_address[1]}"
+    try:
+        assert httpx.get(url + "/health").status_code == 401
+        assert httpx.get(url + "/health", headers={"Authorization": "Bearer k-123456789"}).status_code == 200
+    finally:
+        keyed.shutdown()
+        keyed.server_close()
+
+
+def test_the_throughput_bench_times_all_three_on_the_same_texts(finished):
+    from bench.cascade_throughput import measure
+    from p2m.agent.scripted_llm import ScriptedLLM
+    from p2m.tools.cascade import save_threshold
+
+    save_threshold(finished / "model", {"threshold": 1.01, "budget": 0.02})  # the teacher answers all
+    teacher = ScriptedLLM([{"purpose": "teacher", "probs": {"negative": 0.5, "positive": 0.5}}] * 6)
+    line = measure(finished, ["fine", "dull", "great"], 3, teacher)
+    assert line["n"] == 3 and line["sent_to_teacher"] == 1.0
+    assert line["student_rows_per_s"] > 0 and line["teacher_rows_per_s"] > 0 and line["cascade_rows_per_s"] > 0

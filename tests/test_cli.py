@@ -121,6 +121,9 @@ def test_export_onnx_matches_pytorch(finished_run, tmp_path):
     result = json.loads(run_cli("export", out, "--format", "onnx", "--out", target).stdout)
     assert target.is_file() and result["max_abs_diff"] < 1e-3
     assert not list(tmp_path.glob("*.partial"))
+    # issue 33: the export keeps the cascade's threshold, in cascade.json and in its card
+    assert result["cascade"]["budget"] == 0.02 and (tmp_path / "cascade.json").is_file()
+    assert "## Cascade" in (tmp_path / "README.md").read_text()
 
 
 @pytest.mark.parametrize("flag, value, default, bad, setting", [

@@ -31,8 +31,9 @@ def test_runs_table_and_trace(runs_dir):
 
 
 def test_playground_answers_without_a_teacher(runs_dir):
-    student, teacher = playground(runs_dir / "finished", "a wonderful, moving film")
+    student, teacher, answers = playground(runs_dir / "finished", "a wonderful, moving film")
     assert student in ("negative", "positive") and "no teacher" in teacher
+    assert answers.startswith("the teacher: no threshold")  # gold-only validation: nothing to fit on
 
 
 def test_only_listed_run_names_are_opened(runs_dir, tmp_path):
@@ -155,10 +156,10 @@ def test_a_chat_message_naming_a_server_file_is_text(probed):
 def test_the_demo_answers_for_its_own_run_only(probed):
     """`p2m demo RUN` loaded any sibling run named in a request (the hidden box is no boundary)."""
     demo = client(probed["demo"])
-    student, _ = demo.predict("finished", "a wonderful, moving film", api_name="/on_go")
+    student, _, _ = demo.predict("finished", "a wonderful, moving film", api_name="/on_go")
     assert student in ("negative", "positive")
     for name in ("sibling", "linked", "../outside"):
-        student, teacher = demo.predict(name, "a wonderful, moving film", api_name="/on_go")
+        student, teacher, _ = demo.predict(name, "a wonderful, moving film", api_name="/on_go")
         assert student.startswith("no run named") and teacher == "", name
 
 
@@ -167,7 +168,7 @@ def test_a_symlinked_run_folder_is_not_a_run(probed):
     assert "linked" not in names and "sibling" in names
     timeline, report, plots = client(probed["full"]).predict("linked", api_name="/on_show")
     assert "no run named" in json.dumps(report)
-    student, _ = client(probed["full"]).predict("linked", "fine", api_name="/on_go")
+    student, _, _ = client(probed["full"]).predict("linked", "fine", api_name="/on_go")
     assert student.startswith("no run named")
 
 

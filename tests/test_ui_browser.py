@@ -106,4 +106,5 @@ def test_playground_predicts(page):
     page.wait_for_function("(el) => el.value.length > 0", arg=student.element_handle(), timeout=60_000)
     assert student.input_value() in ("negative", "positive")
     assert "no teacher" in page.get_by_label("Teacher LLM").input_value()
+    assert page.get_by_label("Who answers in the cascade").input_value().startswith("the ")
     page.screenshot(path=str(SHOTS / "playground.png"), full_page=True)

@@ -23,6 +23,7 @@ from .baselines import is_baseline, load_baseline
 from .head import is_head, linear_scores, load_head
 
 CASCADE_FILE = "cascade.json"
+CARD_SECTION = "## Cascade"
 
 
 def upper_bound(k: int, n: int, delta: float = 0.05) -> float:
@@ -106,6 +107,23 @@ def _softmax_top(scores: np.ndarray, classes: list[str]) -> tuple[list[str], lis
 
 
 def save_threshold(model_dir: str | Path, fitted: dict[str, Any]) -> Path:
+    """cascade.json beside the model, and the model card's "Cascade" section (kept by exports)."""
+    card = Path(model_dir) / "README.md"
+    if card.is_file():
+        text = card.read_text(encoding="utf-8").split(CARD_SECTION)[0].rstrip() + "\n\n" + CARD_SECTION + "\n\n"
+        if fitted.get("threshold") is None:
+            text += (f"No confidence threshold could be shown to keep disagreement with the teacher "
+                     f"within {fitted.get('budget', 0):.0%}: the teacher answers every row "
+                     f"({fitted.get('reason') or str(fitted.get('n', 0)) + ' calibration rows'}).\n")
+        else:
+            text += (f"Answer alone when the top label's probability is at least {fitted['threshold']:.4f}; "
+                     f"ask the teacher below it. On {fitted['n']} held-out teacher-labelled rows the model "
+                     f"answered {fitted['answered_alone']:.0%} alone, disagreeing with the teacher on "
+                     f"{fitted['disagreements']} (upper bound {fitted['upper_bound']:.2%} at "
+                     f"{fitted['confidence_level']:.0%} confidence; budget {fitted['budget']:.0%}).\n")
+        tmp = card.with_name(card.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(card)
     return write_json_atomic(Path(model_dir) / CASCADE_FILE, fitted)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -79,4 +80,9 @@ def export_onnx(model_dir: str | Path, out: str | Path, task_type: str, opset: i
             raise ValueError(f"ONNX outputs differ from PyTorch by {result['max_abs_diff']:.2e}")
     tmp.replace(out)
     tokenizer.save_pretrained(str(out.parent))
+    for name in ("README.md", "cascade.json"):  # the card and the cascade's threshold go along
+        if (model_dir / name).is_file() and model_dir.resolve() != out.parent.resolve():
+            shutil.copyfile(model_dir / name, out.parent / name)
+    if (model_dir / "cascade.json").is_file():
+        result["cascade"] = json.loads((model_dir / "cascade.json").read_text(encoding="utf-8"))
     return result

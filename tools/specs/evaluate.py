@@ -57,7 +57,7 @@ def evaluate(ctx: RunContext) -> dict[str, Any]:
     history.append(entry)
     ctx.write_json("test_failures.json", metrics.failures)  # for people; never shown to the generator
     ctx.write_json("failures.json", _with_folds(val_metrics.failures if val_metrics else [], val, plan))
-    cascade = fit_cascade(ctx, val, plan)
+    cascade = fit_cascade(ctx, ctx.store.split("validation"), plan)  # every held-out row calibrates
     ctx.write_json("metrics.json", {"history": history, "latest": entry, **side, "published": published,
                                     "cascade": cascade,
                                     "test": {"source": plan["source"], "mode": plan["mode"], "n": len(rows)}})
