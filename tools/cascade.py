@@ -77,11 +77,13 @@ def calibrate(confidence: Sequence[float], agrees: Sequence[bool], budget: float
 def confident(model_dir: str | Path, texts: list[str]) -> tuple[list[str], list[float]]:
     """(labels, confidences): a head's or baseline's softmax over its linear scores, a fine-tuned
     classifier's softmax over its logits."""
+    if not texts:
+        return [], []
     if is_baseline(model_dir) or is_head(model_dir):
         spec = load_baseline(model_dir) if is_baseline(model_dir) else load_head(model_dir)
         if "constant" in spec:
             return [spec["constant"]] * len(texts), [1.0] * len(texts)
-        return _softmax_top(linear_scores(spec, texts) if texts else np.zeros((0, 1)), spec["classes"])
+        return _softmax_top(linear_scores(spec, texts), spec["classes"])
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -117,10 +119,11 @@ def save_threshold(model_dir: str | Path, fitted: dict[str, Any]) -> Path:
                      f"({fitted.get('reason') or str(fitted.get('n', 0)) + ' calibration rows'}).\n")
         else:
             text += (f"Answer alone when the top label's probability is at least {fitted['threshold']:.4f}; "
-                     f"ask the teacher below it. On {fitted['n']} held-out teacher-labelled rows the model "
-                     f"answered {fitted['answered_alone']:.0%} alone, disagreeing with the teacher on "
-                     f"{fitted['disagreements']} (upper bound {fitted['upper_bound']:.2%} at "
-                     f"{fitted['confidence_level']:.0%} confidence; budget {fitted['budget']:.0%}).\n")
+                     f"ask the teacher below it. On {fitted.get('n', '?')} held-out teacher-labelled rows "
+                     f"the model answered {fitted.get('answered_alone', 0):.0%} alone, disagreeing with the "
+                     f"teacher on {fitted.get('disagreements', '?')} (upper bound "
+                     f"{fitted.get('upper_bound', 0):.2%} at {fitted.get('confidence_level', 0.95):.0%} "
+                     f"confidence; budget {fitted.get('budget', 0):.0%}).\n")
         tmp = card.with_name(card.name + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(card)
