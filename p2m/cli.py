@@ -21,6 +21,7 @@ from .tools.families import train_for
 from .ui import build_app, launch
 from .doctor import diagnose
 from .predict import predict_texts
+from .serve import serve as serve_run
 from .llm_server import serve
 from .schemas import TaskSpecError
 from .tools.catalog import DatasetError
@@ -117,9 +118,7 @@ def _text_of(line: str, n: int) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .serve import serve
-
-    serve(args.run, host=args.host, port=args.port, api_key=args.api_key, fallback=not args.no_fallback)
+    serve_run(args.run, host=args.host, port=args.port, api_key=args.api_key, fallback=not args.no_fallback)
     return 0
 
 
