@@ -36,7 +36,7 @@ from bench.unseen import TASKS, commit, demonstrations  # noqa: E402
 from p2m.agent.factory import make_llm  # noqa: E402
 from p2m.schemas import TaskSpec  # noqa: E402
 from p2m.tools.data_store import read_jsonl  # noqa: E402
-from p2m.tools.evaluate import teacher_distributions, teacher_predict  # noqa: E402
+from p2m.tools.evaluate import teacher_distributions, teacher_predict, top_label  # noqa: E402
 from p2m.tools.head import accuracy, fit_linear  # noqa: E402
 
 
@@ -64,7 +64,7 @@ def measure(name: str, shared: Path, llm_spec: str, n_label: int, n_soft: int, n
     started = time.perf_counter()
     dists = teacher_distributions(llm, task, [r["input"] for r in inputs])
     score_s = (time.perf_counter() - started) / len(inputs)
-    scored = [max(d, key=d.get) if d else "" for d in dists]
+    scored = [top_label(d) for d in dists]
 
     def acc(preds: list[str], golds: list[str]) -> float:
         return round(sum(p == g for p, g in zip(preds, golds)) / len(golds), 4)

@@ -39,7 +39,7 @@ from p2m.config import CLASSIFIERS, RunConfig, TrainConfig  # noqa: E402
 from p2m.runner import start  # noqa: E402
 from p2m.schemas import Example, TaskSpec  # noqa: E402
 from p2m.tools.data_store import DataStore, read_jsonl  # noqa: E402
-from p2m.tools.cascade import confident, load_threshold, route  # noqa: E402
+from p2m.tools.cascade import routed  # noqa: E402
 from p2m.tools.evaluate import teacher_predict  # noqa: E402
 from p2m.tools.families import fit_baseline, predict_baseline, predict_for, score_for  # noqa: E402
 
@@ -129,9 +129,7 @@ def cascade_figures(model_dir: Path, texts: list[str], teacher_preds: list[str],
     """The published model with its fitted threshold, the teacher answering the rows below it:
     its metric, the share sent to the teacher, and how often the rows it answered alone
     disagree with the teacher (the bound it was fitted to keep)."""
-    labels, conf = confident(model_dir, texts)
-    fitted = load_threshold(model_dir) or {}
-    alone = route(conf, fitted)
+    labels, _, alone, fitted = routed(model_dir, texts)
     mixed = [p if a else t for p, t, a in zip(labels, teacher_preds, alone)]
     n_alone = sum(alone)
     return {"value": round(score(mixed), 4), "sent_to_teacher": round(1 - n_alone / len(texts), 4),

@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 from .agent.factory import make_llm
 from .rundir import RunDir
-from .tools.cascade import confident, load_threshold, route
+from .tools.cascade import routed
 from .tools.evaluate import teacher_predict
 from .tools.families import predict_for
 
@@ -22,8 +22,8 @@ def predict_texts(run_dir: str | Path, texts: list[str], fallback: bool = True,
     if not task.label_set:
         return [{"input": t, "output": o, "confidence": None, "answered_by": "student"}
                 for t, o in zip(texts, predict_for(task, model_dir, texts))]
-    labels, conf = confident(model_dir, texts)
-    alone = route(conf, load_threshold(model_dir)) if fallback else [True] * len(texts)
+    labels, conf, alone, _ = routed(model_dir, texts)
+    alone = alone if fallback else [True] * len(texts)
     rest = [i for i, a in enumerate(alone) if not a]
     answers: dict[int, str] = {}
     if rest:

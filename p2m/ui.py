@@ -19,7 +19,7 @@ from .trace_view import timeline_rows
 from .plots import plot_images
 from . import runner
 from .config import RunConfig
-from .tools.cascade import confident, load_threshold, route
+from .tools.cascade import routed
 from .tools.evaluate import teacher_predict
 from .tools.families import predict_for
 
@@ -157,9 +157,8 @@ def playground(run_dir: Path, text: str, with_teacher: bool = True) -> tuple[str
     student = predict_for(task, run.model_dir, [text])[0]
     answers = "the student (no cascade for this family)"
     if task.label_set:
-        _, conf = confident(run.model_dir, [text])
-        fitted = load_threshold(run.model_dir) or {}
-        if route(conf, fitted)[0]:
+        _, conf, alone, fitted = routed(run.model_dir, [text])
+        if alone[0]:
             answers = f"the student: confidence {conf[0]:.3f} >= the threshold {fitted['threshold']:.3f}"
         elif fitted.get("threshold") is None:
             answers = f"the teacher: no threshold kept disagreement within the budget (confidence {conf[0]:.3f})"

@@ -137,6 +137,14 @@ def load_threshold(model_dir: str | Path) -> Optional[dict[str, Any]]:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
+def routed(model_dir: str | Path, texts: list[str]) -> tuple[list[str], list[float], list[bool], dict[str, Any]]:
+    """(labels, confidences, answered alone, the fitted threshold) of a published classifier
+    under its saved cascade.json ({} when there is none: the teacher answers all)."""
+    labels, conf = confident(model_dir, texts)
+    fitted = load_threshold(model_dir) or {}
+    return labels, conf, route(conf, fitted), fitted
+
+
 def route(confidence: Sequence[float], fitted: Optional[dict[str, Any]]) -> list[bool]:
     """Which rows the student answers alone (True) under the fitted threshold; with none
     fitted, none (the teacher answers all)."""

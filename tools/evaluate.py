@@ -106,6 +106,11 @@ def scores_labels(llm: Any, task: TaskSpec) -> bool:
     return bool(task.label_set) and bool(getattr(llm, "scores_labels", False))
 
 
+def top_label(dist: dict[str, float]) -> str:
+    """The most probable label of a distribution ("" for none: the row went unanswered)."""
+    return max(dist, key=dist.get) if dist else ""
+
+
 def teacher_distributions(llm: Any, task: TaskSpec, texts: list[str],
                           purpose: str = "teacher") -> list[dict[str, float]]:
     """The teacher's probability of every label for each text, read off one evaluation of its
@@ -129,7 +134,7 @@ def teacher_predict(llm: Any, task: TaskSpec, texts: list[str], score: bool = Tr
     started = time.perf_counter()
     if score and scores_labels(llm, task):
         dists = teacher_distributions(llm, task, texts)
-        preds = [max(d, key=d.get) if d else "" for d in dists]
+        preds = [top_label(d) for d in dists]
         return preds, round((time.perf_counter() - started) / max(1, len(texts)), 3)
     labelled = bool(task.label_set)
     answer = _answer_model(task.labels) if labelled else FreeAnswer
@@ -159,7 +164,7 @@ def label_with_teacher(teacher: Any, task: TaskSpec, examples: list[Example], k:
         texts = [e.input for e in part]
         if scores_labels(teacher, task):
             dists = teacher_distributions(teacher, seen, texts)
-            preds = [max(d, key=d.get) if d else "" for d in dists]
+            preds = [top_label(d) for d in dists]
         else:
             preds, dists = teacher_predict(teacher, seen, texts, score=False)[0], [{}] * len(texts)
         extra = {"fold": fold} if k else {}

@@ -17,7 +17,7 @@ from ..schemas import Example, TaskSpec
 from .attributes import demo_lengths, describe, distinct_2, draw, max_chars, trim_to_sentence
 from .data_store import normalize
 from .folds import row_fold, task_seeing
-from .evaluate import _answer_model, scores_labels, teacher_distributions, teacher_messages
+from .evaluate import _answer_model, scores_labels, teacher_distributions, teacher_messages, top_label
 from .embed import embed
 
 
@@ -158,7 +158,7 @@ def distribution_verdict(dist: dict[str, float], output: str) -> tuple[float, st
     more than half the mass): `agreement`'s verdict from a scored distribution."""
     if not dist:
         return 0.0, ""
-    top = max(dist, key=dist.get)
+    top = top_label(dist)
     return round(dist.get(output, 0.0), 3), (top if dist[top] > 0.5 else "")
 
 
