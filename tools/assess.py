@@ -310,17 +310,18 @@ def fit_cascade(ctx: RunContext, val: list[Example], plan: dict[str, Any]) -> Op
     if not ctx.task.label_set:
         return None
     held = [e for e in val if not is_gold(e)]
-    labels, conf = confident(ctx.path("model"), [e.input for e in held])
-    fitted = calibrate(conf, [p == e.output for p, e in zip(labels, held)], ctx.config.data.route_budget)
-    fitted["calibration_rows"] = "validation rows the teacher wrote or labelled (not trained on)"
-    save_threshold(ctx.path("model"), fitted)
     cached = ctx.read_json("teacher.json") or {}
     idx, answers = (cached.get("teacher") or {}).get("row_indices"), cached.get("preds")
-    if plan["mode"] != "holdout" or not idx or not answers:
+    rows = [plan["rows"][i] for i in idx] if plan["mode"] == "holdout" and idx and answers else []
+    # one pass of the model over both sets: the calibration rows, then the teacher's gold rows
+    labels, conf = confident(ctx.path("model"), [e.input for e in held + rows])
+    fitted = calibrate(conf[:len(held)], [p == e.output for p, e in zip(labels, held)],
+                       ctx.config.data.route_budget)
+    fitted["calibration_rows"] = "validation rows the teacher wrote or labelled (not trained on)"
+    save_threshold(ctx.path("model"), fitted)
+    if not rows:
         return {**fitted, "on_teacher_rows": None}
-    rows = [plan["rows"][i] for i in idx]
-    mine, mine_conf = confident(ctx.path("model"), [e.input for e in rows])
-    alone = route(mine_conf, fitted)
+    mine, alone = labels[len(held):], route(conf[len(held):], fitted)
     mixed = [m if a else t for m, t, a in zip(mine, answers, alone)]
     return {**fitted, "on_teacher_rows": {
         "n": len(rows), "student": metric_value(ctx.task, mine, rows),
