@@ -17,6 +17,7 @@ the last line printed is the mean and spread over seeds per task.
     python -m bench.unseen --shared ../shared [--tasks sst2,agnews,trec] [--limit 500] [--seeds 0,1,2]
         [--sources generated]   # no catalog: generated rows and demonstrations only
         [--model all-mpnet-base-v2] [--classifier auto|head|finetune]   # the student's settings
+        [--unlabelled 300]   # inputs of the train split, labels withheld: the user's own texts
 """
 from __future__ import annotations
 
@@ -90,6 +91,15 @@ def run_config(llm_spec: str, catalog: list[str], planner: str = "auto", model: 
     return RunConfig(llm=llm_spec, catalog=catalog, planner=planner, model=model, train=train)
 
 
+def unlabelled_inputs(rows: list[dict], exclude: list[str], n: int, seed: int) -> list[str]:
+    """`n` inputs of the task's TRAIN split drawn at random (seed 1000 + the bench's seed), their
+    labels withheld, none equal to a demonstration or a test row: the user's own unlabelled texts
+    (an inbox, a log), which the run's teacher labels."""
+    seen = {t.strip().lower() for t in exclude}
+    pool = sorted({r["input"] for r in rows if r["input"].strip().lower() not in seen})
+    return random.Random(1000 + seed).sample(pool, min(n, len(pool)))
+
+
 def test_rows(rows: list[dict], demos: list[dict], limit: int) -> tuple[list[dict], int]:
     """`limit` rows drawn at random (seed 0, the same for every seed) with the demonstrations
     dropped from them, and how many were dropped."""
@@ -150,12 +160,14 @@ def commit() -> str:
 
 def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed: int,
              sources: str = "all", planner: str = "auto", model: str | None = None,
-             classifier: str = "auto") -> dict:
+             classifier: str = "auto", n_unlabelled: int = 0) -> dict:
     train = read_jsonl(shared / "datasets" / name / "train.jsonl")
     demos = demonstrations(train, 2, seed)
-    task = TaskSpec(instruction=TASKS[name], task_type="classification",
-                    labels=sorted({r["output"] for r in train}), examples=demos)
     rows, dropped = test_rows(read_jsonl(shared / "datasets" / name / "test.jsonl"), demos, limit)
+    unlabelled = unlabelled_inputs(train, [d["input"] for d in demos] + [r["input"] for r in rows],
+                                   n_unlabelled, seed) if n_unlabelled else []
+    task = TaskSpec(instruction=TASKS[name], task_type="classification",
+                    labels=sorted({r["output"] for r in train}), examples=demos, unlabelled=unlabelled)
     gold = [Example(input=r["input"], output=r["output"], split="test", source={"kind": "bench"})
             for r in rows]
     texts, golds = [e.input for e in gold], [e.output for e in gold]
@@ -189,6 +201,7 @@ def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed
             "gap_vs_teacher": round(mine - teacher, 4), "cascade": cascade,
             "gap_vs_best_baseline": round(mine - max(baseline, teacher), 4),
             "n_test": len(gold), "test_rows_dropped_as_demonstrations": dropped,
+            "n_unlabelled_given": len(unlabelled),
             "n_train_by_source": by_source(run_dir),
             "run_estimate": {"metric": report.get("metric"), "estimate": report.get("estimate"),
                              "test": report.get("test"), "baselines": report.get("baselines")},
@@ -212,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", help="force the student model (e.g. all-mpnet-base-v2); default: the run's choice")
     p.add_argument("--classifier", choices=CLASSIFIERS, default="auto",
                    help="how the classification student is trained (TrainConfig.classifier)")
+    p.add_argument("--unlabelled", type=int, default=0,
+                   help="give the run this many inputs of the task's train split, labels withheld "
+                        "(the user's unlabelled texts; the teacher labels them)")
     args = p.parse_args(argv)
     shared = Path(args.shared)
     out = Path(args.out or tempfile.mkdtemp(prefix="p2m-unseen-"))
@@ -226,16 +242,17 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"unknown task {name!r}; known: {', '.join(TASKS)}")
         for seed in seeds:
             line = run_task(name, shared, out, args.llm, args.limit, seed, args.sources,
-                            model=args.model, classifier=args.classifier)
+                            model=args.model, classifier=args.classifier, n_unlabelled=args.unlabelled)
             results.setdefault(name, []).append(line)
             record = {"bench": "unseen", "code": code, "task": name, "llm": args.llm, "sources": args.sources,
-                      "model": args.model, "classifier": args.classifier, **line}
+                      "model": args.model, "classifier": args.classifier, "unlabelled": args.unlabelled,
+                      **line}
             with open(results_file, "a", encoding="utf-8") as f:
                 f.write(json.dumps(record) + "\n")
             print(json.dumps(record), file=sys.stderr, flush=True)
     tasks = {name: summary(lines) for name, lines in results.items()}
     print(json.dumps({"bench": "unseen", "code": code, "llm": args.llm, "sources": args.sources,
-                      "model": args.model, "classifier": args.classifier, "seeds": seeds, "out": str(out),
+                      "model": args.model, "classifier": args.classifier, "unlabelled": args.unlabelled, "seeds": seeds, "out": str(out),
                       "tasks": tasks,
                       "target_met": all(t.get("gap_vs_teacher", {}).get("mean", -1) >= -0.02 for t in tasks.values())
                       and any(t.get("gap_vs_teacher", {}).get("mean", -1) > 0 for t in tasks.values())}))

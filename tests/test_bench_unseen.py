@@ -49,3 +49,16 @@ def test_the_cascade_is_summarised_over_seeds_beside_the_student():
     figures = summary([{"student": 0.7, "cascade": {"value": 0.9, "sent_to_teacher": 0.3}},
                        {"student": 0.8, "cascade": {"value": 0.92, "sent_to_teacher": 0.2}}])
     assert figures["cascade"]["mean"] == 0.91 and figures["sent_to_teacher"]["max"] == 0.3
+
+
+def test_unlabelled_inputs_come_from_the_train_split_without_labels_demonstrations_or_test_rows():
+    """Issue 32: `--unlabelled N` gives the run real inputs of the task, labels withheld."""
+    from bench.unseen import unlabelled_inputs
+
+    rows = [{"input": f"Row {i}", "output": "ab"[i % 2]} for i in range(40)]
+    texts = unlabelled_inputs(rows, ["row 1", "Row 2 "], 30, seed=0)
+    assert len(texts) == 30 and all(isinstance(t, str) for t in texts)
+    assert "Row 1" not in texts and "Row 2" not in texts and len(set(texts)) == 30
+    assert texts == unlabelled_inputs(rows, ["row 1", "Row 2 "], 30, seed=0)
+    assert texts != unlabelled_inputs(rows, ["row 1", "Row 2 "], 30, seed=1)
+    assert len(unlabelled_inputs(rows, [], 100, seed=0)) == 40  # no more than the split holds
