@@ -1,0 +1,94 @@
+"""Encoders for the classification student side by side on development rows: each of
+head/fine-tuned x MiniLM/mpnet (or any sentence-transformers folder) trained on n rows of a
+dataset's TRAIN split and scored on other rows of that split (the test split stays for
+bench.unseen), with its training seconds. One JSON line per (task, n, student), appended to
+bench/results/encoders.jsonl; the rule that reads them is in docs/students.md.
+
+    python -m bench.encoders --shared ../shared [--tasks sst2,agnews,trec] [--rows 64,256] [--dev 400]
+        [--students head:minilm,finetune:minilm,head:mpnet,finetune:mpnet] [--threads 1]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from p2m.config import TrainConfig  # noqa: E402
+from p2m.schemas import Example, TaskSpec  # noqa: E402
+from p2m.tools.data_store import read_jsonl  # noqa: E402
+from p2m.tools.embed import embedder_path  # noqa: E402
+from p2m.tools.families import predict_for, score_for  # noqa: E402
+from p2m.tools.train import train_classifier  # noqa: E402
+
+
+def draw(rows: list[dict], n_train: int, n_dev: int, seed: int) -> tuple[list[dict], list[dict]]:
+    """`n_train` training rows and `n_dev` other rows (no input shared), drawn at random."""
+    unique = list({r["input"].strip().lower(): r for r in rows}.values())
+    picked = random.Random(seed).sample(unique, min(len(unique), n_train + n_dev))
+    return picked[:n_train], picked[n_train:]
+
+
+def measure(task: TaskSpec, student: str, train: list[dict], dev: list[dict], out: Path,
+            cfg: TrainConfig) -> dict:
+    """Train one student (`kind:encoder`) on `train`, score it on `dev`: accuracy and seconds."""
+    kind, encoder = student.split(":", 1)
+    rows = [Example(input=r["input"], output=r["output"], source={"kind": "bench"}) for r in train]
+    started = time.perf_counter()
+    result = train_classifier(embedder_path(encoder), rows, task.labels or [], out,
+                              replace(cfg, classifier=kind), progress=False)
+    train_s = time.perf_counter() - started
+    preds = predict_for(task, result.path, [r["input"] for r in dev])
+    metric = score_for(task, preds, [r["output"] for r in dev])
+    return {"student": student, "n_train": result.n_train, "n_val": result.n_val,
+            "validation": result.best_val, "dev_accuracy": round(metric.value, 4), "n_dev": len(dev),
+            "train_s": round(train_s, 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
+    p.add_argument("--tasks", default="sst2,agnews,trec")
+    p.add_argument("--rows", default="64,256", help="training rows per student (comma-separated)")
+    p.add_argument("--dev", type=int, default=400, help="development rows scored (other train-split rows)")
+    p.add_argument("--students", default="head:minilm,finetune:minilm,head:mpnet,finetune:mpnet")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1, help="torch threads")
+    p.add_argument("--results", default=str(Path(__file__).parent / "results" / "encoders.jsonl"))
+    args = p.parse_args(argv)
+    import torch
+
+    from bench.unseen import TASKS, commit
+
+    torch.set_num_threads(args.threads)
+    out = Path(tempfile.mkdtemp(prefix="p2m-encoders-"))
+    code = commit()
+    for name in args.tasks.split(","):
+        if name not in TASKS:
+            raise SystemExit(f"unknown task {name!r}; known: {', '.join(TASKS)}")
+        rows = read_jsonl(Path(args.shared) / "datasets" / name / "train.jsonl")
+        task = TaskSpec(instruction=TASKS[name], task_type="classification",
+                        labels=sorted({r["output"] for r in rows}), examples=[])
+        for n in (int(x) for x in args.rows.split(",")):
+            train, dev = draw(rows, n, args.dev, args.seed)
+            for student in args.students.split(","):
+                line = {"bench": "encoders", "code": code, "task": name, "seed": args.seed,
+                        "threads": args.threads,
+                        **measure(task, student, train, dev, out / f"{name}-{n}-{student.replace(':', '-')}",
+                                  TrainConfig())}
+                with open(args.results, "a", encoding="utf-8") as f:
+                    f.write(json.dumps(line) + "\n")
+                print(json.dumps(line), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
