@@ -22,6 +22,7 @@ from .config import RunConfig
 from .tools.cascade import routed
 from .tools.evaluate import teacher_predict
 from .tools.families import predict_for
+from .tools.task import TaskSpecError, read_unlabelled, task_from_dict
 
 HOST = "127.0.0.1"
 ACTIVE: dict[str, threading.Thread] = {}
@@ -91,6 +92,7 @@ class Session:
         self.graph = build_intake(self.llm, InMemorySaver())
         self.thread = {"configurable": {"thread_id": f"ui-{id(self)}"}}
         self.started = False
+        self.unlabelled: list[str] = []  # texts the user uploaded; the run's teacher labels them
 
     @property
     def state(self) -> dict[str, Any]:
@@ -131,10 +133,27 @@ class Session:
             return question["question"]
         return f"Here is the task so far:\n{summary(draft)}\n\n{question['question']}"
 
+    def add_unlabelled(self, path: Optional[str]) -> str:
+        """Take the user's unlabelled texts from an uploaded file (JSONL with "input"/"text", or
+        one text a line) for the next run; a file that cannot be read is refused by name."""
+        if not path:
+            return f"{len(self.unlabelled):,} unlabelled texts for the next run."
+        try:
+            texts = read_unlabelled(path)
+            task_from_dict({"instruction": "x", "unlabelled": self.unlabelled + texts})
+        except (TaskSpecError, ValueError) as exc:
+            return f"Not taken: {exc}"
+        self.unlabelled += texts
+        return (f"Took {len(texts):,} unlabelled texts ({len(self.unlabelled):,} in all): the teacher "
+                "labels them during the run, as training and validation rows.")
+
     def launch(self) -> str:
         task = self.task
         if task is None:
             return "There is no task yet: describe it first."
+        if self.unlabelled:
+            task = task_from_dict({**task.model_dump(), "unlabelled": task.unlabelled + self.unlabelled})
+            self.unlabelled = []
         out = runner.default_run_dir(self.runs_dir)
         config = RunConfig(llm=self.llm_spec or "none", catalog=list(self.catalog))
         runner.create_run(task, config, out)
@@ -203,6 +222,15 @@ def build_app(runs_dir: str | Path = "runs", llm: Optional[str] = None, catalog:
 
             send.click(on_send, [box, chat, session], [box, chat, session])
             box.submit(on_send, [box, chat, session], [box, chat, session])
+            upload = gr.File(label="Unlabelled texts (optional): JSONL rows with \"input\", or one text a line",
+                             file_types=[".jsonl", ".txt", ".csv"], type="filepath")
+            taken = gr.Markdown()
+
+            def on_upload(path: Optional[str], state: Optional[Session]):
+                state = state or Session(llm, runs_dir, catalog or [])
+                return state.add_unlabelled(path), state
+
+            upload.upload(on_upload, [upload, session], [taken, session])
         with gr.Tab("Runs"):
             table = gr.Dataframe(headers=["run", "status", "gold metric", "published", "baseline",
                                           "teacher", "stop reason"],

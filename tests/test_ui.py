@@ -208,3 +208,26 @@ def test_the_loopback_ui_refuses_other_hosts_and_origins(probed, headers):
                           json={"data": ["x", []], "fn_index": 0, "session_hash": "probe"})
         assert join.status_code == 403 and "event_id" not in join.text
     assert httpx.get(probed["full"] + "/", headers={"Origin": probed["full"]}).status_code == 200
+
+
+def test_uploaded_unlabelled_texts_reach_the_run(tmp_path, write_script, sst2_catalog):
+    """Issue 32: the UI takes the user's unlabelled texts (a file upload) as the CLI and chat do;
+    a file that cannot be read is refused by name and nothing taken before is lost."""
+    script = write_script(tmp_path / "chat.jsonl", [task_reply(["neg", "pos"])])
+    session = Session(f"scripted:{script}", tmp_path / "runs", [str(sst2_catalog)])
+    inbox = tmp_path / "inbox.txt"
+    inbox.write_text("the plot drags on and on\nI loved every minute\n\n")
+    assert "Took 2 unlabelled texts" in session.add_unlabelled(str(inbox))
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"text": "a tedious mess"}\n{"label": 1}\n')
+    refused = session.add_unlabelled(str(rows))
+    assert refused.startswith("Not taken") and "rows.jsonl:2" in refused
+    session.reply("classify reviews as neg or pos")
+    session.reply("0.9")
+    session.reply("run")
+    run = next((tmp_path / "runs").iterdir())
+    assert json.loads((run / "task.json").read_text())["unlabelled"] == ["the plot drags on and on",
+                                                                         "I loved every minute"]
+    from p2m.ui import ACTIVE
+
+    ACTIVE[run.name].join(timeout=120)
