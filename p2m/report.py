@@ -55,6 +55,17 @@ def _beside_teacher(first: str, kind: str, same_rows: Optional[dict[str, Any]]) 
             f"the same {same['n']} rows ({'+' if gap >= 0 else ''}{gap})")
 
 
+def labelling(ctx: RunContext) -> Optional[dict[str, Any]]:
+    """The teacher's labelling of the user's unlabelled texts: rows, seconds, rows a minute."""
+    from .tools.specs.label_inputs import per_minute, progress_of
+
+    progress = progress_of(ctx)
+    if not progress.get("labelled"):
+        return None
+    return {"rows": progress["labelled"], "seconds": progress.get("labelling_s"),
+            "per_minute": per_minute(progress)}
+
+
 def to_improve(ctx: RunContext, counts: dict[str, int], published: dict[str, Any]) -> list[str]:
     """What the user could add, when the published model rests on little: said plainly."""
     task, config = ctx.task, ctx.config
@@ -123,6 +134,7 @@ def build_report(ctx: RunContext, state: dict[str, Any]) -> dict[str, Any]:
         "n_train": counts["train"], "n_validation": counts["validation"], "n_test": counts["test"],
         "n_retrieved": counts["retrieved"], "n_generated": counts["generated"], "n_user": counts["user"],
         "n_unlabelled": counts["unlabelled"],
+        "labelling": labelling(ctx),
         "model": {"name": choice.get("name"), "path": str(ctx.path("model")) if published else None,
                   "params": choice.get("params")},
         "teacher": baselines.get("teacher"),

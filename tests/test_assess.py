@@ -239,6 +239,9 @@ def test_the_fold_estimate_publishes_the_baseline_when_it_is_ahead_whatever_gene
     assert report["published"] == "demonstrations-only baseline" and not report["target_met"]
     assert "demonstrations-only model is published (chosen on demonstrations (2-fold)" in report["verdict"]
     assert report["estimate"]["source"] == "demonstrations (2-fold)" and report["to_improve"]
+    assert report["labelling"] is None  # no unlabelled texts were labelled
+    ctx.write_json("unlabelled.json", {"labelled_up_to": 50, "labelled": 50, "labelling_s": 75.0})
+    assert build_report(ctx, {"stop_reason": "test"})["labelling"] == {"rows": 50, "seconds": 75.0, "per_minute": 40.0}
 
 
 def test_with_too_few_rows_for_a_student_the_baseline_is_published_with_what_to_add(tmp_path, tiny_model_dir):

@@ -300,3 +300,36 @@ def test_label_inputs_turns_the_users_unlabelled_texts_into_teacher_labelled_row
     update = make_act(c)({**state, "proposal": {"tool": "label_inputs", "args": {"n": 400}}})
     assert update["labelled_inputs"] == 13 and "every unlabelled text" in spec.why_not({}, {**state, **update}, c)
     assert not [e for e in c.store.all() if e.source.get("kind") == "unlabelled" and e.input == "good"]
+    progress = c.read_json("unlabelled.json")  # rows a minute, over the run's labelling so far
+    assert progress["labelled"] == 13 and progress["labelling_s"] > 0 and progress["labelled_up_to"] == 13
+    from p2m.tools.specs.label_inputs import per_minute
+
+    assert per_minute(progress) > 0 and per_minute({"labelled": 30, "labelling_s": 60}) == 30.0
+    assert per_minute({}) is None
+
+
+def test_label_inputs_saves_its_progress_per_chunk(tmp_path, monkeypatch):
+    """A run killed while labelling a thousand texts resumes after the last saved chunk, not
+    from the first text (the progress file is written every CHUNK texts)."""
+    from p2m.agent.scripted_llm import ScriptedLLM
+    from p2m.tools.specs import label_inputs as module
+
+    texts = [f"message number {i}" for i in range(module.CHUNK + 5)]
+    replies = [{"purpose": "teacher", "probs": {"positive": 0.9, "negative": 0.1}}] * len(texts)
+    c = RunContext(run_dir=tmp_path, task=TASK.model_copy(update={"unlabelled": texts}), config=RunConfig(),
+                   llm=ScriptedLLM(list(replies)), trace=TraceWriter(tmp_path / "trace.jsonl"), catalog=[])
+    real, calls = module.label_with_teacher, []
+
+    def killed_on_the_second_chunk(*args, **kwargs):
+        calls.append(len(args[2]))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "label_with_teacher", killed_on_the_second_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        module.label_inputs(c, n=len(texts))
+    assert c.read_json("unlabelled.json")["labelled_up_to"] == module.CHUNK
+    result = module.label_inputs(c, n=len(texts))
+    assert calls == [module.CHUNK, 5, 5] and result["asked"] == 5 and result["left"] == 0
+    assert c.read_json("unlabelled.json")["labelled"] == len(texts)

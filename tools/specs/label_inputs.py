@@ -2,6 +2,7 @@
 `--unlabelled FILE`): real inputs of the task, as training rows and (every 5th) validation rows."""
 from __future__ import annotations
 
+import time
 from typing import Any, Literal, Optional
 
 from pydantic import Field, create_model
@@ -14,6 +15,7 @@ from .base import State, ToolArgs, ToolSpec
 from .generate_examples import HOLDOUT_EVERY, calls_left
 
 CHOICES = (25, 50, 100, 200, 400, 800)  # texts per call, offered up to what is left
+CHUNK = 25  # texts labelled between two saves of the progress
 
 
 class LabelArgs(ToolArgs):
@@ -31,24 +33,43 @@ def label_inputs(ctx: RunContext, n: int = 200) -> dict[str, Any]:
                            "are left in the budget")
     if ctx.teacher is None:
         raise RuntimeError("label_inputs: labelling needs an LLM (--llm is none)")
-    rows = [Example(input=texts[i], output="", source={"kind": "unlabelled", "row": i}) for i in todo]
     k = fold_count(ctx.task, ctx.config.data.demo_folds) if not ctx.store.split("test") else 0
-    labelled = label_with_teacher(ctx.teacher, ctx.task, rows, k)
-    labelled = [e.model_copy(update={"split": "validation"}) if e.source["row"] % HOLDOUT_EVERY == HOLDOUT_EVERY - 1
-                else e for e in sorted(labelled, key=lambda e: e.source["row"])]
-    added = ctx.store.add(labelled)  # inputs equal to a test row or an earlier row are not added
-    ctx.write_json("unlabelled.json", {"labelled_up_to": todo[-1] + 1})
     labels: dict[str, int] = {}
+    labelled, added, progress = 0, [], progress_of(ctx)
+    for start in range(0, len(todo), CHUNK):  # progress saved per chunk: a killed run resumes there
+        chunk = todo[start:start + CHUNK]
+        began = time.perf_counter()
+        rows = [Example(input=texts[i], output="", source={"kind": "unlabelled", "row": i}) for i in chunk]
+        done_rows = label_with_teacher(ctx.teacher, ctx.task, rows, k)
+        done_rows = [e.model_copy(update={"split": "validation"}) if e.source["row"] % HOLDOUT_EVERY == HOLDOUT_EVERY - 1
+                     else e for e in sorted(done_rows, key=lambda e: e.source["row"])]
+        added += ctx.store.add(done_rows)  # inputs equal to a test row or an earlier row are not added
+        labelled += len(done_rows)
+        progress = {"labelled_up_to": chunk[-1] + 1, "labelled": progress.get("labelled", 0) + len(done_rows),
+                    "labelling_s": round(progress.get("labelling_s", 0.0) + time.perf_counter() - began, 2)}
+        ctx.write_json("unlabelled.json", progress)
     for e in added:
         labels[e.output] = labels.get(e.output, 0) + 1
-    return {"asked": len(todo), "labelled": len(labelled), "added": len(added),
+    return {"asked": len(todo), "labelled": labelled, "added": len(added),
             "n_validation": sum(e.split == "validation" for e in added), "labels": labels,
-            "left": len(texts) - todo[-1] - 1, "scored": any("teacher_probs" in e.source for e in labelled)}
+            "left": len(texts) - todo[-1] - 1, "scored": any("teacher_probs" in e.source for e in added),
+            "per_minute": per_minute(progress)}
+
+
+def progress_of(ctx: RunContext) -> dict[str, Any]:
+    """What earlier calls did: texts gone through (in order), rows labelled, seconds spent."""
+    return ctx.read_json("unlabelled.json") or {}
+
+
+def per_minute(progress: dict[str, Any]) -> Optional[float]:
+    """Rows the teacher labelled per minute over the run so far (None before any)."""
+    seconds = progress.get("labelling_s") or 0
+    return round(60 * progress.get("labelled", 0) / seconds, 1) if seconds > 0 else None
 
 
 def already_labelled(ctx: RunContext) -> int:
     """How many of the task's unlabelled texts earlier calls went through (in order)."""
-    return int((ctx.read_json("unlabelled.json") or {}).get("labelled_up_to", 0))
+    return int(progress_of(ctx).get("labelled_up_to", 0))
 
 
 def unavailable(state: State, ctx: RunContext) -> Optional[str]:
@@ -79,7 +100,8 @@ def update(result: dict[str, Any], args: dict[str, Any], state: State, ctx: RunC
 
 def view(result: dict[str, Any]) -> str:
     return (f"{result.get('added')} of {result.get('asked')} texts labelled and added "
-            f"({result.get('n_validation')} validation), {result.get('left')} left")
+            f"({result.get('n_validation')} validation), {result.get('left')} left"
+            + (f"; {result['per_minute']} rows a minute" if result.get("per_minute") else ""))
 
 
 SPEC = ToolSpec(name="label_inputs", run=label_inputs, args=LabelArgs, unavailable=unavailable, narrow=narrow,
