@@ -140,3 +140,48 @@ def test_a_scoring_teacher_verifies_by_its_distribution_and_the_row_keeps_it():
     assert [(e.input, e.output) for e in result.kept] == [("a sad, slow film", "negative")]
     assert result.kept[0].source["teacher_probs"] == {"negative": 0.8, "positive": 0.2}
     assert result.dropped == {"verifier_disagrees": 1} and result.verified["votes_per_row"] == "distribution"
+
+
+def test_close_labels_split_by_the_teacher_are_kept_first_choice_or_relabelled():
+    """Issue 34: with close labels the teacher's mass spreads; a row whose label is its first
+    choice is kept, a row in a split where another label is first is relabelled by the
+    distribution (not dropped); a row another label holds most of the mass of is dropped."""
+    task = TaskSpec(instruction="Route a banking request", labels=["card_lost", "card_stolen", "card_blocked"],
+                    examples=[{"input": "I lost my card", "output": "card_lost"},
+                              {"input": "someone took my card", "output": "card_stolen"},
+                              {"input": "my card stopped working", "output": "card_blocked"}])
+    gen = [{"purpose": "generate", "json": {"input": f"request {i}"}} for i in range(3)]
+    split = {"card_lost": 0.45, "card_stolen": 0.35, "card_blocked": 0.2}
+    probs = [{"purpose": "verify", "probs": p} for p in (split, split, {"card_lost": 0.1, "card_stolen": 0.1,
+                                                                        "card_blocked": 0.8})]
+    result = generate_examples(task, ScriptedLLM(gen + probs), 3, existing=[], concurrency=1, verify_votes=1)
+    by_label = {e.source["conditioned_on"]: e for e in result.kept}
+    written = {e.source["conditioned_on"] for e in result.kept}
+    # verified in call order: the card_blocked row, the card_lost row, the card_stolen row
+    assert len(result.kept) == 2 and result.dropped == {"verifier_disagrees": 1}  # stolen: blocked has 0.8
+    assert written == {"card_lost", "card_blocked"}
+    assert by_label["card_lost"].output == "card_lost" and "original_label" not in by_label["card_lost"].source
+    moved = next(e for e in result.kept if e.source["conditioned_on"] != "card_lost")
+    assert moved.output == "card_lost" and moved.source["original_label"] == moved.source["conditioned_on"]
+    assert moved.source["teacher_probs"] == split and result.verified["relabelled"] == 1
+
+
+def test_free_text_rows_are_verified_by_the_family_metric_not_exact_match():
+    """Issue 34: correct code written another way was dropped as low agreement (exact string
+    match); by chrF++ it is kept, and a wrong answer still drops the row."""
+    task = TaskSpec(instruction="Write the Python for the instruction", task_type="text2text",
+                    examples=[{"input": "sort list x", "output": "sorted(x)"},
+                              {"input": "length of s", "output": "len(s)"}])
+    gen = [{"purpose": "generate", "json": {"input": "reverse list a", "output": "a[::-1]"}},
+           {"purpose": "generate", "json": {"input": "join words w with spaces", "output": "' '.join(w)"}},
+           {"purpose": "generate", "json": {"input": "sum of list n", "output": "sum(n"}}]  # does not parse
+    votes = [{"purpose": "verify", "json": {"output": "a[::-1] "}},
+             {"purpose": "verify", "json": {"output": '" ".join(w)'}},
+             {"purpose": "verify", "json": {"output": "sum(n)"}}]
+    result = generate_examples(task, ScriptedLLM(gen + votes), 3, existing=[], concurrency=1, verify_votes=1)
+    assert [e.output for e in result.kept] == ["a[::-1]", "' '.join(w)"]
+    assert result.dropped == {"code_does_not_parse": 1}
+    wrong = [{"purpose": "generate", "json": {"input": "reverse list a", "output": "a[::-1]"}},
+             {"purpose": "verify", "json": {"output": "print('hello world')"}}]
+    result = generate_examples(task, ScriptedLLM(wrong), 1, existing=[], concurrency=1, verify_votes=1)
+    assert result.kept == [] and result.dropped == {"low_agreement": 1}
