@@ -139,27 +139,30 @@ def agreement(task: TaskSpec, llm: Any, example: Example, votes: int) -> tuple[f
     set, the share of votes giving the row's label; for free text, the mean of each vote's
     similarity by the family's metric (`verify.similarity`: chrF++, token F1, entity F1), a
     failed vote counting 0."""
-    answers: list[str] = []
-    for v in range(votes):
-        try:
-            if task.label_set:
-                got = llm.structured(teacher_messages(task, example.input), _answer_model(task.labels),
-                                     purpose="verify", temperature=0.7, max_tokens=32,
-                                     sample=int(example.source.get("sample", 0)) * 100 + v).label
-            else:
-                prompt = f"{task.instruction}\n\nInput: {example.input}"
-                got = llm.structured([{"role": "user", "content": prompt}], Answer, purpose="verify",
-                                     temperature=0.7, max_tokens=256,
-                                     sample=int(example.source.get("sample", 0)) * 100 + v).output
-        except Exception:
-            continue  # a failed vote is a vote against
-        answers.append(got)
+    answers = verifier_answers(task, llm, example, votes)
     if task.label_set:
         same = sum(normalize(a) == normalize(example.output) for a in answers)
     else:
         same = sum(similarity(task, a, example.output) for a in answers)
     top, top_n = Counter(answers).most_common(1)[0] if answers else ("", 0)
     return round(same / votes, 3), (top if top_n * 2 > votes else "")
+
+
+def verifier_answers(task: TaskSpec, llm: Any, example: Example, votes: int) -> list[str]:
+    """The verifier's `votes` sampled answers to the row's input, prompted as the teacher is
+    (instruction, demonstrations, the input); a failed vote is left out."""
+    labelled = bool(task.label_set)
+    schema = _answer_model(task.labels) if labelled else Answer
+    answers: list[str] = []
+    for v in range(votes):
+        try:
+            reply = llm.structured(teacher_messages(task, example.input), schema, purpose="verify",
+                                   temperature=0.7, max_tokens=32 if labelled else 256,
+                                   sample=int(example.source.get("sample", 0)) * 100 + v)
+        except Exception:
+            continue  # a failed vote is a vote against
+        answers.append(reply.label if labelled else reply.output.strip())
+    return answers
 
 
 def distribution_verdict(dist: dict[str, float], output: str) -> tuple[float, str]:
