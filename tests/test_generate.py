@@ -185,3 +185,31 @@ def test_free_text_rows_are_verified_by_the_family_metric_not_exact_match():
              {"purpose": "verify", "json": {"output": "print('hello world')"}}]
     result = generate_examples(task, ScriptedLLM(wrong), 1, existing=[], concurrency=1, verify_votes=1)
     assert result.kept == [] and result.dropped == {"low_agreement": 1}
+
+
+def test_qa_and_ner_rows_are_written_in_their_structure_and_checked_against_it():
+    """Issue 34 item 2: QA generation writes a context, a question and an answer copied from the
+    context; NER a sentence with typed spans of it. A row that breaks its structure is dropped."""
+    qa = TaskSpec(instruction="Answer from the context", task_type="extractive_qa",
+                  examples=[{"input": "Context: Bern is the Swiss capital.\nQuestion: What is the Swiss capital?",
+                             "output": "Bern"}])
+    replies = [{"purpose": "generate", "json": {"context": "The Nile flows north into the sea.",
+                                                "question": "Which way does the Nile flow?", "answer": "north"}},
+               {"purpose": "generate", "json": {"context": "Rome has many fountains.",
+                                                "question": "What does Rome have?", "answer": "ancient walls"}}]
+    result = generate_examples(qa, ScriptedLLM(replies), 2, existing=[], concurrency=1)
+    assert [(e.input, e.output) for e in result.kept] == [
+        ("Context: The Nile flows north into the sea.\nQuestion: Which way does the Nile flow?", "north")]
+    assert result.dropped == {"answer_not_in_context": 1}
+    ner = TaskSpec(instruction="Tag people and places", task_type="ner", labels=["person", "location"],
+                   examples=[{"input": "Ada lived in London", "output": "person: Ada; location: London"}])
+    replies = [{"purpose": "generate", "json": {"sentence": "Marie moved to Paris",
+                                                "entities": [{"type": "person", "text": "Marie"},
+                                                             {"type": "location", "text": "Paris"}]}},
+               {"purpose": "generate", "json": {"sentence": "Bob cooked dinner",
+                                                "entities": [{"type": "person", "text": "Alice"}]}}]
+    llm = ScriptedLLM(replies)
+    result = generate_examples(ner, llm, 2, existing=[], concurrency=1)
+    assert [(e.input, e.output) for e in result.kept] == [("Marie moved to Paris", "person: Marie; location: Paris")]
+    assert result.dropped == {"span_not_in_sentence": 1}
+    assert "Entity types: location, person." in llm.seen[0][0]["content"]

@@ -19,6 +19,7 @@ from .data_store import normalize
 from .folds import row_fold, task_seeing
 from .evaluate import _answer_model, scores_labels, teacher_distributions, teacher_messages, top_label
 from .embed import embed
+from .row_shapes import row_schema, to_pair, type_hint
 from .verify import AGREE, similarity, structural_problem
 
 
@@ -30,13 +31,6 @@ def input_model(limit: int) -> type[BaseModel]:
     text = Annotated[str, BeforeValidator(lambda v: v[:limit] if isinstance(v, str) else v),
                      Field(description="the new input text", max_length=limit)]
     return create_model("GeneratedInput", __doc__="An input written for a given label.", input=(text, ...))
-
-
-class GeneratedPair(BaseModel):
-    """A new input with its expected output."""
-
-    input: str = Field(description="the new input text", max_length=1000)
-    output: str = Field(description="the expected output for that input", max_length=1000)
 
 
 @dataclass
@@ -96,24 +90,23 @@ def _one(task: TaskSpec, llm: Any, i: int, sample: int, pool: list[Example],
                         focus=focus,
                         attributes=describe(attrs))
     else:
-        prompt = render("generate", instruction=task.instruction, label_rule="",
+        prompt = render("generate", instruction=task.instruction, label_rule=type_hint(task) or "",
                         demonstrations=_demonstrations(task, pool, rng), focus=focus,
                         attributes=describe(attrs))
     messages = [{"role": "user", "content": prompt}]
     limit = max_chars(task)
-    schema = input_model(limit) if label else GeneratedPair
+    schema = input_model(limit) if label else row_schema(task)  # QA: context, question, answer...
     try:
         reply = llm.structured(messages, schema, purpose="generate", temperature=temperature_for(i),
-                               max_tokens=256, sample=sample)
+                               max_tokens=512 if task.task_type == "extractive_qa" else 256, sample=sample)
     except Exception as exc:  # a bad row is dropped and counted, never fatal
         return None, type(exc).__name__
-    text = reply.input.strip()
+    text, output = (reply.input.strip(), label) if label else to_pair(reply)
     trimmed = bool(label) and len(reply.input) >= limit
     if trimmed:  # stopped at the length limit: keep whole sentences only
         text = trim_to_sentence(reply.input, limit).strip()
         if not text:
             return None, "too_long"
-    output = label if label else getattr(reply, "output", "").strip()
     if not text or not output:
         return None, "empty"
     if task.label_set and output not in task.label_set:
