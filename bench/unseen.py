@@ -18,6 +18,8 @@ the last line printed is the mean and spread over seeds per task.
         [--sources generated]   # no catalog: generated rows and demonstrations only
         [--model all-mpnet-base-v2] [--classifier auto|head|finetune]   # the student's settings
         [--unlabelled 300]   # inputs of the train split, labels withheld: the user's own texts
+    python -m bench.unseen --tasks squad,wnut17_ner,conala_en   # the other families (issue 34):
+        # their own metric (SQuAD F1, entity F1, chrF++), kept/asked per generation round
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ from p2m.tools.data_store import DataStore, read_jsonl  # noqa: E402
 from p2m.tools.cascade import routed  # noqa: E402
 from p2m.tools.evaluate import teacher_predict  # noqa: E402
 from p2m.tools.families import fit_baseline, predict_baseline, predict_for, score_for  # noqa: E402
+from p2m.tools.metrics import parse_entities  # noqa: E402
 
 # Written before any run: what a user would type for each task.
 TASKS = {
@@ -51,6 +54,15 @@ TASKS = {
     "trec": "Classify a question by the type of answer it expects: abbreviation, description, "
             "entity, human, location or numeric.",
 }
+
+# The other families (issue 34), written before any run: what a user would type.
+FAMILY_TASKS = {
+    "squad": ("extractive_qa", "Answer the question about the passage with a span copied from the passage."),
+    "wnut17_ner": ("ner", "Find the named entities in a social media post: people, locations, companies, "
+                          "products, creative works and groups."),
+    "conala_en": ("text2text", "Write the Python code that does what the English instruction says."),
+}
+FAMILY_DEMOS = 4  # demonstrations for a task without labels (drawn at random with the seed)
 
 
 def demonstrations(rows: list[dict], per_label: int, seed: int) -> list[dict]:
@@ -98,6 +110,40 @@ def unlabelled_inputs(rows: list[dict], exclude: list[str], n: int, seed: int) -
     seen = {t.strip().lower() for t in exclude}
     pool = sorted({r["input"] for r in rows if r["input"].strip().lower() not in seen})
     return random.Random(1000 + seed).sample(pool, min(n, len(pool)))
+
+
+def build_task(name: str, train: list[dict], seed: int, unlabelled: list[str] | None = None) -> TaskSpec:
+    """The task a user would write for a benchmark dataset: its instruction, demonstrations drawn
+    with the seed (2 per label for classification, FAMILY_DEMOS rows otherwise) and, for NER,
+    the entity types its rows use."""
+    if name in TASKS:
+        return TaskSpec(instruction=TASKS[name], task_type="classification",
+                        labels=sorted({r["output"] for r in train}),
+                        examples=demonstrations(train, 2, seed), unlabelled=unlabelled or [])
+    if name not in FAMILY_TASKS:
+        raise SystemExit(f"unknown task {name!r}; known: {', '.join([*TASKS, *FAMILY_TASKS])}")
+    family, instruction = FAMILY_TASKS[name]
+    demos = random.Random(seed).sample(train, FAMILY_DEMOS)
+    labels = sorted({kind for r in train for kind, _ in parse_entities(r["output"])}) if family == "ner" else None
+    return TaskSpec(instruction=instruction, task_type=family, labels=labels,
+                    examples=[{"input": d["input"], "output": d["output"]} for d in demos],
+                    unlabelled=unlabelled or [])
+
+
+def generation_rounds(run: Path) -> list[dict]:
+    """Each generation round of a run: rows asked, kept, and kept/asked, from its trace."""
+    rounds = []
+    for line in (run / "trace.jsonl").read_text(encoding="utf-8").splitlines():
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        summary = event.get("summary") or {}
+        if event.get("kind") == "tool" and event.get("tool") == "generate_examples" and summary.get("asked"):
+            rounds.append({"asked": summary["asked"], "kept": summary.get("kept", 0),
+                           "kept_share": round(summary.get("kept", 0) / summary["asked"], 3),
+                           "dropped": summary.get("dropped", {})})
+    return rounds
 
 
 def test_rows(rows: list[dict], demos: list[dict], limit: int) -> tuple[list[dict], int]:
@@ -162,18 +208,19 @@ def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed
              sources: str = "all", planner: str = "auto", model: str | None = None,
              classifier: str = "auto", n_unlabelled: int = 0) -> dict:
     train = read_jsonl(shared / "datasets" / name / "train.jsonl")
-    demos = demonstrations(train, 2, seed)
+    demos = build_task(name, train, seed).model_dump()["examples"]
     rows, dropped = test_rows(read_jsonl(shared / "datasets" / name / "test.jsonl"), demos, limit)
     unlabelled = unlabelled_inputs(train, [d["input"] for d in demos] + [r["input"] for r in rows],
                                    n_unlabelled, seed) if n_unlabelled else []
-    task = TaskSpec(instruction=TASKS[name], task_type="classification",
-                    labels=sorted({r["output"] for r in train}), examples=demos, unlabelled=unlabelled)
+    task = build_task(name, train, seed, unlabelled)
     gold = [Example(input=r["input"], output=r["output"], split="test", source={"kind": "bench"})
             for r in rows]
     texts, golds = [e.input for e in gold], [e.output for e in gold]
 
+    answers = [r.get("answers") or None for r in rows]  # SQuAD: every annotator's answer counts
+
     def score(preds: list[str]) -> float:
-        return score_for(task, preds, golds).value
+        return score_for(task, preds, golds, texts, answers if all(answers) else None).value
 
     task_file = out / f"{name}-seed{seed}.yaml"
     task_file.write_text(json.dumps(task.model_dump(exclude={"test"}), ensure_ascii=False))
@@ -193,13 +240,14 @@ def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed
     t0 = time.perf_counter()
     teacher_preds = teacher_predict(make_llm(config.teacher or llm_spec), task, texts)[0]
     teacher = score(teacher_preds)
-    cascade = cascade_figures(run_dir / "model", texts, teacher_preds, score)
+    cascade = cascade_figures(run_dir / "model", texts, teacher_preds, score) if task.label_set else None
     mine = student if student is not None else published
     return {"seed": seed, "student": None if student is None else round(student, 4),
             "published": round(published, 4), "published_kind": selection["published"]["kind"],
             "demonstrations_only": round(baseline, 4), "teacher": round(teacher, 4),
             "gap_vs_teacher": round(mine - teacher, 4), "cascade": cascade,
             "gap_vs_best_baseline": round(mine - max(baseline, teacher), 4),
+            "family": task.task_type, "generation_rounds": generation_rounds(run_dir),
             "n_test": len(gold), "test_rows_dropped_as_demonstrations": dropped,
             "n_unlabelled_given": len(unlabelled),
             "n_train_by_source": by_source(run_dir),
@@ -238,8 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     code = commit()
     results: dict[str, list[dict]] = {}
     for name in args.tasks.split(","):
-        if name not in TASKS:
-            raise SystemExit(f"unknown task {name!r}; known: {', '.join(TASKS)}")
+        if name not in TASKS and name not in FAMILY_TASKS:
+            raise SystemExit(f"unknown task {name!r}; known: {', '.join([*TASKS, *FAMILY_TASKS])}")
         for seed in seeds:
             line = run_task(name, shared, out, args.llm, args.limit, seed, args.sources,
                             model=args.model, classifier=args.classifier, n_unlabelled=args.unlabelled)

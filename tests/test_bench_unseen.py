@@ -62,3 +62,36 @@ def test_unlabelled_inputs_come_from_the_train_split_without_labels_demonstratio
     assert texts == unlabelled_inputs(rows, ["row 1", "Row 2 "], 30, seed=0)
     assert texts != unlabelled_inputs(rows, ["row 1", "Row 2 "], 30, seed=1)
     assert len(unlabelled_inputs(rows, [], 100, seed=0)) == 40  # no more than the split holds
+
+
+def test_every_family_has_a_task_a_user_would_write():
+    """Issue 34 item 4: SQuAD, WNUT-17 and CoNaLa beside the classification tasks."""
+    from bench.unseen import FAMILY_DEMOS, build_task
+
+    qa = [{"input": f"Context: c{i}\nQuestion: q{i}", "output": f"a{i}"} for i in range(10)]
+    ner = [{"input": f"Ada went to Paris {i}", "output": "person: Ada; location: Paris"} for i in range(9)] + \
+          [{"input": "nothing", "output": "none"}]
+    task = build_task("squad", qa, seed=0)
+    assert task.task_type == "extractive_qa" and len(task.examples) == FAMILY_DEMOS and task.labels is None
+    assert build_task("squad", qa, seed=1).examples != task.examples
+    assert build_task("wnut17_ner", ner, seed=0).labels == ["location", "person"]
+    assert build_task("conala_en", qa, seed=0, unlabelled=["x"]).unlabelled == ["x"]
+    assert build_task("trec", [{"input": f"q{i}", "output": "ab"[i % 2]} for i in range(8)], 0).labels == ["a", "b"]
+    with pytest.raises(SystemExit, match="unknown task"):
+        build_task("mnist", qa, 0)
+
+
+def test_generation_rounds_are_read_from_the_trace(tmp_path):
+    import json
+
+    from bench.unseen import generation_rounds
+
+    events = [{"kind": "decision", "tool": "generate_examples"},
+              {"kind": "tool", "tool": "generate_examples", "summary": {"asked": 80, "kept": 50,
+                                                                         "dropped": {"low_agreement": 30}}},
+              {"kind": "tool", "tool": "train", "summary": {"n_train": 50}},
+              {"kind": "tool", "tool": "generate_examples", "summary": {"asked": 40, "kept": 38}}]
+    (tmp_path / "trace.jsonl").write_text("\n".join(json.dumps(e) for e in events) + "\nnot json\n")
+    assert generation_rounds(tmp_path) == [
+        {"asked": 80, "kept": 50, "kept_share": 0.625, "dropped": {"low_agreement": 30}},
+        {"asked": 40, "kept": 38, "kept_share": 0.95, "dropped": {}}]
