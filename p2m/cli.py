@@ -86,7 +86,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    print(json.dumps(score_run(args.run, args.data, limit=args.limit)))
+    print(json.dumps(score_run(args.run, args.data, limit=args.limit, with_teacher=not args.no_teacher)))
     return 0
 
 
@@ -252,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("run")
     ev.add_argument("--data", required=True)
     ev.add_argument("--limit", type=int)
+    ev.add_argument("--no-teacher", action="store_true",
+                    help="the model alone: no cascade and no teacher on the same rows (the teacher is slow)")
     ev.set_defaults(func=cmd_eval)
 
     pr = sub.add_parser("predict", help="the published model's answers, the teacher answering what it is unsure of")

@@ -1,18 +1,45 @@
-"""`p2m eval`: score a run's model on any JSONL of {"input", "output"} rows."""
+"""`p2m eval`: score a run's model on any JSONL of {"input", "output"} rows; for a label set,
+also the cascade (the teacher answering the rows under the fitted threshold) and the teacher
+alone, on the same rows."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Optional
 
+from .agent.factory import make_llm
 from .rundir import RunDir
+from .tools.cascade import routed
 from .tools.data_store import read_labelled
-from .tools.evaluate import evaluate_model
+from .tools.assess import metric_value
+from .tools.evaluate import evaluate_model, teacher_predict
 
 
-def score_run(run_dir: str | Path, data: str | Path, limit: Optional[int] = None) -> dict[str, Any]:
+def score_run(run_dir: str | Path, data: str | Path, limit: Optional[int] = None,
+              with_teacher: bool = True, teacher: Optional[Any] = None) -> dict[str, Any]:
+    """The published model's metrics on `data`; with a label set and a teacher (`with_teacher`,
+    the run's own LLM unless given), "same_rows": the student alone, the cascade with the share
+    it sent to the teacher, and the teacher, each on every row of `data`."""
     run = RunDir(run_dir).require()
     model_dir, task = run.require_model(), run.task()
     examples = read_labelled(data, task, kind="eval", limit=limit)
     metrics = evaluate_model(model_dir, examples, task)
-    return {"metric": {"name": metrics.name, "value": metrics.value}, **metrics.others,
-            "n": metrics.n, "per_class": metrics.per_class, "data": str(data)}
+    result = {"metric": {"name": metrics.name, "value": metrics.value}, **metrics.others,
+              "n": metrics.n, "per_class": metrics.per_class, "data": str(data)}
+    if not (with_teacher and task.label_set):
+        return result
+    config = run.config()
+    if teacher is None and config.llm not in (None, "none"):
+        teacher = make_llm(config.teacher or config.llm)
+    if teacher is None:
+        result["same_rows"] = {"skipped": "the run has no LLM (--llm none): no teacher to compare or fall back on"}
+        return result
+    texts = [e.input for e in examples]
+    labels, _, alone, fitted = routed(model_dir, texts)
+    answers = teacher_predict(teacher, task, texts)[0]
+    mixed = [label if a else t for label, t, a in zip(labels, answers, alone)]
+    result["same_rows"] = {
+        "n": len(examples), "student": metric_value(task, labels, examples),
+        "cascade": metric_value(task, mixed, examples), "teacher": metric_value(task, answers, examples),
+        "sent_to_teacher": round(1 - sum(alone) / len(examples), 4) if examples else None,
+        "threshold": fitted.get("threshold")}
+    return result
