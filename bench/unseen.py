@@ -194,6 +194,13 @@ def cascade_figures(model_dir: Path, texts: list[str], teacher_preds: list[str],
                                     / n_alone, 4) if n_alone else None}
 
 
+def peak_rss_gb() -> float:
+    """Peak resident memory of this process so far, in GB (the run happens in process)."""
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9, 2)  # Linux: KiB
+
+
 def commit() -> str:
     import subprocess
 
@@ -230,6 +237,7 @@ def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed
     started = time.perf_counter()
     report = start(None, str(task_file), config, run_dir, progress=False)
     wall = time.perf_counter() - started
+    peak_gb = peak_rss_gb()  # the run's process: search, labelling, generation, training, scoring
     selection = json.loads((run_dir / "selection.json").read_text()) \
         if (run_dir / "selection.json").exists() else {"published": {"kind": "baseline"}}
     best = selection.get("best_student")
@@ -254,7 +262,7 @@ def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed
             "run_estimate": {"metric": report.get("metric"), "estimate": report.get("estimate"),
                              "test": report.get("test"), "baselines": report.get("baselines")},
             "llm_calls": report.get("llm_calls"), "iterations": report.get("iterations"),
-            "stop_reason": report.get("stop_reason"), "wall_s": round(wall, 1),
+            "stop_reason": report.get("stop_reason"), "wall_s": round(wall, 1), "peak_rss_gb": peak_gb,
             "teacher_s": round(time.perf_counter() - t0, 1)}
 
 

@@ -95,3 +95,13 @@ def test_generation_rounds_are_read_from_the_trace(tmp_path):
     assert generation_rounds(tmp_path) == [
         {"asked": 80, "kept": 50, "kept_share": 0.625, "dropped": {"low_agreement": 30}},
         {"asked": 40, "kept": 38, "kept_share": 0.95, "dropped": {}}]
+
+
+def test_the_peak_memory_of_the_run_process_is_reported():
+    """Issue 34: the whole run's peak resident memory, measured on the run's process."""
+    from bench.unseen import peak_rss_gb
+
+    before = peak_rss_gb()
+    block = bytearray(300 * 1024 * 1024)  # touch 300 MB
+    block[::4096] = b"x" * len(block[::4096])
+    assert peak_rss_gb() >= max(before, 0.3) and before > 0.01
