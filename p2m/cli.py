@@ -90,6 +90,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibrate import calibrate_run
+    from .tools.task import read_unlabelled
+
+    texts = read_unlabelled(args.file) if args.file else None
+    print(json.dumps(calibrate_run(args.run, texts, n=args.n)))
+    return 0
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     if args.text is not None:
         texts = [args.text]
@@ -255,6 +264,13 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--no-teacher", action="store_true",
                     help="the model alone: no cascade and no teacher on the same rows (the teacher is slow)")
     ev.set_defaults(func=cmd_eval)
+
+    ca = sub.add_parser("calibrate", help="refit the cascade's threshold on more held-out texts, labelled by the teacher")
+    ca.add_argument("run")
+    ca.add_argument("--file", help="texts the model never saw (one a line, or JSONL); default: the task's "
+                                   "unlabelled texts past those the run used")
+    ca.add_argument("--n", type=int, default=500, help="texts to label at most (default 500)")
+    ca.set_defaults(func=cmd_calibrate)
 
     pr = sub.add_parser("predict", help="the published model's answers, the teacher answering what it is unsure of")
     pr.add_argument("run")
