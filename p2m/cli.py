@@ -16,6 +16,8 @@ from .runner import default_run_dir, start, resume, RunError
 from .agent.trace import read_trace
 from .trace_view import render_timeline
 from .scoring import score_run
+from .calibrate import calibrate_run
+from .tools.task import read_unlabelled
 from .tools.export import export_onnx
 from .tools.families import train_for
 from .ui import build_app, launch
@@ -91,9 +93,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .calibrate import calibrate_run
-    from .tools.task import read_unlabelled
-
     texts = read_unlabelled(args.file) if args.file else None
     print(json.dumps(calibrate_run(args.run, texts, n=args.n)))
     return 0

@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 from .agent.context import RunContext
 from .tools.baselines import NAME as BASELINE
+from .tools.specs.label_inputs import per_minute, progress_of
 
 
 def verdict(student: Optional[dict[str, Any]], baselines: dict[str, Any], n: int,
@@ -57,8 +58,6 @@ def _beside_teacher(first: str, kind: str, same_rows: Optional[dict[str, Any]]) 
 
 def labelling(ctx: RunContext) -> Optional[dict[str, Any]]:
     """The teacher's labelling of the user's unlabelled texts: rows, seconds, rows a minute."""
-    from .tools.specs.label_inputs import per_minute, progress_of
-
     progress = progress_of(ctx)
     if not progress.get("labelled"):
         return None

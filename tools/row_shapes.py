@@ -14,6 +14,7 @@ from typing import Optional
 from pydantic import BaseModel, Field
 
 from ..schemas import TaskSpec
+from .verify import entity_types
 
 
 class GeneratedPair(BaseModel):
@@ -65,7 +66,5 @@ def type_hint(task: TaskSpec) -> Optional[str]:
     """For NER, the entity types to use, said in the prompt (None for other families)."""
     if task.task_type != "ner":
         return None
-    from .verify import entity_types
-
     types = sorted(entity_types(task))
     return f"Entity types: {', '.join(types)}." if types else None

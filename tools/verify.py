@@ -18,6 +18,7 @@ from typing import Optional
 
 from ..schemas import Example, TaskSpec
 from .metrics import normalize_answer, parse_entities, squad_f1
+from .qa import answer_start, split_qa
 
 AGREE = {"extractive_qa": 0.2, "ner": 0.5, "text2text": 0.3}
 """Mean similarity of the votes at which a row of the family is kept (classification: the
@@ -29,8 +30,6 @@ WNUT-17 no threshold told right from wrong rows (most rows have no entity), so N
 def structural_problem(task: TaskSpec, example: Example) -> Optional[str]:
     """Why `example` cannot be a row of its task's family (a drop reason), or None."""
     if task.task_type == "extractive_qa":
-        from .qa import answer_start, split_qa
-
         context, question = split_qa(example.input)
         if not context or not question:
             return "no_context_or_question"
