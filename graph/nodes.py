@@ -10,7 +10,7 @@ from ..agent.context import RunContext
 from ..agent.llm import LLMBudgetExceeded
 from ..prompts import render
 from ..tools.assess import publish_demonstrations_only
-from ..tools.specs import REGISTRY, offered_tools
+from ..tools.specs import REGISTRY, offered_tools, tool_options
 from . import guard as guard_mod
 from .gate import PlannerGate
 from .policy import default_step
@@ -186,6 +186,7 @@ def make_planner(ctx: RunContext):
                 proposal = default_step(state, ctx)
         ctx.trace.write("planner", "decision", tool=proposal["tool"], args=proposal["args"],
                         reason=proposal.get("reason"), summary={"by": proposal["by"]},
+                        options=tool_options(ctx, state),
                         duration_s=round(time.perf_counter() - started, 3),
                         tokens=(ctx.llm.usage.tokens - tokens_before) if ctx.llm else 0,
                         iteration=state.get("evaluations", 0))
@@ -231,6 +232,7 @@ def make_act(ctx: RunContext):
         failures = dict(state.get("failures", {}))
         ctx.deadline = time.monotonic() + max(0.0, ctx.config.budget.max_wall_s - state.get("elapsed_s", 0.0))
         ctx.step = state.get("steps", 0)
+        rows_before = len(ctx.store.all())
         try:
             result = spec(ctx, **args)
             failures[tool] = 0
@@ -249,7 +251,7 @@ def make_act(ctx: RunContext):
             update.update(spec.on_failure(summary["error"], args, state))
         counts = ctx.store.counts()
         duration = time.perf_counter() - started
-        ctx.trace.write("act", "tool", tool=tool, args=args, summary=summary,
+        ctx.trace.write("act", "tool", tool=tool, args=args, summary=summary, added=ctx.store.added_since(rows_before),
                         duration_s=round(duration, 3),
                         tokens=(ctx.llm.usage.tokens - tokens_before) if ctx.llm else 0,
                         iteration=update.get("evaluations", state.get("evaluations", 0)))

@@ -14,7 +14,7 @@ from .rundir import RunDir
 from .agent.factory import default_spec, LLMSpecError
 from .runner import default_run_dir, start, resume, RunError
 from .agent.trace import read_trace
-from .trace_view import render_timeline
+from .trace_view import render_step, render_timeline, step_detail
 from .scoring import score_run
 from .calibrate import calibrate_run
 from .tools.task import read_unlabelled
@@ -75,6 +75,12 @@ def cmd_trace(args: argparse.Namespace) -> int:
     trace = RunDir(args.run).trace_path
     if not trace.exists():
         raise SystemExit(f"p2m trace: {args.run} has no trace.jsonl")
+    if args.step is not None:
+        if args.json:
+            print(json.dumps(step_detail(args.run, args.step), ensure_ascii=False, default=str))
+        else:
+            render_step(args.run, args.step)
+        return 0
     if args.json:
         skipped: list[int] = []
         for event in read_trace(trace, skipped):
@@ -254,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("trace", help="show a run's decisions as a timeline")
     tr.add_argument("run")
     tr.add_argument("--json", action="store_true", help="one JSON event per line")
+    tr.add_argument("--step", type=int, metavar="N", help="open step N: the menu, the guard, the result, "
+                                                          "rows added, metric before and after")
     tr.set_defaults(func=cmd_trace)
 
     ev = sub.add_parser("eval", help="score a run's model on a JSONL file of {input, output}")

@@ -177,3 +177,7 @@ class TraceEvent(BaseModel):
     duration_s: float = 0.0
     tokens: int = 0
     iteration: int = 0
+    options: Optional[dict[str, Any]] = None
+    """A decision's menu: the tools that were legal ("legal") and why each other was not ("refused")."""
+    added: Optional[dict[str, Any]] = None
+    """A tool call's rows added to the data: how many, by source/split and by label."""

@@ -66,6 +66,77 @@ def _describe(e: dict[str, Any]) -> tuple[str, str]:
     return kind, _short(e.get("summary"))
 
 
+def step_detail(run_dir: str | Path, n: int) -> dict[str, Any]:
+    """Planner step `n` (1-based, the n-th decision) opened: who decided and why, the menu it
+    chose from (legal tools, and why each other was not), the guard's verdict, the tool's
+    arguments and result, seconds, tokens, the rows it added, and the metric before and after.
+    ValueError naming the range when there is no such step."""
+    events = list(read_trace(RunDir(run_dir).trace_path))
+    decisions = [i for i, e in enumerate(events) if e["kind"] == "decision"]
+    if not 1 <= n <= len(decisions):
+        raise ValueError(f"step {n}: the run has steps 1 to {len(decisions)}")
+    first = decisions[n - 1]
+    last = decisions[n] if n < len(decisions) else len(events)
+    decision, after = events[first], events[first + 1:last]
+    override = next((e for e in after if e["kind"] == "override"), None)
+    tool = next((e for e in after if e["kind"] == "tool"), None)
+    summary = decision.get("summary") if isinstance(decision.get("summary"), dict) else {}
+
+    def metric(scope: list[dict[str, Any]]) -> Any:
+        scored = [e for e in scope if e["kind"] == "tool" and e.get("tool") == "evaluate"
+                  and isinstance(e.get("summary"), dict) and "metric" in e["summary"]]
+        return scored[-1]["summary"]["metric"] if scored else None
+
+    return {
+        "step": n, "of": len(decisions), "iteration": decision.get("iteration"),
+        "decided": {"tool": decision.get("tool"), "args": decision.get("args"), "by": summary.get("by"),
+                    "reason": decision.get("reason"), "seconds": decision.get("duration_s"),
+                    "tokens": decision.get("tokens")},
+        "options": decision.get("options") or "not recorded (a trace written before p2m recorded them)",
+        "guard": ({"verdict": "refused", "why": override.get("reason"),
+                   "replaced_by": {"tool": override.get("tool"), "args": override.get("args")}}
+                  if override else {"verdict": "accepted"}),
+        "errors": [e.get("summary") for e in after if e["kind"] == "llm_error"],
+        "ran": None if tool is None else {
+            "tool": tool.get("tool"), "args": tool.get("args"), "result": _tool_summary(tool),
+            "seconds": tool.get("duration_s"), "tokens": tool.get("tokens"),
+            "added": tool.get("added") or "no rows" if "added" in tool else "not recorded"},
+        "metric_before": metric(events[:first]), "metric_after": metric(events[:last]),
+    }
+
+
+def render_step(run_dir: str | Path, n: int) -> None:
+    """`p2m trace RUN --step N`: one step, opened."""
+    from rich.console import Console
+
+    d = step_detail(run_dir, n)
+    console = Console()
+    decided = d["decided"]
+    console.print(f"[bold]step {d['step']} of {d['of']}[/bold] (iteration {d['iteration']}): "
+                  f"{decided['tool']} {_short(decided['args'], 200)}")
+    console.print(f"  decided by {decided['by']}: {decided['reason']}  "
+                  f"({decided['seconds'] or 0:.2f} s, {decided['tokens'] or 0} tokens)")
+    options = d["options"]
+    if isinstance(options, dict):
+        console.print(f"  legal then: {', '.join(options.get('legal', [])) or 'none'}")
+        for name, why in (options.get("refused") or {}).items():
+            console.print(f"    not {name}: {why}")
+    else:
+        console.print(f"  options: {options}")
+    guard = d["guard"]
+    console.print("  guard: accepted" if guard["verdict"] == "accepted" else
+                  f"  guard: REFUSED ({guard['why']}); ran {guard['replaced_by']['tool']} instead")
+    for error in d["errors"]:
+        console.print(f"  LLM error: {_short(error)}")
+    ran = d["ran"]
+    if ran is None:
+        console.print("  no tool ran (the run ended here, or was stopped)")
+    else:
+        console.print(f"  ran {ran['tool']} {_short(ran['args'], 200)}: {ran['result']}")
+        console.print(f"    {ran['seconds'] or 0:.1f} s, {ran['tokens'] or 0} tokens; rows added: {_short(ran['added'], 300)}")
+    console.print(f"  metric before: {_short(d['metric_before'])}; after: {_short(d['metric_after'])}")
+
+
 def render_timeline(run_dir: str | Path) -> None:
     from rich.console import Console
     from rich.table import Table

@@ -14,3 +14,20 @@ def test_rows_are_stored_whole_deduplicated_and_without_secrets(tmp_path, monkey
     assert b"pasted-secret-98765" not in store.path.read_bytes()
     (store.path).open("ab").write(b'{"input": "torn')  # a kill mid-row
     assert len(DataStore(tmp_path).all()) == 2
+
+
+def test_rows_added_since_a_count_are_summarised_by_source_and_output(tmp_path):
+    """Issue 36: each tool call's trace line says which rows it added."""
+    from p2m.schemas import Example
+    from p2m.tools.data_store import DataStore
+
+    store = DataStore(tmp_path)
+    store.add([Example(input="old", output="a", source={"kind": "user"})])
+    before = len(store.all())
+    assert store.added_since(before) is None
+    store.add([Example(input=f"t{i}", output="ab"[i % 2], split="validation" if i == 2 else "train",
+                       source={"kind": "generated"}) for i in range(3)])
+    assert store.added_since(before) == {"rows": 3, "by_source": {"generated/train": 2, "generated/validation": 1},
+                                         "by_output": {"a": 2, "b": 1}}
+    store.add([Example(input="long", output="x" * 80, source={"kind": "generated"})])
+    assert "by_output" not in store.added_since(before)  # free text: no counts by output

@@ -5,7 +5,7 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 from ..files import append_durably, redact
 from ..schemas import Example, TaskSpec
@@ -76,6 +76,17 @@ class DataStore:
             "unlabelled": by_kind.get("unlabelled", 0),  # the user's inputs, labelled by the teacher
             "user": by_kind.get("user", 0),
         }
+
+    def added_since(self, before: int) -> Optional[dict[str, Any]]:
+        """The rows appended after the store held `before` rows: how many, by source/split and by
+        output (outputs only where they are short labels); None when none were."""
+        new = self.all()[before:]
+        if not new:
+            return None
+        outputs = Counter(e.output for e in new)
+        return {"rows": len(new),
+                "by_source": dict(Counter(f"{e.source.get('kind', '?')}/{e.split}" for e in new)),
+                **({"by_output": dict(outputs)} if len(outputs) <= 30 and all(len(o) <= 40 for o in outputs) else {})}
 
     def label_counts(self, split: str = "train") -> dict[str, int]:
         return dict(Counter(e.output for e in self.split(split)))

@@ -29,4 +29,16 @@ def offered_tools(ctx: RunContext, state: Mapping[str, Any]) -> list[Any]:
     return [tool for spec in REGISTRY.values() if (tool := spec.offer(state, ctx)) is not None]
 
 
-__all__ = ["MAX_TOOL_FAILURES", "REGISTRY", "ToolArgs", "ToolSpec", "build_tools", "offered_tools"]
+def tool_options(ctx: RunContext, state: Mapping[str, Any]) -> dict[str, Any]:
+    """The planner's menu at a step, for the trace: the legal tools and why each other was not."""
+    legal, refused = [], {}
+    for name, spec in REGISTRY.items():
+        why = spec.closed_because(state, ctx)
+        if why is None:
+            legal.append(name)
+        else:
+            refused[name] = why
+    return {"legal": legal, "refused": refused}
+
+
+__all__ = ["MAX_TOOL_FAILURES", "REGISTRY", "ToolArgs", "ToolSpec", "build_tools", "offered_tools", "tool_options"]

@@ -97,6 +97,15 @@ class ToolSpec:
                                             description=self.description,
                                             args_schema=schema or self.args)
 
+    def closed_because(self, state: State, ctx: RunContext) -> Optional[str]:
+        """Why the planner may not call this tool now (None: it may), as `offer` decides."""
+        if state.get("failures", {}).get(self.name, 0) >= MAX_TOOL_FAILURES:
+            return f"failed {MAX_TOOL_FAILURES} times"
+        why = self.unavailable(state, ctx)
+        if why is None and self.narrow(state, ctx) is False:
+            return "no argument is legal now"
+        return why
+
     def offer(self, state: State, ctx: RunContext) -> Optional[Any]:
         """The tool as the planner may call it now, its arguments narrowed once; None when it may
         not (a precondition fails, it failed too often, or no argument is legal now)."""
