@@ -16,6 +16,7 @@ from .runner import default_run_dir, start, resume, RunError
 from .agent.trace import read_trace
 from .trace_view import render_step, render_timeline, step_detail
 from .scoring import score_run
+from .data_view import browse
 from .calibrate import calibrate_run
 from .tools.task import read_unlabelled
 from .tools.export import export_onnx
@@ -90,6 +91,20 @@ def cmd_trace(args: argparse.Namespace) -> int:
                   f"{', '.join(map(str, skipped[:10]))}", file=sys.stderr)
     else:
         render_timeline(args.run)
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    rows = browse(args.run, args.split, args.source, args.output, args.dropped, args.limit)
+    for row in rows:
+        if args.json:
+            print(json.dumps(row, ensure_ascii=False))
+        else:
+            where = f"{row['split']}/{row['kind']}"
+            print(f"#{row['n']:<5} {where:<22} {row['output'][:30]!s:<30} {row['input'][:90]}")
+            print(f"       {json.dumps(row['provenance'], ensure_ascii=False)[:200]}")
+    if not args.json:
+        print(f"{len(rows)} row(s)", file=sys.stderr)
     return 0
 
 
@@ -263,6 +278,16 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--step", type=int, metavar="N", help="open step N: the menu, the guard, the result, "
                                                           "rows added, metric before and after")
     tr.set_defaults(func=cmd_trace)
+
+    da = sub.add_parser("data", help="browse a run's rows with their provenance (or --dropped ones, with why)")
+    da.add_argument("run")
+    da.add_argument("--split", choices=("train", "validation", "test"))
+    da.add_argument("--source", help="user, dataset, generated, unlabelled, user_test ...")
+    da.add_argument("--output", help="rows with this output (label)")
+    da.add_argument("--dropped", action="store_true", help="rows generation wrote and dropped, with the reason")
+    da.add_argument("--limit", type=int)
+    da.add_argument("--json", action="store_true", help="one JSON row per line")
+    da.set_defaults(func=cmd_data)
 
     ev = sub.add_parser("eval", help="score a run's model on a JSONL file of {input, output}")
     ev.add_argument("run")

@@ -31,3 +31,14 @@ def test_rows_added_since_a_count_are_summarised_by_source_and_output(tmp_path):
                                          "by_output": {"a": 2, "b": 1}}
     store.add([Example(input="long", output="x" * 80, source={"kind": "generated"})])
     assert "by_output" not in store.added_since(before)  # free text: no counts by output
+
+
+def test_dropped_rows_live_apart_from_the_data(tmp_path):
+    from p2m.schemas import Example
+    from p2m.tools.data_store import DataStore
+
+    store = DataStore(tmp_path)
+    store.add_dropped([Example(input="x", output="a", source={"kind": "generated", "drop_reason": "low_agreement"})])
+    with open(tmp_path / "data" / "dropped.jsonl", "a") as f:
+        f.write('{"input": "torn')  # a kill mid-append
+    assert [e.source["drop_reason"] for e in store.dropped()] == ["low_agreement"] and store.all() == []

@@ -213,3 +213,14 @@ def test_qa_and_ner_rows_are_written_in_their_structure_and_checked_against_it()
     assert [(e.input, e.output) for e in result.kept] == [("Marie moved to Paris", "person: Marie; location: Paris")]
     assert result.dropped == {"span_not_in_sentence": 1}
     assert "Entity types: location, person." in llm.seen[0][0]["content"]
+
+
+def test_written_rows_that_are_dropped_are_kept_aside_with_their_reason():
+    """Issue 36 item 2: the rows a round dropped can be read, each with why."""
+    gen = [{"purpose": "generate", "json": {"input": "a sad, slow film"}},       # asked as negative
+           {"purpose": "generate", "json": {"input": "a joyful triumph"}}]       # asked as positive
+    probs = [{"purpose": "verify", "probs": {"negative": 0.8, "positive": 0.2}},
+             {"purpose": "verify", "probs": {"negative": 0.9, "positive": 0.1}}]
+    result = generate_examples(TASK, ScriptedLLM(gen + probs), 2, existing=[], concurrency=1, verify_votes=1)
+    assert [(e.input, e.source["drop_reason"]) for e in result.rejected] == [("a joyful triumph", "verifier_disagrees")]
+    assert result.rejected[0].source["teacher_probs"] == {"negative": 0.9, "positive": 0.1}

@@ -61,6 +61,24 @@ class DataStore:
             self._rows = None
         return kept
 
+    def add_dropped(self, examples: Iterable[Example]) -> None:
+        """Keep rows that were written but dropped (their `drop_reason` in the source), apart
+        from the data: `data/dropped.jsonl`, never trained or scored on."""
+        rows = [Example.model_validate(redact(e.model_dump())) for e in examples]
+        if rows:
+            append_durably(self.dir / "dropped.jsonl", "".join(e.model_dump_json() + "\n" for e in rows).encode("utf-8"))
+
+    def dropped(self) -> list[Example]:
+        path = self.dir / "dropped.jsonl"
+        rows = []
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    rows.append(Example.model_validate_json(line))
+                except ValueError:
+                    continue  # a torn last line after a kill
+        return rows
+
     def split(self, name: str) -> list[Example]:
         return [e for e in self.all() if e.split == name]
 

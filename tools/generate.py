@@ -40,9 +40,12 @@ class GenerationResult:
     calls: int = 0
     verified: dict[str, Any] = field(default_factory=dict)  # self-consistency: votes, rows, agreement
     distinct_2: float = 0.0  # distinct bigrams of the kept inputs
+    rejected: list[Example] = field(default_factory=list)  # written rows dropped, `drop_reason` in source
 
-    def drop(self, reason: str) -> None:
+    def drop(self, reason: str, example: Optional[Example] = None) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
+        if example is not None:
+            self.rejected.append(example.model_copy(update={"source": {**example.source, "drop_reason": reason}}))
 
 
 def temperature_for(i: int) -> float:
@@ -117,7 +120,7 @@ def _one(task: TaskSpec, llm: Any, i: int, sample: int, pool: list[Example],
               **({"attributes": attrs} if attrs else {}), **({"trimmed": True} if trimmed else {})}
     example = Example(input=text, output=output, source=source)
     problem = structural_problem(task, example)  # a QA answer outside its context, code that does not parse...
-    return (None, problem) if problem else (example, "")
+    return example, problem or ""
 
 
 class Answer(BaseModel):
@@ -294,12 +297,12 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
     seen = {normalize(e.input) for e in existing}
     fresh: list[Example] = []
     for example, why in outcomes:
-        if example is None:
-            result.drop(why)
+        if example is None or why:
+            result.drop(why, example)
             continue
         key = normalize(example.input)
         if key in seen:
-            result.drop("exact_duplicate")
+            result.drop("exact_duplicate", example)
             continue
         seen.add(key)
         fresh.append(example)
@@ -308,7 +311,7 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
     unique = []
     for i, example in enumerate(fresh):
         if i in dups:
-            result.drop("near_duplicate")
+            result.drop("near_duplicate", example)
         else:
             unique.append(example)
     fresh = unique
@@ -345,9 +348,9 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
                 # Written for one label, but most votes say another: a borderline row. Kept under
                 # the verifier's label, such rows cost AG News 0.10 and TREC 0.07 (dev accuracy,
                 # docs/data.md): they teach the teacher's confusions, not the task's classes.
-                result.drop("verifier_disagrees")
+                result.drop("verifier_disagrees", example.model_copy(update={"source": {**example.source, **extra}}))
             else:
-                result.drop("low_agreement")
+                result.drop("low_agreement", example.model_copy(update={"source": {**example.source, **extra}}))
         fresh = checked
         result.verified = {"votes_per_row": "distribution" if scored else verify_votes, "rows": len(agreements),
                            "mean_agreement": round(sum(agreements) / len(agreements), 3), **result.verified}

@@ -83,6 +83,7 @@ def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) ->
                       subjects=round_subjects(ctx, progress["rounds"], blind=k > 0),
                       deadline=writing_deadline(ctx))
     kept = interrupted + store.add(result.kept)
+    store.add_dropped(result.rejected)  # browsable with their reasons (p2m data RUN --dropped)
     ctx.write_json("data/generation.json", {"next_sample": progress["next_sample"] + n,
                                             "rounds": progress["rounds"] + 1, "step": ctx.step,
                                             "first_sample": progress["next_sample"]})
