@@ -17,6 +17,7 @@ from .agent.trace import read_trace
 from .trace_view import render_step, render_timeline, step_detail
 from .scoring import score_run
 from .data_view import browse
+from .errors_view import errors, render as render_errors
 from .calibrate import calibrate_run
 from .tools.task import read_unlabelled
 from .tools.export import export_onnx
@@ -105,6 +106,14 @@ def cmd_data(args: argparse.Namespace) -> int:
             print(f"       {json.dumps(row['provenance'], ensure_ascii=False)[:200]}")
     if not args.json:
         print(f"{len(rows)} row(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_errors(args: argparse.Namespace) -> int:
+    if args.json:
+        print(json.dumps(errors(args.run, args.worst), ensure_ascii=False))
+    else:
+        print("\n".join(render_errors(args.run, args.worst)))
     return 0
 
 
@@ -288,6 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
     da.add_argument("--limit", type=int)
     da.add_argument("--json", action="store_true", help="one JSON row per line")
     da.set_defaults(func=cmd_data)
+
+    er = sub.add_parser("errors", help="what the published model gets wrong on the gold rows, beside the teacher")
+    er.add_argument("run")
+    er.add_argument("--worst", type=int, default=20, help="mistakes (or worst rows) listed")
+    er.add_argument("--json", action="store_true")
+    er.set_defaults(func=cmd_errors)
 
     ev = sub.add_parser("eval", help="score a run's model on a JSONL file of {input, output}")
     ev.add_argument("run")

@@ -175,14 +175,18 @@ def compare(ctx: RunContext, plan: dict[str, Any], student_preds: list[str]) -> 
         baselines["teacher"] = teacher
     same_rows: dict[str, Any] = {}
     teacher = baselines["teacher"]
+    answers: dict[int, str] = {}
     if "row_indices" in teacher:
         idx = teacher["row_indices"]
+        answers = dict(zip(idx, (ctx.read_json("teacher.json") or {}).get("preds") or []))
         sub_rows = [rows[i] for i in idx]
         same_rows = {"n": len(idx), "teacher": teacher["value"],
                      "student": metric_value(task, [student_preds[i] for i in idx], sub_rows)}
         if base_preds:
             same_rows[BASELINE] = metric_value(task, [base_preds[i] for i in idx], sub_rows)
-    return {"baselines": baselines, "same_rows": same_rows}
+    predictions = [{"input": r.input, "gold": r.output, "student": s, "baseline": base_preds[i] if base_preds else None,
+                    "teacher": answers.get(i)} for i, (r, s) in enumerate(zip(rows, student_preds))]
+    return {"baselines": baselines, "same_rows": same_rows, "predictions": predictions}
 
 
 def validation_score(task: TaskSpec, model_dir: str | Path, val: list[Example]) -> Optional[float]:

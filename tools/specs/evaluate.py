@@ -40,6 +40,8 @@ def evaluate(ctx: RunContext) -> dict[str, Any]:
     # resume: it replaces its own entry instead of adding an iteration.
     history = [h for h in history if h.get("trained_at") is None or h.get("trained_at") != trained.get("trained_at")]
     iteration = len(history) + 1
+    ctx.write_json(f"predictions/iteration-{iteration}.json",  # every gold row: p2m errors RUN reads them
+                   {"iteration": iteration, "source": plan["source"], "mode": plan["mode"], "rows": side["predictions"]})
     gold = estimate(ctx, plan, trained, {"value": metrics.value, "ci": ci}, side["baselines"].get(BASELINE), val)
     published = select_and_publish(ctx, trained, iteration, val, val_metrics.value if val_metrics else None,
                                    metrics.value, side["baselines"].get(BASELINE), gold)
