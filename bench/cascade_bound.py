@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("dataset", help="a folder with train.jsonl: the task's gold rows")
     p.add_argument("--n", type=int, default=600)
     p.add_argument("--splits", type=int, default=10)
+    p.add_argument("--budgets", help="comma-separated disagreement budgets to try (default: the run's own)")
+    p.add_argument("--cache", help="a JSON file keeping the teacher's labels of the drawn rows (reused when present)")
     p.add_argument("--results", default=str(Path(__file__).parent / "results" / "cascade_bound.jsonl"))
     args = p.parse_args(argv)
     from bench.unseen import commit
@@ -75,21 +77,32 @@ def main(argv: list[str] | None = None) -> int:
     pool = [r for r in read_jsonl(Path(args.dataset) / "train.jsonl") if r["input"].strip().lower() not in held]
     rows = random.Random(0).sample(pool, min(args.n, len(pool)))
     texts, gold = [r["input"] for r in rows], [r["output"] for r in rows]
-    teacher = [top_label(d) for d in teacher_distributions(make_llm(config.teacher or config.llm), task, texts)]
+    cache = Path(args.cache) if args.cache else None
+    saved = json.loads(cache.read_text()) if cache and cache.is_file() else {}
+    if saved.get("texts") == texts:
+        teacher = saved["teacher"]
+    else:
+        teacher = [top_label(d) for d in teacher_distributions(make_llm(config.teacher or config.llm), task, texts)]
+        if cache:
+            cache.write_text(json.dumps({"texts": texts, "teacher": teacher}))
     student, conf = confident(run.model_dir, texts)
-    budget = config.data.route_budget
-    lines = [split_check(conf, student, teacher, gold, budget, s) for s in range(args.splits)]
-    held_n = sum(line["bound_held"] for line in lines)
-    summary = {"bench": "cascade_bound", "code": commit(), "run": Path(args.run).name, "n": len(rows),
-               "budget": budget, "splits": args.splits, "bound_held": held_n,
-               "with_threshold": sum(line["threshold"] is not None for line in lines),
-               "student_teacher_agreement": round(sum(s == t for s, t in zip(student, teacher)) / len(rows), 4)}
-    with open(args.results, "a", encoding="utf-8") as f:
-        for line in lines:
-            f.write(json.dumps({"bench": "cascade_bound", "run": summary["run"], **line}) + "\n")
-            print(json.dumps(line), flush=True)
-        f.write(json.dumps(summary) + "\n")
-    print(json.dumps(summary), flush=True)
+    budgets = [float(b) for b in args.budgets.split(",")] if args.budgets else [config.data.route_budget]
+    for budget in budgets:
+        lines = [split_check(conf, student, teacher, gold, budget, s) for s in range(args.splits)]
+        fitted = [line for line in lines if line["threshold"] is not None]
+        summary = {"bench": "cascade_bound", "code": commit(), "run": Path(args.run).name, "n": len(rows),
+                   "budget": budget, "splits": args.splits, "bound_held": sum(line["bound_held"] for line in lines),
+                   "with_threshold": len(fitted),
+                   "answered_alone_mean": round(sum(line["answered_alone"] for line in lines) / len(lines), 4),
+                   "cascade_minus_teacher_mean": round(sum(line["cascade"] - line["teacher"] for line in lines)
+                                                       / len(lines), 4),
+                   "student_teacher_agreement": round(sum(s == t for s, t in zip(student, teacher)) / len(rows), 4)}
+        with open(args.results, "a", encoding="utf-8") as f:
+            for line in lines:
+                f.write(json.dumps({"bench": "cascade_bound", "run": summary["run"], "budget": budget, **line}) + "\n")
+                print(json.dumps(line), flush=True)
+            f.write(json.dumps(summary) + "\n")
+        print(json.dumps(summary), flush=True)
     return 0
 
 
