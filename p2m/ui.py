@@ -5,6 +5,7 @@ Runs launched from the chat execute in a background thread of this process, in `
 """
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -15,7 +16,9 @@ from .exposure import LoopbackOnly, is_loopback, ui_auth
 from .rundir import RunDir, RunError, has_model
 from .tools.baselines import NAME as BASELINE
 from .schemas import TaskSpec
-from .trace_view import timeline_rows
+from .trace_view import step_detail, timeline_rows
+from .data_view import browse
+from .errors_view import errors
 from .plots import plot_images
 from . import runner
 from .config import RunConfig
@@ -257,8 +260,68 @@ def build_app(runs_dir: str | Path = "runs", llm: Optional[str] = None, catalog:
 
             show.click(on_show, pick, [timeline, report, gallery])
             pick.focus(lambda: gr.Dropdown(choices=names()), None, pick)
+        _inspect_tab(gr, runs_dir, names)
         _playground_tab(gr, runs_dir, names)
     return app
+
+
+def inspect_step(runs_dir: Path, name: str, n: Any) -> dict[str, Any]:
+    """One step of a run opened (`p2m trace --step`), or the error named."""
+    run = run_path(runs_dir, name)
+    if run is None:
+        return {"error": f"no run named {name!r} under {runs_dir}"}
+    try:
+        return step_detail(run, int(n or 1))
+    except (RunError, ValueError, OSError) as exc:
+        return {"error": str(exc)}
+
+
+def inspect_errors(runs_dir: Path, name: str) -> dict[str, Any]:
+    """The published model's mistakes beside the teacher's (`p2m errors`), or the error named."""
+    run = run_path(runs_dir, name)
+    if run is None:
+        return {"error": f"no run named {name!r} under {runs_dir}"}
+    try:
+        return errors(run)
+    except (RunError, ValueError, OSError) as exc:
+        return {"error": str(exc)}
+
+
+def inspect_data(runs_dir: Path, name: str, split: str = "", source: str = "", dropped: bool = False) -> list[list[Any]]:
+    """Rows of a run with their provenance (`p2m data`) as table rows; none for an unknown run."""
+    run = run_path(runs_dir, name)
+    if run is None:
+        return []
+    try:
+        rows = browse(run, split or None, source or None, None, dropped, limit=2000)
+    except (RunError, OSError):
+        return []
+    return [[r["n"], r["split"], r["kind"], r["output"], r["input"], json.dumps(r["provenance"], ensure_ascii=False)]
+            for r in rows]
+
+
+def _inspect_tab(gr: Any, runs_dir: Path, names: Any) -> None:
+    """A run opened like a debugger: one step, the rows with their provenance, the errors."""
+    with gr.Tab("Inspect"):
+        pick = gr.Dropdown(choices=names(), label="Run", allow_custom_value=True)
+        with gr.Row():
+            step = gr.Number(value=1, precision=0, label="Step")
+            open_step = gr.Button("Open step")
+            show_errors = gr.Button("Errors against the teacher")
+        detail = gr.JSON(label="Step / errors")
+        with gr.Row():
+            split = gr.Dropdown(choices=["", "train", "validation", "test"], value="", label="Split")
+            source = gr.Dropdown(choices=["", "user", "user_test", "dataset", "generated", "unlabelled"], value="",
+                                 label="Source")
+            dropped = gr.Checkbox(label="Dropped rows (with why)")
+            show_data = gr.Button("Show rows")
+        rows = gr.Dataframe(headers=["#", "split", "source", "output", "input", "provenance"], interactive=False,
+                            wrap=True)
+        open_step.click(lambda name, n: inspect_step(runs_dir, name, n), [pick, step], detail)
+        show_errors.click(lambda name: inspect_errors(runs_dir, name), pick, detail)
+        show_data.click(lambda name, sp, so, dr: inspect_data(runs_dir, name, sp, so, dr),
+                        [pick, split, source, dropped], rows)
+        pick.focus(lambda: gr.Dropdown(choices=names()), None, pick)
 
 
 def _playground_tab(gr: Any, runs_dir: Path, names: Any, only: Optional[str] = None) -> None:

@@ -36,6 +36,20 @@ def test_playground_answers_without_a_teacher(runs_dir):
     assert answers.startswith("the teacher: no threshold")  # gold-only validation: nothing to fit on
 
 
+def test_the_inspect_tab_opens_a_step_the_rows_and_the_errors(runs_dir):
+    """Issue 36: the UI's Inspect tab gives what `p2m trace --step`, `p2m data` and `p2m errors` give."""
+    from p2m.ui import inspect_data, inspect_errors, inspect_step
+
+    opened = inspect_step(runs_dir, "finished", 1)
+    assert opened["decided"]["tool"] == "search_datasets" and "legal" in opened["options"]
+    assert "steps 1 to" in inspect_step(runs_dir, "finished", 99)["error"]
+    assert "no run named" in inspect_step(runs_dir, "../elsewhere", 1)["error"]
+    rows = inspect_data(runs_dir, "finished", "test", "dataset")
+    assert rows and all(r[1] == "test" and r[2] == "dataset" for r in rows)
+    assert inspect_data(runs_dir, "nope") == []
+    assert inspect_errors(runs_dir, "finished")["n"] > 0
+
+
 def test_only_listed_run_names_are_opened(runs_dir, tmp_path):
     outside = tmp_path / "elsewhere"
     runner.create_run(TASK, RunConfig(llm="none", catalog=[str(runs_dir)]), outside)

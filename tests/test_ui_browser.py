@@ -98,6 +98,20 @@ def test_trace_tab_shows_the_timeline_and_plots(page):
     page.screenshot(path=str(SHOTS / "trace.png"), full_page=True)
 
 
+def test_inspect_tab_opens_a_step_and_the_rows(page):
+    """Issue 36: a step opened (what was legal, the guard, the rows added) and the data browsable."""
+    page.get_by_role("tab", name="Inspect").click()
+    run = page.get_by_label("Run").filter(visible=True).first
+    run.fill("sst2-demo")
+    run.press("Enter")
+    page.get_by_role("button", name="Open step").click()
+    visible(page, "text=legal", 30)
+    visible(page, "text=search_datasets", 30)
+    page.get_by_role("button", name="Show rows").click()
+    visible(page, "text=dataset", 30)
+    page.screenshot(path=str(SHOTS / "inspect.png"), full_page=True)
+
+
 def test_playground_predicts(page):
     page.get_by_role("tab", name="Playground").click()
     page.get_by_label("Your input").fill("a wonderful, moving film")
