@@ -34,6 +34,12 @@ def teacher_spec(llm_spec: Optional[str], teacher: Optional[str] = None) -> Opti
     return llm_spec
 
 
+def run_teacher(config: Any) -> Optional[LLM]:
+    """A run's teacher, as its RunConfig names it (the run's own LLM unless `teacher` is set);
+    None for a run without an LLM (`--llm none`)."""
+    return None if config.llm in (None, "none") else make_llm(config.teacher or config.llm)
+
+
 def make_llm(spec: Optional[str], **kwargs: Any) -> Optional[LLM]:
     """The LLM for `spec`; None for `none` (deterministic policy, nothing generated).
 

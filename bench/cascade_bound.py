@@ -26,9 +26,9 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from p2m.agent.factory import make_llm  # noqa: E402
+from p2m.agent.factory import run_teacher  # noqa: E402
 from p2m.rundir import RunDir  # noqa: E402
-from p2m.tools.cascade import calibrate, confident, route  # noqa: E402
+from p2m.tools.cascade import calibrate, cascade_answers, confident, route  # noqa: E402
 from p2m.tools.data_store import DataStore, read_jsonl  # noqa: E402
 from p2m.tools.evaluate import teacher_distributions, top_label  # noqa: E402
 
@@ -43,7 +43,7 @@ def split_check(conf: list[float], student: list[str], teacher: list[str], gold:
     alone = route([conf[i] for i in check], fitted)
     answered = [i for i, a in zip(check, alone) if a]
     disagree = sum(student[i] != teacher[i] for i in answered) / len(answered) if answered else None
-    mixed = [student[i] if a else teacher[i] for i, a in zip(check, alone)]
+    mixed, _ = cascade_answers([student[i] for i in check], [teacher[i] for i in check], alone)
 
     def accuracy(preds: list[str]) -> float:
         return round(sum(p == gold[i] for p, i in zip(preds, check)) / len(check), 4)
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     if saved.get("texts") == texts:
         teacher = saved["teacher"]
     else:
-        teacher = [top_label(d) for d in teacher_distributions(make_llm(config.teacher or config.llm), task, texts)]
+        teacher = [top_label(d) for d in teacher_distributions(run_teacher(config), task, texts)]
         if cache:
             cache.write_text(json.dumps({"texts": texts, "teacher": teacher}))
     student, conf = confident(run.model_dir, texts)

@@ -42,7 +42,7 @@ from p2m.config import CLASSIFIERS, RunConfig, TrainConfig  # noqa: E402
 from p2m.runner import start  # noqa: E402
 from p2m.schemas import Example, TaskSpec  # noqa: E402
 from p2m.tools.data_store import DataStore, read_jsonl  # noqa: E402
-from p2m.tools.cascade import routed  # noqa: E402
+from p2m.tools.cascade import cascade_answers, routed  # noqa: E402
 from p2m.tools.evaluate import teacher_predict  # noqa: E402
 from p2m.tools.families import fit_baseline, predict_baseline, predict_for, score_for  # noqa: E402
 from p2m.tools.metrics import parse_entities  # noqa: E402
@@ -186,9 +186,9 @@ def cascade_figures(model_dir: Path, texts: list[str], teacher_preds: list[str],
     its metric, the share sent to the teacher, and how often the rows it answered alone
     disagree with the teacher (the bound it was fitted to keep)."""
     labels, _, alone, fitted = routed(model_dir, texts)
-    mixed = [p if a else t for p, t, a in zip(labels, teacher_preds, alone)]
+    mixed, sent = cascade_answers(labels, teacher_preds, alone)
     n_alone = sum(alone)
-    return {"value": round(score(mixed), 4), "sent_to_teacher": round(1 - n_alone / len(texts), 4),
+    return {"value": round(score(mixed), 4), "sent_to_teacher": sent,
             "threshold": fitted.get("threshold"), "budget": fitted.get("budget"),
             "disagree_alone": round(sum(a and p != t for p, t, a in zip(labels, teacher_preds, alone))
                                     / n_alone, 4) if n_alone else None}

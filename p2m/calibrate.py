@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from .agent.factory import make_llm
+from .agent.factory import run_teacher
 from .rundir import RunDir, RunError
 from .tools.assess import is_gold
 from .tools.cascade import calibrate, confident, save_threshold
@@ -54,9 +54,9 @@ def calibrate_run(run_dir: str | Path, texts: Optional[list[str]] = None, n: int
     fresh = [t for t in calibration_texts(run, texts, n) if t not in known]
     if fresh:
         if teacher is None:
-            if config.llm in (None, "none"):
-                raise RunError(f"{run.path}: the run has no LLM (--llm none): no teacher to label with")
-            teacher = make_llm(config.teacher or config.llm)
+            teacher = run_teacher(config)
+        if teacher is None:
+            raise RunError(f"{run.path}: the run has no LLM (--llm none): no teacher to label with")
         for text, dist in zip(fresh, teacher_distributions(teacher, task, fresh)):
             if dist:
                 known[text] = top_label(dist)

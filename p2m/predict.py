@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from .agent.factory import make_llm
+from .agent.factory import run_teacher
 from .rundir import RunDir
 from .tools.cascade import routed
 from .tools.evaluate import teacher_predict
@@ -28,8 +28,8 @@ def predict_texts(run_dir: str | Path, texts: list[str], fallback: bool = True,
     answers: dict[int, str] = {}
     if rest:
         config = run.config()
-        if teacher is None and config.llm not in (None, "none"):
-            teacher = make_llm(config.teacher or config.llm)
+        if teacher is None:
+            teacher = run_teacher(config)
         if teacher is not None:
             answers = dict(zip(rest, teacher_predict(teacher, task, [texts[i] for i in rest])[0]))
     return [{"input": t, "output": answers.get(i) or label, "confidence": c,

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from .agent.factory import make_llm
+from .agent.factory import run_teacher
 from .rundir import RunDir
-from .tools.cascade import routed
+from .tools.cascade import cascade_answers, routed
 from .tools.data_store import read_labelled
 from .tools.assess import metric_value
 from .tools.evaluate import evaluate_model, teacher_predict
@@ -28,18 +28,18 @@ def score_run(run_dir: str | Path, data: str | Path, limit: Optional[int] = None
     if not (with_teacher and task.label_set):
         return result
     config = run.config()
-    if teacher is None and config.llm not in (None, "none"):
-        teacher = make_llm(config.teacher or config.llm)
+    if teacher is None:
+        teacher = run_teacher(config)
     if teacher is None:
         result["same_rows"] = {"skipped": "the run has no LLM (--llm none): no teacher to compare or fall back on"}
         return result
     texts = [e.input for e in examples]
     labels, _, alone, fitted = routed(model_dir, texts)
     answers = teacher_predict(teacher, task, texts)[0]
-    mixed = [label if a else t for label, t, a in zip(labels, answers, alone)]
+    mixed, sent = cascade_answers(labels, answers, alone)
     result["same_rows"] = {
         "n": len(examples), "student": metric_value(task, labels, examples),
         "cascade": metric_value(task, mixed, examples), "teacher": metric_value(task, answers, examples),
-        "sent_to_teacher": round(1 - sum(alone) / len(examples), 4) if examples else None,
+        "sent_to_teacher": sent,
         "threshold": fitted.get("threshold")}
     return result

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Optional
 
-from .agent.factory import make_llm
+from .agent.factory import run_teacher
 from .exposure import loopback_name, server_key
 from .predict import predict_texts
 from .rundir import RunDir
@@ -32,7 +32,7 @@ def make_server(run_dir: str | Path, host: str = "127.0.0.1", port: int = 8100,
     run.require_model()
     key = server_key(host, api_key)  # required off loopback
     config = run.config()
-    teacher = make_llm(config.teacher or config.llm) if fallback and config.llm not in (None, "none") else None
+    teacher = run_teacher(config) if fallback else None
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: Any) -> None:  # quiet: requests carry users' texts

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-from .agent.factory import make_llm
+from .agent.factory import make_llm, run_teacher
 from .exposure import LoopbackOnly, is_loopback, ui_auth
 from .rundir import RunDir, RunError, has_model
 from .tools.baselines import NAME as BASELINE
@@ -191,7 +191,7 @@ def playground(run_dir: Path, text: str, with_teacher: bool = True) -> tuple[str
     if with_teacher and config.llm not in (None, "none"):
         try:
             started = time.perf_counter()
-            answer = teacher_predict(make_llm(config.teacher or config.llm), task, [text])[0][0]
+            answer = teacher_predict(run_teacher(config), task, [text])[0][0]
             teacher = f"{answer}  ({time.perf_counter() - started:.1f} s)"
         except Exception as exc:  # the teacher is optional; say why it is missing
             teacher = f"(teacher unavailable: {exc})"

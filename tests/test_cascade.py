@@ -130,3 +130,10 @@ def test_the_throughput_bench_times_all_three_on_the_same_texts(finished):
     line = measure(finished, ["fine", "dull", "great"], 3, teacher)
     assert line["n"] == 3 and line["sent_to_teacher"] == 1.0
     assert line["student_rows_per_s"] > 0 and line["teacher_rows_per_s"] > 0 and line["cascade_rows_per_s"] > 0
+
+
+def test_the_cascade_answers_with_the_teacher_below_the_threshold():
+    from p2m.tools.cascade import cascade_answers
+
+    assert cascade_answers(["a", "b", "a"], ["b", "b", "b"], [True, False, False]) == (["a", "b", "b"], 0.6667)
+    assert cascade_answers([], [], []) == ([], None)

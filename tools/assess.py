@@ -25,7 +25,7 @@ from .evaluate import evaluate_model, gold_answers, teacher_predict
 from .folds import demo_folds, demo_rows, fold_count, held_out_demos, task_seeing, usable_for
 from .families import fit_baseline, predict_baseline, predict_for, score_for
 from .export import write_model_card
-from .cascade import calibrate, confident, route, save_threshold
+from .cascade import calibrate, cascade_answers, confident, route, save_threshold
 from .head import is_head
 
 BOOTSTRAP_SAMPLES = 300
@@ -326,11 +326,11 @@ def fit_cascade(ctx: RunContext, val: list[Example], plan: dict[str, Any]) -> Op
     if not rows:
         return {**fitted, "on_teacher_rows": None}
     mine, alone = labels[len(held):], route(conf[len(held):], fitted)
-    mixed = [m if a else t for m, t, a in zip(mine, answers, alone)]
+    mixed, sent = cascade_answers(mine, answers, alone)
     return {**fitted, "on_teacher_rows": {
         "n": len(rows), "student": metric_value(ctx.task, mine, rows),
         "cascade": metric_value(ctx.task, mixed, rows), "teacher": metric_value(ctx.task, answers, rows),
-        "sent_to_teacher": round(1 - sum(alone) / len(rows), 4)}}
+        "sent_to_teacher": sent}}
 
 
 def publish_demonstrations_only(ctx: RunContext) -> Optional[dict[str, Any]]:

@@ -145,6 +145,14 @@ def routed(model_dir: str | Path, texts: list[str]) -> tuple[list[str], list[flo
     return labels, conf, route(conf, fitted), fitted
 
 
+def cascade_answers(student: Sequence[str], teacher: Sequence[str],
+                    alone: Sequence[bool]) -> tuple[list[str], Optional[float]]:
+    """The cascade's answers (the student's where it answers alone, the teacher's elsewhere) and
+    the share of rows sent to the teacher (None for no rows)."""
+    mixed = [s if a else t for s, t, a in zip(student, teacher, alone)]
+    return mixed, (round(1 - sum(alone) / len(alone), 4) if len(alone) else None)
+
+
 def route(confidence: Sequence[float], fitted: Optional[dict[str, Any]]) -> list[bool]:
     """Which rows the student answers alone (True) under the fitted threshold; with none
     fitted, none (the teacher answers all)."""
