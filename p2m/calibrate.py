@@ -13,6 +13,7 @@ from .agent.factory import run_teacher
 from .rundir import RunDir, RunError
 from .tools.assess import is_gold
 from .tools.cascade import calibrate, confident, save_threshold
+from .tools.data_store import normalize
 from .tools.evaluate import teacher_distributions, top_label
 
 CALIBRATION = "calibration.json"
@@ -24,11 +25,10 @@ def calibration_texts(run: RunDir, texts: Optional[list[str]], n: int) -> list[s
     if texts is None:
         used = int((run.read_json("unlabelled.json") or {}).get("labelled_up_to", 0))
         texts = run.task().unlabelled[used:]
-    seen = {e.input.strip().lower() for e in run.store.all()} | \
-        {d.input.strip().lower() for d in run.task().examples}
+    seen = run.store.seen_inputs() | {normalize(d.input) for d in run.task().examples}
     out, taken = [], set()
     for text in texts:
-        key = text.strip().lower()
+        key = normalize(text)
         if key and key not in seen and key not in taken:
             out.append(text)
             taken.add(key)

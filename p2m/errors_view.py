@@ -4,11 +4,11 @@ teacher answered, where the two disagree and who was right. For the other famili
 rows by the family's own similarity (chrF++, token F1, entity F1)."""
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from .rundir import RunDir, RunError
+from .tools.metrics import classification_metrics
 from .tools.verify import similarity
 
 WORST = 20
@@ -48,9 +48,9 @@ def errors(run_dir: str | Path, worst: int = WORST) -> dict[str, Any]:
                                 "student_right": sum(r["gold"] == label == r["student"] for r in rows),
                                 "teacher_right": sum(r["gold"] == label == r["teacher"] for r in asked),
                                 "teacher_asked": sum(r["gold"] == label for r in asked)} for label in labels}
-    pairs = Counter((r["gold"], r["student"]) for r in rows)
+    confusion = classification_metrics([r["student"] for r in rows], [r["gold"] for r in rows], labels).confusion
     out["confusion"] = {"labels": labels, "rows_gold_columns_predicted":
-                        [[pairs[(g, p)] for p in labels] for g in labels]}
+                        [[confusion[g][p] for p in labels] for g in labels]}
     disagree = [r for r in asked if r["student"] != r["teacher"]]
     out["against_teacher"] = {
         "rows": len(asked), "disagree": len(disagree),
