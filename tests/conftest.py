@@ -59,6 +59,24 @@ def sst2_catalog(shared, tmp_path_factory) -> Path:
                          (("sst2", 240, 60), ("trec", 40, 10), ("agnews", 40, 10)))
 
 
+@pytest.fixture(scope="session")
+def finish_tiny_sst2_run(sst2_catalog, tiny_model_dir):
+    """finish(out) -> out: a finished SST-2 run with no LLM, the tiny model, one epoch, one iteration."""
+    from p2m import runner
+    from p2m.config import RunConfig
+    from p2m.schemas import TaskSpec
+
+    def finish(out: Path) -> Path:
+        config = RunConfig(llm="none", catalog=[str(sst2_catalog)], model=str(tiny_model_dir))
+        config.train.epochs, config.budget.max_iterations = 1, 1
+        runner.create_run(TaskSpec(instruction="Classify movie review sentiment.", labels=["negative", "positive"]),
+                          config, out)
+        runner.execute(runner.open_context(out, progress=False))
+        return out
+
+    return finish
+
+
 @pytest.fixture
 def write_script():
     """Write a scripted-LLM file: write_script(path, entries) -> path."""

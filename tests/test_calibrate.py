@@ -3,24 +3,16 @@ import json
 
 import pytest
 
-from p2m import runner
 from p2m.agent.scripted_llm import ScriptedLLM
 from p2m.calibrate import calibrate_run, calibration_texts
-from p2m.config import RunConfig
 from p2m.rundir import RunDir, RunError
-from p2m.schemas import TaskSpec
 from p2m.tools.cascade import confident, load_threshold
 
-TASK = TaskSpec(instruction="Classify movie review sentiment.", labels=["negative", "positive"])
 
 
 @pytest.fixture()
-def run(tmp_path, sst2_catalog, tiny_model_dir):
-    config = RunConfig(llm="none", catalog=[str(sst2_catalog)], model=str(tiny_model_dir))
-    config.train.epochs, config.budget.max_iterations = 1, 1
-    runner.create_run(TASK, config, tmp_path / "run")
-    runner.execute(runner.open_context(tmp_path / "run", progress=False))
-    return tmp_path / "run"
+def run(tmp_path, finish_tiny_sst2_run):
+    return finish_tiny_sst2_run(tmp_path / "run")
 
 
 def texts(shared, n):

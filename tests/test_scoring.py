@@ -3,24 +3,15 @@ import json
 
 import pytest
 
-from p2m import runner
 from p2m.agent.scripted_llm import ScriptedLLM
-from p2m.config import RunConfig
-from p2m.schemas import TaskSpec
 from p2m.scoring import score_run
 from p2m.tools.cascade import save_threshold
 
-TASK = TaskSpec(instruction="Classify movie review sentiment.", labels=["negative", "positive"])
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, sst2_catalog, tiny_model_dir):
-    root = tmp_path_factory.mktemp("scoring")
-    config = RunConfig(llm="none", catalog=[str(sst2_catalog)], model=str(tiny_model_dir))
-    config.train.epochs, config.budget.max_iterations = 1, 1
-    runner.create_run(TASK, config, root / "run")
-    runner.execute(runner.open_context(root / "run", progress=False))
-    return root / "run"
+def run(tmp_path_factory, finish_tiny_sst2_run):
+    return finish_tiny_sst2_run(tmp_path_factory.mktemp("scoring") / "run")
 
 
 def gold(tmp_path, shared, n=12):

@@ -3,23 +3,14 @@ import json
 
 import pytest
 
-from p2m import runner
 from p2m.cli import main
-from p2m.config import RunConfig
-from p2m.schemas import TaskSpec
 from p2m.trace_view import step_detail, timeline_rows
 
-TASK = TaskSpec(instruction="Classify movie review sentiment.", labels=["negative", "positive"])
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, sst2_catalog, tiny_model_dir):
-    root = tmp_path_factory.mktemp("trace_view")
-    config = RunConfig(llm="none", catalog=[str(sst2_catalog)], model=str(tiny_model_dir))
-    config.train.epochs, config.budget.max_iterations = 1, 1
-    runner.create_run(TASK, config, root / "run")
-    runner.execute(runner.open_context(root / "run", progress=False))
-    return root / "run"
+def run(tmp_path_factory, finish_tiny_sst2_run):
+    return finish_tiny_sst2_run(tmp_path_factory.mktemp("trace_view") / "run")
 
 
 def steps(run):

@@ -71,6 +71,14 @@ def page(app_url):
         browser.close()
 
 
+def open_run(page, tab: str) -> None:
+    """Go to `tab` and pick the finished run in its (visible) Run box."""
+    page.get_by_role("tab", name=tab).click()
+    run = page.get_by_label("Run").filter(visible=True).first
+    run.fill("sst2-demo")
+    run.press("Enter")
+
+
 def test_chat_answers_with_the_task_it_read(page):
     page.get_by_role("tab", name="Chat").click()
     page.get_by_label("Message").fill("I need a spam filter for SMS: ham or spam")
@@ -88,10 +96,7 @@ def test_runs_tab_lists_the_finished_run(page):
 
 
 def test_trace_tab_shows_the_timeline_and_plots(page):
-    page.get_by_role("tab", name="Trace").click()
-    run = page.get_by_label("Run").filter(visible=True).first
-    run.fill("sst2-demo")
-    run.press("Enter")
+    open_run(page, "Trace")
     page.get_by_role("button", name="Show trace").click()
     visible(page, "text=evaluate", 30)
     visible(page, "img", 30)
@@ -100,10 +105,7 @@ def test_trace_tab_shows_the_timeline_and_plots(page):
 
 def test_inspect_tab_opens_a_step_and_the_rows(page):
     """Issue 36: a step opened (what was legal, the guard, the rows added) and the data browsable."""
-    page.get_by_role("tab", name="Inspect").click()
-    run = page.get_by_label("Run").filter(visible=True).first
-    run.fill("sst2-demo")
-    run.press("Enter")
+    open_run(page, "Inspect")
     page.get_by_role("button", name="Open step").click()
     visible(page, "text=legal", 30)
     visible(page, "text=search_datasets", 30)
