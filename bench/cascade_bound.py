@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache", help="a JSON file keeping the teacher's labels of the drawn rows (reused when present)")
     p.add_argument("--results", default=str(Path(__file__).parent / "results" / "cascade_bound.jsonl"))
     args = p.parse_args(argv)
-    from bench.unseen import commit
+    from bench.record import append, commit
 
     run = RunDir(Path(args.run))
     task, config = run.task(), run.config()
@@ -97,11 +97,10 @@ def main(argv: list[str] | None = None) -> int:
                    "cascade_minus_teacher_mean": round(sum(line["cascade"] - line["teacher"] for line in lines)
                                                        / len(lines), 4),
                    "student_teacher_agreement": round(sum(s == t for s, t in zip(student, teacher)) / len(rows), 4)}
-        with open(args.results, "a", encoding="utf-8") as f:
-            for line in lines:
-                f.write(json.dumps({"bench": "cascade_bound", "run": summary["run"], "budget": budget, **line}) + "\n")
-                print(json.dumps(line), flush=True)
-            f.write(json.dumps(summary) + "\n")
+        append(args.results, *({"bench": "cascade_bound", "run": summary["run"], "budget": budget, **line}
+                                for line in lines), summary)
+        for line in lines:
+            print(json.dumps(line), flush=True)
         print(json.dumps(summary), flush=True)
     return 0
 

@@ -20,7 +20,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench.unseen import commit  # noqa: E402
+from bench.record import append, commit  # noqa: E402
 from p2m.agent.factory import make_llm  # noqa: E402
 from p2m.predict import predict_texts  # noqa: E402
 from p2m.rundir import RunDir  # noqa: E402
@@ -65,9 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     config = RunDir(args.run).require().config()
     teacher = make_llm(args.llm or config.teacher or config.llm)
     line = {"code": commit(), **measure(Path(args.run), texts, args.teacher_n, teacher)}
-    Path(args.results).parent.mkdir(parents=True, exist_ok=True)
-    with open(args.results, "a", encoding="utf-8") as f:
-        f.write(json.dumps(line) + "\n")
+    append(args.results, line)
     print(json.dumps(line))
     return 0
 

@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     import torch
 
-    from bench.unseen import TASKS, commit
+    from bench.record import append, commit
+    from bench.unseen import TASKS
 
     torch.set_num_threads(args.threads)
     out = Path(tempfile.mkdtemp(prefix="p2m-encoders-"))
@@ -84,8 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                         "threads": args.threads,
                         **measure(task, student, train, dev, out / f"{name}-{n}-{student.replace(':', '-')}",
                                   TrainConfig())}
-                with open(args.results, "a", encoding="utf-8") as f:
-                    f.write(json.dumps(line) + "\n")
+                append(args.results, line)
                 print(json.dumps(line), flush=True)
     return 0
 

@@ -32,7 +32,8 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench.unseen import TASKS, commit, demonstrations  # noqa: E402
+from bench.record import append, commit  # noqa: E402
+from bench.unseen import TASKS, demonstrations  # noqa: E402
 from p2m.agent.factory import make_llm  # noqa: E402
 from p2m.schemas import TaskSpec  # noqa: E402
 from p2m.tools.data_store import read_jsonl  # noqa: E402
@@ -103,8 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"unknown task {name!r}; known: {', '.join(TASKS)}")
         line = measure(name, Path(args.shared), args.llm, args.n_label, max(args.n_soft, args.n_label),
                        args.n_dev, code)
-        with open(results, "a", encoding="utf-8") as f:
-            f.write(json.dumps(line) + "\n")
+        append(results, line)
         print(json.dumps(line), flush=True)
     return 0
 

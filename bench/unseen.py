@@ -37,6 +37,7 @@ from typing import Any
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench.record import append, commit  # noqa: E402
 from p2m.agent.factory import make_llm  # noqa: E402
 from p2m.config import CLASSIFIERS, RunConfig, TrainConfig  # noqa: E402
 from p2m.runner import start  # noqa: E402
@@ -201,16 +202,6 @@ def peak_rss_gb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9, 2)  # Linux: KiB
 
 
-def commit() -> str:
-    import subprocess
-
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=Path(__file__).parent, timeout=10).stdout.strip() or "?"
-    except OSError:
-        return "?"
-
-
 def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed: int,
              sources: str = "all", planner: str = "auto", model: str | None = None,
              classifier: str = "auto", n_unlabelled: int = 0) -> dict:
@@ -303,8 +294,7 @@ def main(argv: list[str] | None = None) -> int:
             record = {"bench": "unseen", "code": code, "task": name, "llm": args.llm, "sources": args.sources,
                       "model": args.model, "classifier": args.classifier, "unlabelled": args.unlabelled,
                       **line}
-            with open(results_file, "a", encoding="utf-8") as f:
-                f.write(json.dumps(record) + "\n")
+            append(results_file, record)
             print(json.dumps(record), file=sys.stderr, flush=True)
     tasks = {name: summary(lines) for name, lines in results.items()}
     print(json.dumps({"bench": "unseen", "code": code, "llm": args.llm, "sources": args.sources,

@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--llm", default="local", help="the run's LLM; its teacher verifies (agent/factory.teacher_spec)")
     p.add_argument("--results", default=str(Path(__file__).parent / "results" / "verify_agreement.jsonl"))
     args = p.parse_args(argv)
-    from bench.unseen import commit
+    from bench.record import append, commit
 
     spec = teacher_spec(args.llm)
     llm = make_llm(spec)
@@ -83,8 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"unknown dataset {name!r}; known: {', '.join(TASKS)}")
         line = {"bench": "verify_agreement", "code": commit(), "llm": spec,
                 **measure(name, Path(args.shared), llm, args.n, args.seed)}
-        with open(args.results, "a", encoding="utf-8") as f:
-            f.write(json.dumps(line) + "\n")
+        append(args.results, line)
         print(json.dumps(line), flush=True)
     return 0
 
