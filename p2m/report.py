@@ -61,7 +61,7 @@ def labelling(ctx: RunContext) -> Optional[dict[str, Any]]:
     progress = progress_of(ctx)
     if not progress.get("labelled"):
         return None
-    return {"rows": progress["labelled"], "seconds": progress.get("labelling_s"),
+    return {"rows": progress["labelled"], "seconds": round(progress.get("labelling_s") or 0.0, 2),
             "per_minute": per_minute(progress)}
 
 
