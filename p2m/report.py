@@ -23,11 +23,16 @@ def verdict(student: Optional[dict[str, Any]], baselines: dict[str, Any], n: int
         return "no student was evaluated"
     kind = published.get("kind", "student")
     why = ""
-    if published.get("decided_on") and published.get("estimate") is not None:
+    other_name = "baseline" if kind == "student" else "student"
+    agreement = published.get("agreement")
+    if agreement and "teacher labelled" in (published.get("decided_on") or ""):
+        why = (f" (chosen on {published['decided_on']}: it agrees with the teacher on "
+               f"{round(agreement[kind], 4)} of them, the {other_name} on {round(agreement[other_name], 4)})")
+    elif published.get("decided_on") and published.get("estimate") is not None:
         decided = student.get("estimate") or {}
         other = ((decided.get("baseline") if kind == "student" else decided.get("student")) or {}).get("value")
         why = (f" (chosen on {published['decided_on']}: {published['estimate']}"
-               + (f" against {other} for the {'baseline' if kind == 'student' else 'student'})" if other is not None else ")"))
+               + (f" against {other} for the {other_name})" if other is not None else ")"))
     if base is None:
         first = f"the student is published{why}; no demonstrations-only baseline (the task has no demonstrations)"
     elif kind == "baseline":
@@ -116,7 +121,11 @@ def build_report(ctx: RunContext, state: dict[str, Any]) -> dict[str, Any]:
                            and published["lower"] >= target.value),
         "estimate": {"source": estimate.get("source"), "gold": estimate.get("gold"), "n": estimate.get("n"),
                      "published": published.get("estimate"), "lower": published.get("lower"),
-                     "student": estimate.get("student"), "baseline": estimate.get("baseline")}
+                     "student": estimate.get("student"), "baseline": estimate.get("baseline"),
+                     # student - baseline on the gold rows (paired), and, when those could not tell
+                     # them apart, each one's agreement with the teacher on held-out real inputs
+                     "difference": published.get("difference"), "agreement": published.get("agreement"),
+                     "decided_on": published.get("decided_on")}
         if estimate else None,
         "test": test,
         "student": {k: student[k] for k in ("iteration", "name", "value", "n", "ci")} if student else None,

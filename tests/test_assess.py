@@ -244,6 +244,57 @@ def test_the_fold_estimate_publishes_the_baseline_when_it_is_ahead_whatever_gene
     assert build_report(ctx, {"stop_reason": "test"})["labelling"] == {"rows": 50, "seconds": 75.0, "per_minute": 40.0}
 
 
+def test_when_the_gold_folds_cannot_tell_them_apart_held_out_teacher_labelled_inputs_decide(
+        tmp_path, monkeypatch):
+    """Issue 32: on 8 AG News fold rows the student read 0.625 and the baseline 0.75 (one row
+    apart), so the baseline was published, where on 60 held-out texts the teacher labelled the
+    student agreed with it on 0.90 and the baseline on 0.62 (and on the test rows the student
+    read 0.734 against 0.628). Generated rows never break the tie; a large gold gap is never
+    overruled."""
+    from p2m.report import build_report
+
+    demos = [("a wonderful, moving, brilliant film", "positive"), ("awful, boring, a total mess", "negative"),
+             ("superb acting, I loved every minute", "positive"), ("dreadful plot, I hated it", "negative"),
+             ("a delightful, charming triumph", "positive"), ("terrible, dull and lifeless", "negative")]
+    task = TaskSpec(instruction="Sentiment of a film review", labels=LABELS,
+                    examples=[{"input": t, "output": o} for t, o in demos])
+    dirs = {name: student_dir(tmp_path, name) for name in ("S", "S0", "S1")}
+    flip = {"positive": "negative", "negative": "positive"}
+    wrong_on = {demos[0][0]}  # the student misses one demonstration: a gap folds cannot resolve
+
+    def student(task_, model_dir, texts):  # and agrees with the teacher on every held-out text
+        return [t.split("|")[1] if "|" in t else flip[dict(demos)[t]] if t in wrong_on else dict(demos)[t]
+                for t in texts]
+
+    def baseline(spec, texts):  # right on every demonstration, wrong on the teacher's texts
+        return [flip[t.split("|")[1]] if "|" in t else dict(demos)[t] for t in texts]
+
+    patch_predict(monkeypatch, student)
+    monkeypatch.setattr(assess, "predict_baseline", baseline)
+    monkeypatch.setattr(assess, "confident", lambda model, texts: (["positive"] * len(texts), [0.5] * len(texts)))
+
+    def run(kind, n_held):
+        ctx = context(tmp_path / f"{kind}{n_held}", task)
+        ctx.store.add([Example(input=f"{kind} text {i}|{LABELS[i % 2]}", output=LABELS[i % 2], split="validation",
+                               source={"kind": kind, "row": i}) for i in range(n_held)])
+        ctx.write_json("train.json", {"path": str(dirs["S"]), "n_rows": 6,
+                                      "folds": {"0": str(dirs["S0"]), "1": str(dirs["S1"])}})
+        return ctx, evaluate_tool(ctx)
+
+    ctx, result = run("unlabelled", 30)
+    assert result["metric"]["value"] < result["baselines"]["demonstrations-only"]  # behind on the folds
+    assert result["published"] == "student"
+    report = build_report(ctx, {"stop_reason": "test"})
+    assert "30 held-out inputs the teacher labelled (the 6 gold rows could not tell the two apart)" in report["verdict"]
+    assert report["estimate"]["agreement"] == {"n": 30, "student": 1.0, "baseline": 0.0}
+    low, high = report["estimate"]["difference"]["ci"]
+    assert low < 0 < high or low == 0 or high == 0
+    assert run("generated", 30)[1]["published"] == "baseline"  # generated rows never decide
+    assert run("unlabelled", 10)[1]["published"] == "baseline"  # too few held-out texts to decide on
+    wrong_on.update(t for t, _ in demos)  # a gap the gold rows can tell apart: gold decides
+    assert run("unlabelled", 30)[1]["published"] == "baseline"
+
+
 def test_with_too_few_rows_for_a_student_the_baseline_is_published_with_what_to_add(tmp_path, tiny_model_dir):
     """Issue 32: six demonstrations, no LLM, no catalog: the demonstrations-only model is
     published with its fold estimate, and the report says what to add."""

@@ -30,6 +30,7 @@ from .head import is_head
 
 BOOTSTRAP_SAMPLES = 300
 MIN_GOLD_VALIDATION = 20  # gold validation rows enough to decide on (fewer: too wide an interval)
+MIN_TEACHER_VALIDATION = 20  # held-out real inputs the teacher labelled, enough to break a gold tie
 Predictor = Callable[[Optional[int], list[str]], list[str]]  # (fold or None, texts) -> outputs
 
 
@@ -95,6 +96,24 @@ def bootstrap_ci(task: TaskSpec, preds: list[str], rows: list[Example], seed: in
     lo = values[int((1 - level) / 2 * (len(values) - 1))]
     hi = values[int((1 + level) / 2 * (len(values) - 1))]
     return [round(lo, 4), round(hi, 4)]
+
+
+def paired_difference(task: TaskSpec, preds_a: list[str], preds_b: list[str], rows: list[Example],
+                      seed: int = 0, level: float = 0.95) -> dict[str, Any]:
+    """metric(a) - metric(b) on the same rows, with a paired percentile bootstrap interval (both
+    models scored on each resample): {"value", "ci"}."""
+    rng = random.Random(seed)
+    n = len(rows)
+    values = []
+    for _ in range(BOOTSTRAP_SAMPLES):
+        idx = [rng.randrange(n) for _ in range(n)]
+        sample = [rows[i] for i in idx]
+        values.append(metric_value(task, [preds_a[i] for i in idx], sample)
+                      - metric_value(task, [preds_b[i] for i in idx], sample))
+    values.sort()
+    return {"value": round(metric_value(task, preds_a, rows) - metric_value(task, preds_b, rows), 4),
+            "ci": [round(values[int((1 - level) / 2 * (len(values) - 1))], 4),
+                   round(values[int((1 + level) / 2 * (len(values) - 1))], 4)]}
 
 
 def scored(task: TaskSpec, preds: list[str], rows: list[Example], ci: bool = True) -> dict[str, Any]:
@@ -199,10 +218,18 @@ def is_gold(row: Example) -> bool:
     return kind in ("user", "user_test") or (kind == "dataset" and not row.source.get("relabelled_by"))
 
 
+def teacher_labelled_real(row: Example) -> bool:
+    """A real input the teacher labelled: the user's unlabelled text, a retrieved dataset's input."""
+    kind = row.source.get("kind")
+    return kind == "unlabelled" or (kind == "dataset" and bool(row.source.get("relabelled_by")))
+
+
 def estimate(ctx: RunContext, plan: dict[str, Any], trained: dict[str, Any], test_scored: dict[str, Any],
-             baseline_scored: Optional[dict[str, Any]], val: list[Example]) -> dict[str, Any]:
+             baseline_scored: Optional[dict[str, Any]], val: list[Example],
+             teacher_scored: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     """What the run's decisions read, for the student and the demonstrations-only baseline alike:
-    {"source", "gold", "n", "student": {"value", "ci"}, "baseline": {...} | None}.
+    {"source", "gold", "n", "student": {"value", "ci"}, "baseline": {...} | None, "teacher": value
+    on the fold rows | None}.
 
     - With demonstration folds as the test, the folds (models never saw the fold they score).
     - Else gold validation rows, when there are MIN_GOLD_VALIDATION of them.
@@ -213,7 +240,8 @@ def estimate(ctx: RunContext, plan: dict[str, Any], trained: dict[str, Any], tes
         return {"source": plan["source"], "gold": True, "n": len(plan["rows"]),
                 "student": {k: test_scored[k] for k in ("value", "ci")},
                 "baseline": {k: baseline_scored[k] for k in ("value", "ci")}
-                if baseline_scored and "value" in baseline_scored else None}
+                if baseline_scored and "value" in baseline_scored else None,
+                "teacher": (teacher_scored or {}).get("value")}
     gold = [e for e in val if is_gold(e)]
     if len(gold) < MIN_GOLD_VALIDATION:
         return {"source": f"validation rows ({len(val) - len(gold)} written or labelled by the LLM)",
@@ -230,17 +258,18 @@ def estimate(ctx: RunContext, plan: dict[str, Any], trained: dict[str, Any], tes
 def select_and_publish(ctx: RunContext, trained: dict[str, Any], iteration: int, val: list[Example],
                        val_student: Optional[float], test_value: float,
                        baseline_test: Optional[dict[str, Any]],
-                       gold: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+                       gold: Optional[dict[str, Any]] = None,
+                       plan: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     """Choose the model to publish, never on the test split: on the gold estimate `gold`
     (`estimate`) when there is one, the best student so far against the demonstrations-only
-    baseline, the baseline published when it is ahead whatever generated rows say; else on the
-    validation rows `val` alone (the student scored `val_student` on them). Without either the
-    newest student is kept. RUN/model becomes the choice."""
+    baseline (`student_or_baseline`); else on the validation rows `val` alone (the student scored
+    `val_student` on them). Without either the newest student is kept. RUN/model becomes the choice."""
     task = ctx.task
     state = ctx.read_json("selection.json") or {}
     previous = state.get("best_student")
     if gold is not None and gold.get("gold"):
-        return _publish_on_gold(ctx, trained, iteration, gold, test_value, baseline_test, previous, state)
+        return _publish_on_gold(ctx, trained, iteration, gold, test_value, baseline_test, previous, state,
+                                plan, val)
     best = {"iteration": iteration, "path": trained["path"], "validation": val_student,
             "test": test_value}
     if previous and val and Path(previous["path"]).exists():
@@ -262,15 +291,69 @@ def select_and_publish(ctx: RunContext, trained: dict[str, Any], iteration: int,
     return _finish_selection(ctx, state, best, published)
 
 
+def student_or_baseline(ctx: RunContext, plan: Optional[dict[str, Any]], gold: dict[str, Any],
+                        best: dict[str, Any], val: list[Example], demos_only: bool) -> dict[str, Any]:
+    """Which of the best student and the demonstrations-only model the evidence supports:
+    {"kind", "decided_on", "difference"?, "agreement"?}.
+
+    1. The gold rows decide when they can tell the two apart: the paired 95% interval of
+       (student - baseline) on them excludes 0 (a few fold rows rarely can: 1 row in 8 is 0.125).
+    2. Else, with MIN_TEACHER_VALIDATION real inputs the teacher labelled, held out from training
+       (the user's texts, retrieved inputs; never generated rows), and the teacher not behind the
+       baseline on the gold rows: the model that agrees more with the teacher on them.
+    3. Else the gold point estimates (the baseline on a tie when the student saw only the
+       demonstrations)."""
+    task, base = ctx.task, gold["baseline"]
+    out: dict[str, Any] = {}
+    mine_preds, base_preds, rows = _gold_predictions(ctx, plan, gold, best)
+    if rows:
+        out["difference"] = paired_difference(task, mine_preds, base_preds, rows)
+        low, high = out["difference"]["ci"]
+        if low > 0 or high < 0:
+            return {**out, "kind": "student" if low > 0 else "baseline", "decided_on": gold["source"]}
+    held = [e for e in val if teacher_labelled_real(e)]
+    teacher = gold.get("teacher")
+    if len(held) >= MIN_TEACHER_VALIDATION and (teacher is None or teacher >= base["value"]):
+        texts = [e.input for e in held]
+        agreement = {"n": len(held), "student": metric_value(task, predict_for(task, best["path"], texts), held),
+                     "baseline": metric_value(task, predict_baseline(fit_baseline(task, demo_rows(task)), texts),
+                                              held)}
+        out["agreement"] = agreement
+        if agreement["student"] != agreement["baseline"]:
+            return {**out, "kind": "student" if agreement["student"] > agreement["baseline"] else "baseline",
+                    "decided_on": f"{len(held)} held-out inputs the teacher labelled (the {gold['n']} gold rows "
+                                  "could not tell the two apart)"}
+    ahead = base["value"] > best["estimate"] or (demos_only and base["value"] >= best["estimate"])
+    return {**out, "kind": "baseline" if ahead else "student", "decided_on": gold["source"]}
+
+
+def _gold_predictions(ctx: RunContext, plan: Optional[dict[str, Any]], gold: dict[str, Any],
+                      best: dict[str, Any]) -> tuple[list[str], list[str], list[Example]]:
+    """The best student's and the baseline's answers on the gold rows the estimate read (empty
+    when the student's fold models are gone, e.g. a selection written by an older p2m)."""
+    task = ctx.task
+    if gold.get("rows"):  # gold validation rows: one model each
+        rows = gold["rows"]
+        texts = [e.input for e in rows]
+        return (predict_for(task, best["path"], texts),
+                predict_baseline(fit_baseline(task, demo_rows(task)), texts), rows)
+    if plan is None or plan["mode"] != "folds" or not best.get("folds"):
+        return [], [], []
+    base = baseline_predictor(task, plan)
+    assert base is not None
+    return predict_plan(plan, student_predictor(task, best)), predict_plan(plan, base), plan["rows"]
+
+
 def _publish_on_gold(ctx: RunContext, trained: dict[str, Any], iteration: int, gold: dict[str, Any],
                      test_value: float, baseline_test: Optional[dict[str, Any]],
-                     previous: Optional[dict[str, Any]], state: dict[str, Any]) -> dict[str, Any]:
+                     previous: Optional[dict[str, Any]], state: dict[str, Any],
+                     plan: Optional[dict[str, Any]], val: list[Example]) -> dict[str, Any]:
     """Selection on the gold estimate: the best student (an earlier one re-scored on the same
     gold validation rows, or its fold estimate, which folds never change) against the baseline."""
     task = ctx.task
     mine = gold["student"]
-    best = {"iteration": iteration, "path": trained["path"], "estimate": mine["value"],
-            "lower": mine["ci"][0], "test": test_value}
+    best = {"iteration": iteration, "path": trained["path"], "folds": trained.get("folds"),
+            "estimate": mine["value"], "lower": mine["ci"][0], "test": test_value}
     if previous and previous.get("estimate") is not None and Path(previous["path"]).exists():
         earlier = previous
         if gold.get("rows"):  # gold validation rows may have grown: the same rows for both
@@ -286,15 +369,19 @@ def _publish_on_gold(ctx: RunContext, trained: dict[str, Any], iteration: int, g
     # model does not: with no other rows, the simpler model is published unless the student is
     # strictly ahead (on a few fold rows the two cannot be told apart).
     demos_only = counts["retrieved"] + counts["generated"] + counts["unlabelled"] == 0
+    decided_on = gold["source"]
     if task.examples and base is not None:
         spec = fit_baseline(task, demo_rows(task))
         base_dir = save_baseline(spec, ctx.path("baseline"))
-        if base["value"] > best["estimate"] or (demos_only and base["value"] >= best["estimate"]):
+        choice = student_or_baseline(ctx, plan, gold, best, val, demos_only)
+        if choice["kind"] == "baseline":
             published = {"kind": "baseline", "iteration": None, "path": str(base_dir),
                          "estimate": base["value"], "lower": base["ci"][0],
                          "test": (baseline_test or {}).get("value")}
         published["baseline_estimate"] = base["value"]
-    published.update(decided_on=gold["source"], estimate_n=gold["n"])
+        published.update({k: choice[k] for k in ("difference", "agreement") if k in choice})
+        decided_on = choice["decided_on"]
+    published.update(decided_on=decided_on, estimate_n=gold["n"])
     return _finish_selection(ctx, state, best, published)
 
 

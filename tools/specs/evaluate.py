@@ -42,9 +42,10 @@ def evaluate(ctx: RunContext) -> dict[str, Any]:
     iteration = len(history) + 1
     ctx.write_json(f"predictions/iteration-{iteration}.json",  # every gold row: p2m errors RUN reads them
                    {"iteration": iteration, "source": plan["source"], "mode": plan["mode"], "rows": side["predictions"]})
-    gold = estimate(ctx, plan, trained, {"value": metrics.value, "ci": ci}, side["baselines"].get(BASELINE), val)
+    gold = estimate(ctx, plan, trained, {"value": metrics.value, "ci": ci}, side["baselines"].get(BASELINE), val,
+                    side["baselines"].get("teacher") if plan["mode"] == "folds" else None)
     published = select_and_publish(ctx, trained, iteration, val, val_metrics.value if val_metrics else None,
-                                   metrics.value, side["baselines"].get(BASELINE), gold)
+                                   metrics.value, side["baselines"].get(BASELINE), gold, plan)
     decided = {"source": gold["source"], "gold": gold["gold"], "n": gold["n"],
                "student": gold["student"], "baseline": gold["baseline"],
                "published": published["kind"], "value": published.get("estimate"),
