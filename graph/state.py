@@ -13,6 +13,7 @@ class AgentState(TypedDict, total=False):
     n_test: int                    # test rows in the store
     labelled_inputs: int           # the task's unlabelled texts label_inputs went through
     gen_rounds: int                # generate_examples calls that kept something
+    empty_rounds: int              # generate_examples calls in a row that kept nothing
     last_round_s: float            # seconds the last generation round took
     model: Optional[dict]          # the ModelChoice
     trained_rows: int              # n_train when the current model was trained (-1: none)

@@ -220,6 +220,22 @@ def test_error_driven_rows_and_a_plain_retrain_are_offered_only_when_legal(tmp_p
     assert args("train")["epochs"]["enum"][0] == 0 and max(args("train")["epochs"]["enum"]) <= 50
 
 
+def test_generation_closes_after_two_rounds_in_a_row_that_kept_nothing(tmp_path):
+    """A round that kept no row (the LLM failing, every row a duplicate) was asked again and
+    again by the policy until the step budget (30) was spent."""
+    from p2m.agent.scripted_llm import ScriptedLLM
+    from p2m.tools.specs.generate_examples import SPEC
+
+    c = replace(ctx(tmp_path), llm=ScriptedLLM([], max_calls=1000))
+    s = {**initial_state(), "n_train": 40, "trained_rows": 40, "history": [{"iteration": 1}]}
+    empty, full = {"kept": 0, "seconds": 1.0}, {"kept": 5, "seconds": 1.0}
+    s.update(SPEC.update(empty, {}, s, c))
+    assert s["empty_rounds"] == 1 and SPEC.unavailable(s, c) is None
+    s.update(SPEC.update(empty, {}, s, c))
+    assert SPEC.unavailable(s, c) == "the last 2 rounds kept no row"
+    assert SPEC.update(full, {}, s, c)["empty_rounds"] == 0  # a round that keeps rows opens it again
+
+
 def test_round_sizes_offered_stay_within_the_cap_and_the_call_budget(tmp_path):
     from p2m.agent.scripted_llm import ScriptedLLM
     from p2m.tools.specs import offered_tools

@@ -14,6 +14,7 @@ from .base import MAX_TOOL_FAILURES, State, ToolArgs, ToolSpec
 
 PLANNER_RESERVE = 12  # LLM calls a generation round leaves for the planner's remaining decisions
 MIN_ROUND = 8  # a round smaller than this is not worth starting
+MAX_EMPTY_ROUNDS = 2  # rounds in a row that kept no row, after which generation is closed
 HOLDOUT_EVERY = 5  # every 5th kept row goes to the validation split
 ROUND_TIME_SHARE = 0.5  # a round writes for at most this share of the wall time left
 TRAIN_SCORE_SHARE = 0.15  # of the wall budget, kept for training and scoring after a round
@@ -143,6 +144,10 @@ def can_generate(state: State, ctx: RunContext) -> bool:
 def unavailable(state: State, ctx: RunContext) -> Optional[str]:
     if ctx.llm is None:
         return "no LLM to generate with"
+    if state.get("empty_rounds", 0) >= MAX_EMPTY_ROUNDS:
+        # a round that keeps nothing (the LLM failing, every row a duplicate) was asked again
+        # and again until the step budget was spent
+        return f"the last {state['empty_rounds']} rounds kept no row"
     room = generation_room(ctx)
     if room < MIN_ROUND:
         return f"the LLM call budget left pays for {room} rows, fewer than a round ({MIN_ROUND})"
@@ -185,4 +190,5 @@ SPEC = ToolSpec(name="generate_examples", run=generate_examples, args=GenerateAr
                 unavailable=unavailable, refuse=refuse, view=view, repeatable=True, narrow=narrow,
                 update=lambda result, args, state, ctx: {
                     "gen_rounds": state.get("gen_rounds", 0) + (1 if result["kept"] else 0),
+                    "empty_rounds": 0 if result["kept"] else state.get("empty_rounds", 0) + 1,
                     "last_round_s": result.get("seconds", 0.0)})
