@@ -255,6 +255,7 @@ def make_act(ctx: RunContext):
                         duration_s=round(duration, 3),
                         tokens=(ctx.llm.usage.tokens - tokens_before) if ctx.llm else 0,
                         iteration=update.get("evaluations", state.get("evaluations", 0)))
+        ctx.run.save_step(state.get("steps", 0) + 1)  # what `p2m fork` restores to continue from here
         spent = dict(state.get("spent") or {})  # counts only (seconds are in the trace): prompts replay
         was = spent.get(tool, {"runs": 0, "llm_calls": 0})
         spent[tool] = {"runs": was["runs"] + 1,

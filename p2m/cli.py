@@ -19,6 +19,8 @@ from .scoring import score_run
 from .data_view import browse
 from .errors_view import errors, render as render_errors
 from .calibrate import calibrate_run
+from .fork import fork_run
+from .tools.task import load_task_file
 from .tools.task import read_unlabelled
 from .tools.export import export_onnx
 from .tools.families import train_for
@@ -71,6 +73,23 @@ def cmd_resume(args: argparse.Namespace) -> int:
         report = resume(args.run, progress=not args.quiet)
     print(json.dumps(report, indent=2))
     return 0
+
+
+def cmd_fork(args: argparse.Namespace) -> int:
+    try:
+        then_args = json.loads(args.then_args) if args.then_args else {}
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--then-args is not JSON ({exc.msg}): e.g. '{{\"n\": 50}}'") from None
+    if not isinstance(then_args, dict):
+        raise ValueError("--then-args must be a JSON object, e.g. '{\"n\": 50}'")
+    task = load_task_file(args.task_file) if args.task_file else None
+    out = fork_run(args.run, args.at, args.out, task=task, settings=args.set or [],
+                   then=(args.then, then_args) if args.then else None)
+    print(f"forked {args.run} at step {args.at} into {out}", file=sys.stderr)
+    if args.no_run:
+        print(json.dumps({"run": str(out), "next": f"p2m resume {out}"}))
+        return 0
+    return cmd_resume(argparse.Namespace(run=str(out), quiet=args.quiet))
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
@@ -280,6 +299,21 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("run")
     res.add_argument("--quiet", action="store_true")
     res.set_defaults(func=cmd_resume)
+
+    fk = sub.add_parser("fork", help="a new run from any step of a run (its checkpoint and files), "
+                                     "with the task, settings or next decision changed")
+    fk.add_argument("run")
+    fk.add_argument("--at", type=int, required=True, metavar="STEP",
+                    help="start from the run as it was before planner step STEP (as p2m trace --step)")
+    fk.add_argument("--out", required=True, help="the new run's folder")
+    fk.add_argument("--task-file", help="the edited task (YAML/JSON): more demonstrations, renamed labels, test rows")
+    fk.add_argument("--set", action="append", metavar="KEY=VALUE",
+                    help="change a setting, e.g. budget.max_iterations=3 (repeatable)")
+    fk.add_argument("--then", metavar="TOOL", help="the next decision, e.g. generate_examples (the guard checks it)")
+    fk.add_argument("--then-args", metavar="JSON", help="its arguments, e.g. '{\"n\": 50}'")
+    fk.add_argument("--no-run", action="store_true", help="create the fork only (then: p2m resume NEW)")
+    fk.add_argument("--quiet", action="store_true")
+    fk.set_defaults(func=cmd_fork)
 
     tr = sub.add_parser("trace", help="show a run's decisions as a timeline")
     tr.add_argument("run")

@@ -8,11 +8,13 @@
     trace.jsonl, report.json  the decision trace; the outcome
     checkpoints.sqlite, llm_cache.sqlite   LangGraph's checkpoints; the LLM reply cache
     run.lock                  held (flock) by the process executing the run; holds its pid
+    steps/K/                  the run's files after step K (0: before the first): what `p2m fork` restores
 """
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Optional
@@ -25,6 +27,10 @@ from .tools.data_store import DataStore
 TASK, CONFIG, REPORT, TRACE, CHOICE = "task.json", "config.json", "report.json", "trace.jsonl", "model_choice.json"
 LOCK = "run.lock"
 MODEL_FILES = ("config.json", "head.json", "baseline.json")  # a student (fine-tuned or a head) or a baseline
+STEPS = "steps"
+FIXED = (TASK, CONFIG, REPORT)  # set at creation, or written at the end: never part of a step
+APPEND_ONLY = ("data/examples.jsonl", "data/dropped.jsonl", TRACE)  # a step keeps their length
+MODEL_EXTRAS = ("cascade.json", "README.md")  # written into model/ beside the published copy
 
 
 class RunError(RuntimeError):
@@ -149,3 +155,31 @@ class RunDir:
     @property
     def store(self) -> DataStore:
         return DataStore(self.path)
+
+    # -- steps (what `p2m fork` restores) -----------------------------------------------------
+    def save_step(self, k: int) -> Path:
+        """Keep what the run's files hold after step `k` (0: before the first): the JSON files the
+        tools rewrite (top-level, data/, model/'s threshold and card) and the length in bytes of
+        the append-only files (rows, dropped rows, trace). Models are never copied: each training
+        has its own folder under train/, which later steps do not change."""
+        dest, tmp = self.file(STEPS, str(k)), self.file(STEPS, f"{k}.tmp")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+        for path in [*self.path.glob("*.json"), *self.file("data").glob("*.json")]:
+            if path.name not in FIXED or path.parent != self.path:
+                shutil.copy2(path, tmp / path.relative_to(self.path).as_posix().replace("/", "__"))
+        for name in MODEL_EXTRAS:
+            if self.file("model", name).is_file():
+                shutil.copy2(self.file("model", name), tmp / f"model__{name}")
+        lengths = {name: self.file(name).stat().st_size if self.file(name).exists() else 0 for name in APPEND_ONLY}
+        write_json_atomic(tmp / "step.json", {"step": k, "lengths": lengths})
+        if dest.exists():  # the step ran again after a kill: its newer files replace the old
+            shutil.rmtree(dest)
+        tmp.rename(dest)
+        return dest
+
+    def saved_steps(self) -> list[int]:
+        """The steps whose files were kept (`save_step`), in order."""
+        folder = self.file(STEPS)
+        return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit()) if folder.is_dir() else []

@@ -149,6 +149,7 @@ def _execute(ctx: RunContext) -> dict[str, Any]:
         counts = ctx.store.counts()
         ctx.trace.write("runner", "start", summary={"task": ctx.task.model_dump(),
                                                    "llm": ctx.llm.describe() if ctx.llm else None})
+        ctx.run.save_step(0)  # a fork at step 1 starts from here
         # durability="sync": each step's checkpoint is on disk before the next step starts, so
         # a kill -9 loses at most the step that was running.
         graph.invoke({**initial_state(), "n_train": counts["train"], "n_test": counts["test"]}, limit,

@@ -63,6 +63,16 @@ def _describe(e: dict[str, Any]) -> tuple[str, str]:
         return "LLM error", _short(e.get("summary"))
     if kind == "stop":
         return "stop", str(e.get("reason"))
+    if kind == "fork":
+        s = e.get("summary") or {}
+        change = s.get("task") or {}
+        edits = [f"demonstrations {change['demonstrations'][0]} -> {change['demonstrations'][1]}"
+                 if change.get("demonstrations") and change["demonstrations"][0] != change["demonstrations"][1] else "",
+                 f"labels renamed {change['renamed_labels']}" if change.get("renamed_labels") else "",
+                 f"set {', '.join(s['set'])}" if s.get("set") else "",
+                 f"then {s['then']['tool']}" if s.get("then") else ""]
+        return (f"FORK of {s.get('from')} at step {s.get('at_step')}",
+                "; ".join(x for x in edits if x) or "no change: the same run, continued")
     return kind, _short(e.get("summary"))
 
 

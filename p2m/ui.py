@@ -19,6 +19,7 @@ from .schemas import TaskSpec
 from .trace_view import step_detail, timeline_rows
 from .data_view import browse
 from .errors_view import errors
+from .fork import fork_run
 from .plots import plot_images
 from . import runner
 from .config import RunConfig
@@ -300,6 +301,51 @@ def inspect_data(runs_dir: Path, name: str, split: str = "", source: str = "", d
             for r in rows]
 
 
+def parse_demonstrations(text: str) -> list[dict[str, str]]:
+    """Demonstrations typed one a line as `text => output`; ValueError naming a line without it."""
+    demos = []
+    for i, line in enumerate((text or "").splitlines(), 1):
+        if not line.strip():
+            continue
+        text_, sep, output = line.rpartition("=>")
+        if not sep or not text_.strip() or not output.strip():
+            raise ValueError(f"line {i} is not `text => output`: {line[:80]!r}")
+        demos.append({"input": text_.strip(), "output": output.strip()})
+    return demos
+
+
+def fork_from_step(runs_dir: Path, name: str, n: Any, demonstrations: str = "", settings: str = "",
+                   start: bool = True) -> str:
+    """`p2m fork` from the Inspect tab: a new run under `runs_dir` from before step `n`, with the
+    demonstrations typed (`text => output`, one a line) added and the settings (`KEY=VALUE`, one
+    a line) changed, started in the background; what happened, in a sentence."""
+    run = run_path(runs_dir, name)
+    if run is None:
+        return f"no run named {name!r} under {runs_dir}"
+    try:
+        task = RunDir(run).task()
+        added = parse_demonstrations(demonstrations)
+        if added:
+            task = task_from_dict({**task.model_dump(), "examples": [e.model_dump() for e in task.examples] + added})
+        base = runs_dir / f"{run.name}-fork{int(n or 1)}-{time.strftime('%H%M%S')}"
+        out, k = base, 1
+        while out.exists():  # two forks in one second
+            k += 1
+            out = base.with_name(f"{base.name}-{k}")
+        fork_run(run, int(n or 1), out, task=task if added else None,
+                 settings=[s.strip() for s in (settings or "").splitlines() if s.strip()])
+    except (RunError, ValueError, TaskSpecError, OSError) as exc:
+        return f"not forked: {exc}"
+    if start:
+        ctx = runner.open_context(out, progress=False)
+        thread = threading.Thread(target=lambda: runner.execute(ctx), daemon=True, name=f"p2m-run-{out.name}")
+        ACTIVE[out.name] = thread
+        thread.start()
+    return (f"Forked **{run.name}** before step {int(n or 1)} into **{out.name}**"
+            + (f" with {len(added)} more demonstrations" if added else "")
+            + (": running, follow it in the Runs and Trace tabs." if start else "."))
+
+
 def _inspect_tab(gr: Any, runs_dir: Path, names: Any) -> None:
     """A run opened like a debugger: one step, the rows with their provenance, the errors."""
     with gr.Tab("Inspect"):
@@ -317,6 +363,13 @@ def _inspect_tab(gr: Any, runs_dir: Path, names: Any) -> None:
             show_data = gr.Button("Show rows")
         rows = gr.Dataframe(headers=["#", "split", "source", "output", "input", "provenance"], interactive=False,
                             wrap=True)
+        with gr.Accordion("Fork from this step", open=False):
+            more = gr.Textbox(label="More demonstrations (one a line: text => output)", lines=3)
+            settings = gr.Textbox(label="Settings (one a line: KEY=VALUE, e.g. budget.max_iterations=3)", lines=2)
+            fork = gr.Button("Fork and run")
+            forked = gr.Markdown()
+        fork.click(lambda name, n, d, st: fork_from_step(runs_dir, name, n, d, st), [pick, step, more, settings],
+                   forked)
         open_step.click(lambda name, n: inspect_step(runs_dir, name, n), [pick, step], detail)
         show_errors.click(lambda name: inspect_errors(runs_dir, name), pick, detail)
         show_data.click(lambda name, sp, so, dr: inspect_data(runs_dir, name, sp, so, dr),

@@ -7,6 +7,7 @@ import pytest
 
 from p2m import runner
 from p2m.config import RunConfig
+from p2m.rundir import RunDir
 from p2m.schemas import TaskSpec
 from p2m.ui import Session, list_runs, playground, run_path, trace_table
 
@@ -48,6 +49,25 @@ def test_the_inspect_tab_opens_a_step_the_rows_and_the_errors(runs_dir):
     assert rows and all(r[1] == "test" and r[2] == "dataset" for r in rows)
     assert inspect_data(runs_dir, "nope") == []
     assert inspect_errors(runs_dir, "finished")["n"] > 0
+
+
+def test_the_inspect_tab_forks_a_run_from_a_step_with_more_demonstrations(runs_dir):
+    """Issue 36: the UI offers a fork on every step: demonstrations typed `text => output`,
+    settings `KEY=VALUE`; a bad line is named and nothing is made."""
+    from p2m.ui import fork_from_step
+
+    said = fork_from_step(runs_dir, "finished", 2, "a tender, luminous film => positive\n\nsheer tedium => negative",
+                          "budget.max_iterations=2", start=False)
+    assert said.startswith("Forked **finished** before step 2 into **finished-fork2-") and "2 more" in said
+    fork = next(p for p in runs_dir.iterdir() if p.name.startswith("finished-fork2-"))
+    task = RunDir(fork).task()
+    assert [e.input for e in task.examples][-2:] == ["a tender, luminous film", "sheer tedium"]
+    assert RunDir(fork).read_json("config.json")["budget"]["max_iterations"] == 2
+    before = sorted(p.name for p in runs_dir.iterdir())
+    assert "line 1 is not `text => output`" in fork_from_step(runs_dir, "finished", 2, "no arrow here", start=False)
+    assert "no setting 'nope'" in fork_from_step(runs_dir, "finished", 2, "", "nope=1", start=False)
+    assert "can be forked at steps 1 to" in fork_from_step(runs_dir, "finished", 999, start=False)
+    assert sorted(p.name for p in runs_dir.iterdir()) == before
 
 
 def test_only_listed_run_names_are_opened(runs_dir, tmp_path):
