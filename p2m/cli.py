@@ -20,6 +20,7 @@ from .data_view import browse
 from .errors_view import errors, render as render_errors
 from .calibrate import calibrate_run
 from .fork import fork_run
+from .live import follow
 from .tools.task import load_task_file
 from .tools.task import read_unlabelled
 from .tools.export import export_onnx
@@ -96,6 +97,9 @@ def cmd_trace(args: argparse.Namespace) -> int:
     trace = RunDir(args.run).trace_path
     if not trace.exists():
         raise SystemExit(f"p2m trace: {args.run} has no trace.jsonl")
+    if args.follow:
+        follow(args.run)
+        return 0
     if args.step is not None:
         if args.json:
             print(json.dumps(step_detail(args.run, args.step), ensure_ascii=False, default=str))
@@ -320,6 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--json", action="store_true", help="one JSON event per line")
     tr.add_argument("--step", type=int, metavar="N", help="open step N: the menu, the guard, the result, "
                                                           "rows added, metric before and after")
+    tr.add_argument("--follow", action="store_true", help="a running run: each event as it happens and the "
+                                                          "step in progress, until it ends")
     tr.set_defaults(func=cmd_trace)
 
     da = sub.add_parser("data", help="browse a run's rows with their provenance (or --dropped ones, with why)")

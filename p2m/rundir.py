@@ -82,8 +82,26 @@ class RunDir:
             os.pwrite(fd, str(os.getpid()).encode(), 0)
             yield self
         finally:
+            os.ftruncate(fd, 0)  # no holder named once released (`holder`)
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+    def holder(self) -> Optional[int]:
+        """The pid of the live process executing the run (the one run.lock names, when it is
+        still alive), else None. Read only: the lock itself is never taken here."""
+        try:
+            pid = int(self.file(LOCK).read_text().strip() or 0)
+        except (OSError, ValueError):
+            return None
+        if pid <= 0:
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:  # alive, another user's
+            return pid
+        return pid
 
     # -- JSON files ---------------------------------------------------------------------------
     def read_json(self, name: str, default: Any = None) -> Any:

@@ -20,6 +20,7 @@ from .trace_view import step_detail, timeline_rows
 from .data_view import browse
 from .errors_view import errors
 from .fork import fork_run
+from .live import live_status, status_line
 from .plots import plot_images
 from . import runner
 from .config import RunConfig
@@ -244,7 +245,10 @@ def build_app(runs_dir: str | Path = "runs", llm: Optional[str] = None, catalog:
             gr.Timer(3.0).tick(lambda: list_runs(runs_dir), None, table)
         with gr.Tab("Trace"):
             pick = gr.Dropdown(choices=names(), label="Run", allow_custom_value=True)
-            show = gr.Button("Show trace")
+            with gr.Row():
+                show = gr.Button("Show trace")
+                live = gr.Checkbox(label="Follow live (every 2 s)")
+            now = gr.Markdown()
             timeline = gr.Dataframe(headers=["t", "node", "what", "detail", "tokens"], interactive=False,
                                     wrap=True)
             report = gr.JSON(label="report.json")
@@ -260,10 +264,23 @@ def build_app(runs_dir: str | Path = "runs", llm: Optional[str] = None, catalog:
                     return [], {"error": str(exc)}, []
 
             show.click(on_show, pick, [timeline, report, gallery])
+            gr.Timer(2.0).tick(lambda name, on: live_view(runs_dir, name) if on else (gr.skip(), gr.skip()),
+                               [pick, live], [timeline, now])
             pick.focus(lambda: gr.Dropdown(choices=names()), None, pick)
         _inspect_tab(gr, runs_dir, names)
         _playground_tab(gr, runs_dir, names)
     return app
+
+
+def live_view(runs_dir: Path, name: str) -> tuple[list[list[str]], str]:
+    """The trace so far and the step running now (`p2m trace --follow`), for the Trace tab."""
+    run = run_path(runs_dir, name)
+    if run is None:
+        return [], f"no run named {name!r} under {runs_dir}"
+    try:
+        return trace_table(run), f"**{status_line(live_status(run))}**"
+    except (RunError, OSError) as exc:
+        return [], str(exc)
 
 
 def inspect_step(runs_dir: Path, name: str, n: Any) -> dict[str, Any]:

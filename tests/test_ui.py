@@ -265,3 +265,12 @@ def test_uploaded_unlabelled_texts_reach_the_run(tmp_path, write_script, sst2_ca
     from p2m.ui import ACTIVE
 
     ACTIVE[run.name].join(timeout=120)
+
+
+def test_the_trace_tab_follows_a_run_live(runs_dir):
+    """Issue 36: a running run's steps as they happen; a finished one says so."""
+    from p2m.ui import live_view
+
+    rows, now = live_view(runs_dir, "finished")
+    assert rows and now.startswith("**finished after ")
+    assert live_view(runs_dir, "../elsewhere") == ([], f"no run named '../elsewhere' under {runs_dir}")

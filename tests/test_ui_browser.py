@@ -114,6 +114,26 @@ def test_inspect_tab_opens_a_step_and_the_rows(page):
     page.screenshot(path=str(SHOTS / "inspect.png"), full_page=True)
 
 
+def test_trace_tab_follows_a_run_live(page):
+    """Issue 36: the Trace tab refreshes itself while a run goes on; a finished one says so."""
+    open_run(page, "Trace")
+    page.get_by_label("Follow live (every 2 s)").check()
+    visible(page, "text=finished after", 30)
+    page.get_by_label("Follow live (every 2 s)").uncheck()
+
+
+def test_inspect_tab_forks_the_run_at_a_step(page):
+    """Issue 36: the UI offers a fork on every step, with more demonstrations."""
+    open_run(page, "Inspect")
+    page.get_by_label("Step", exact=True).fill("2")
+    page.get_by_text("Fork from this step").click()
+    page.get_by_label("More demonstrations (one a line: text => output)").fill(
+        "a tender, luminous film => positive\nsheer tedium => negative")
+    page.get_by_role("button", name="Fork and run").click()
+    visible(page, "text=before step 2 into", 60)
+    page.screenshot(path=str(SHOTS / "fork.png"), full_page=True)
+
+
 def test_playground_predicts(page):
     page.get_by_role("tab", name="Playground").click()
     page.get_by_label("Your input").fill("a wonderful, moving film")
