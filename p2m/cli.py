@@ -20,6 +20,7 @@ from .data_view import browse
 from .errors_view import errors, render as render_errors
 from .calibrate import calibrate_run
 from .fork import fork_run
+from .compare import compare_runs, render as render_compare
 from .live import follow
 from .tools.task import load_task_file
 from .tools.task import read_unlabelled
@@ -91,6 +92,15 @@ def cmd_fork(args: argparse.Namespace) -> int:
         print(json.dumps({"run": str(out), "next": f"p2m resume {out}"}))
         return 0
     return cmd_resume(argparse.Namespace(run=str(out), quiet=args.quiet))
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    result = compare_runs(args.runs)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, default=str))
+    else:
+        render_compare(result)
+    return 0
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
@@ -318,6 +328,12 @@ def build_parser() -> argparse.ArgumentParser:
     fk.add_argument("--no-run", action="store_true", help="create the fork only (then: p2m resume NEW)")
     fk.add_argument("--quiet", action="store_true")
     fk.set_defaults(func=cmd_fork)
+
+    cp = sub.add_parser("compare", help="runs side by side: metrics on the gold rows they share, data by "
+                                        "source, decisions, wall time, LLM calls")
+    cp.add_argument("runs", nargs="+")
+    cp.add_argument("--json", action="store_true")
+    cp.set_defaults(func=cmd_compare)
 
     tr = sub.add_parser("trace", help="show a run's decisions as a timeline")
     tr.add_argument("run")

@@ -20,6 +20,7 @@ from .trace_view import step_detail, timeline_rows
 from .data_view import browse
 from .errors_view import errors
 from .fork import fork_run
+from .compare import compare_runs
 from .live import live_status, status_line
 from .plots import plot_images
 from . import runner
@@ -243,6 +244,13 @@ def build_app(runs_dir: str | Path = "runs", llm: Optional[str] = None, catalog:
             refresh = gr.Button("Refresh")
             refresh.click(lambda: list_runs(runs_dir), None, table)
             gr.Timer(3.0).tick(lambda: list_runs(runs_dir), None, table)
+            with gr.Row():
+                chosen = gr.Dropdown(choices=names(), multiselect=True, label="Runs to compare")
+                compare = gr.Button("Compare")
+            said = gr.Markdown()
+            side = gr.Dataframe(headers=COMPARE_HEADERS, interactive=False, wrap=True)
+            compare.click(lambda picked: compare_table(runs_dir, picked), chosen, [side, said])
+            chosen.focus(lambda: gr.Dropdown(choices=names()), None, chosen)
         with gr.Tab("Trace"):
             pick = gr.Dropdown(choices=names(), label="Run", allow_custom_value=True)
             with gr.Row():
@@ -270,6 +278,35 @@ def build_app(runs_dir: str | Path = "runs", llm: Optional[str] = None, catalog:
         _inspect_tab(gr, runs_dir, names)
         _playground_tab(gr, runs_dir, names)
     return app
+
+
+COMPARE_HEADERS = ["run", "published", "on shared rows", "teacher vs published (its rows)",
+                   "rows user/retrieved/generated/labelled", "iterations", "wall s", "LLM calls", "decisions"]
+
+
+def compare_table(runs_dir: Path, names: Optional[list[str]]) -> tuple[list[list[Any]], str]:
+    """Runs side by side (`p2m compare`) as table rows, and a line saying on how many shared gold
+    rows, or what is wrong."""
+    paths = [run_path(runs_dir, n) for n in names or []]
+    if any(p is None for p in paths):
+        return [], f"no run named {[n for n, p in zip(names or [], paths) if p is None][0]!r} under {runs_dir}"
+    try:
+        result = compare_runs([p for p in paths if p is not None])
+    except (RunError, OSError) as exc:
+        return [], f"not compared: {exc}"
+    rows = []
+    for r in result["runs"]:
+        shared, n = r["on_shared_rows"], r["rows"]
+        teacher = shared.get("teacher") or {}
+        rows.append([Path(r["run"]).name, r["published"], _rounded(shared.get("published")),
+                     f"{_rounded(teacher.get('teacher'))} vs {_rounded(teacher.get('published'))} on {teacher.get('n', 0)}",
+                     f"{n['n_user']}/{n['n_retrieved']}/{n['n_generated']}/{n['n_unlabelled']}",
+                     r["iterations"], r["wall_s"], r["llm_calls"], " → ".join(r["decisions"])])
+    return rows, f"{result['shared_gold_rows']} gold rows shared by the runs ({result['metric']})"
+
+
+def _rounded(value: Any) -> Any:
+    return round(value, 4) if isinstance(value, float) else "-" if value is None else value
 
 
 def live_view(runs_dir: Path, name: str) -> tuple[list[list[str]], str]:

@@ -274,3 +274,17 @@ def test_the_trace_tab_follows_a_run_live(runs_dir):
     rows, now = live_view(runs_dir, "finished")
     assert rows and now.startswith("**finished after ")
     assert live_view(runs_dir, "../elsewhere") == ([], f"no run named '../elsewhere' under {runs_dir}")
+
+
+def test_the_runs_tab_compares_runs_side_by_side(runs_dir):
+    """Issue 36 item 4: two runs' metrics on the gold rows they share, rows by source, decisions."""
+    import shutil
+
+    from p2m.ui import COMPARE_HEADERS, compare_table
+
+    shutil.copytree(runs_dir / "finished", runs_dir / "twin")
+    rows, said = compare_table(runs_dir, ["finished", "twin"])
+    assert said.startswith("60 gold rows shared") and [r[0] for r in rows] == ["finished", "twin"]
+    assert len(rows[0]) == len(COMPARE_HEADERS) and rows[0][2] == rows[1][2]
+    assert compare_table(runs_dir, ["finished"])[1] == "not compared: compare needs two runs or more"
+    assert "no run named '../x'" in compare_table(runs_dir, ["finished", "../x"])[1]

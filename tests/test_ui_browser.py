@@ -45,6 +45,7 @@ def app_url(tmp_path_factory, sst2_catalog, tiny_model_dir):
     task = TaskSpec(instruction="Classify movie review sentiment.", labels=["negative", "positive"])
     runner.create_run(task, config, runs / "sst2-demo")
     runner.execute(runner.open_context(runs / "sst2-demo", progress=False))
+    shutil.copytree(runs / "sst2-demo", runs / "sst2-twin")  # a second finished run to compare with
     script = root / "chat.jsonl"
     script.write_text('{"purpose": "parse_task", "json": {"instruction": "Detect spam in SMS messages", '
                       '"task_type": "classification", "labels": ["ham", "spam"], "examples": '
@@ -93,6 +94,18 @@ def test_runs_tab_lists_the_finished_run(page):
     visible(page, "text=sst2-demo", 30)
     assert page.get_by_text("finished").count() >= 1
     page.screenshot(path=str(SHOTS / "runs.png"), full_page=True)
+
+
+def test_runs_tab_compares_two_runs(page):
+    """Issue 36 item 4: runs side by side on the gold rows they share."""
+    page.get_by_role("tab", name="Runs").click()
+    chooser = page.get_by_label("Runs to compare")
+    for name in ("sst2-demo", "sst2-twin"):
+        chooser.click()
+        page.get_by_role("option", name=name, exact=True).click()
+    page.get_by_role("button", name="Compare").click()
+    visible(page, "text=gold rows shared by the runs", 30)
+    page.screenshot(path=str(SHOTS / "compare.png"), full_page=True)
 
 
 def test_trace_tab_shows_the_timeline_and_plots(page):
