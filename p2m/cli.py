@@ -19,7 +19,7 @@ from .scoring import score_run
 from .data_view import browse
 from .errors_view import errors, render as render_errors
 from .calibrate import calibrate_run
-from .fork import fork_run
+from .fork import fork_point, fork_run
 from .compare import compare_runs, render as render_compare
 from .live import follow
 from .tools.task import load_task_file
@@ -85,9 +85,10 @@ def cmd_fork(args: argparse.Namespace) -> int:
     if not isinstance(then_args, dict):
         raise ValueError("--then-args must be a JSON object, e.g. '{\"n\": 50}'")
     task = load_task_file(args.task_file) if args.task_file else None
-    out = fork_run(args.run, args.at, args.out, task=task, settings=args.set or [],
+    at = fork_point(args.run, args.at)
+    out = fork_run(args.run, at, args.out, task=task, settings=args.set or [],
                    then=(args.then, then_args) if args.then else None)
-    print(f"forked {args.run} at step {args.at} into {out}", file=sys.stderr)
+    print(f"forked {args.run} before step {at} into {out}", file=sys.stderr)
     if args.no_run:
         print(json.dumps({"run": str(out), "next": f"p2m resume {out}"}))
         return 0
@@ -317,8 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     fk = sub.add_parser("fork", help="a new run from any step of a run (its checkpoint and files), "
                                      "with the task, settings or next decision changed")
     fk.add_argument("run")
-    fk.add_argument("--at", type=int, required=True, metavar="STEP",
-                    help="start from the run as it was before planner step STEP (as p2m trace --step)")
+    fk.add_argument("--at", required=True, metavar="STEP",
+                    help="start from the run as it was before planner step STEP (as p2m trace --step), or "
+                         "words: 'before the second round', 'the first training', 'the end'")
     fk.add_argument("--out", required=True, help="the new run's folder")
     fk.add_argument("--task-file", help="the edited task (YAML/JSON): more demonstrations, renamed labels, test rows")
     fk.add_argument("--set", action="append", metavar="KEY=VALUE",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -24,6 +25,40 @@ from .schemas import Example, TaskSpec
 from .tools.data_store import user_rows
 
 USER_KINDS = ("user", "user_test")  # rows the task itself gives: replaced by the forked task's
+
+
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "last": -1}
+ROUND_TOOLS = ("generate_examples", "label_inputs", "load_dataset")  # what a "round" of data is
+
+
+def fork_point(run_dir: str | Path, where: str | int) -> int:
+    """The step a fork starts before, from a number or words: "5", "step 5", "before the second
+    round" (the k-th data round: generate_examples, label_inputs or load_dataset), "the last round",
+    "the second training", "the end". ValueError naming what it could not read."""
+    from .agent.trace import read_trace
+
+    if isinstance(where, int) or str(where).strip().isdigit():
+        return int(where)
+    text = str(where).lower()
+    decisions = [e for e in read_trace(RunDir(run_dir).trace_path) if e["kind"] == "decision"]
+    if re.search(r"\b(the )?end\b", text):
+        return len(decisions) + 1
+    step = re.search(r"\bstep (\d+)\b", text)
+    if step:
+        return int(step.group(1))
+    which = re.search(r"\b(\d+)(?:st|nd|rd|th)?\b|\b(" + "|".join(ORDINALS) + r")\b", text)
+    kind = "train" if re.search(r"\btrain", text) else "evaluate" if re.search(r"\b(evaluat|scor)", text) \
+        else "round" if re.search(r"\bround\b", text) else None
+    if kind is None or which is None:
+        raise ValueError(f"--at {where!r}: say a step number, 'step N', 'before the second round', "
+                         "'before the first training' or 'the end'")
+    k = int(which.group(1)) if which.group(1) else ORDINALS[which.group(2)]
+    tools = ROUND_TOOLS if kind == "round" else (kind,)
+    steps = [i + 1 for i, e in enumerate(decisions) if e.get("tool") in tools]
+    if not steps or abs(k) > len(steps) or k == 0:
+        raise ValueError(f"--at {where!r}: the run has {len(steps)} {'data round' if kind == 'round' else kind} "
+                         f"step(s)")
+    return steps[k - 1] if k > 0 else steps[k]
 
 
 def set_option(config: dict[str, Any], setting: str) -> dict[str, Any]:

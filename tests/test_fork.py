@@ -167,3 +167,21 @@ def test_set_option_reads_json_values_and_names_bad_keys():
         set_option(cfg, "budget.max_iterations")
     with pytest.raises(ValueError, match="no setting 'nope'"):
         set_option(cfg, "nope.x=1")
+
+
+def test_the_fork_point_in_words(finished):
+    """`--at` as words: 'before the second round', 'the first training', 'the end'."""
+    from p2m.fork import fork_point
+
+    run_dir, _ = finished
+    tools = [e["tool"] for e in events(run_dir) if e["kind"] == "decision"]
+    rounds = [i + 1 for i, t in enumerate(tools) if t in ("generate_examples", "label_inputs", "load_dataset")]
+    assert fork_point(run_dir, "before the second round") == rounds[1]
+    assert fork_point(run_dir, "the last round") == rounds[-1]
+    assert fork_point(run_dir, "before the first training") == tools.index("train") + 1
+    assert fork_point(run_dir, "the end") == len(tools) + 1
+    assert fork_point(run_dir, "step 3") == 3 and fork_point(run_dir, "7") == 7
+    with pytest.raises(ValueError, match="the run has 2 data round"):
+        fork_point(run_dir, "before the fifth round")
+    with pytest.raises(ValueError, match="say a step number"):
+        fork_point(run_dir, "yesterday")
