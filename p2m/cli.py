@@ -130,13 +130,14 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    rows = browse(args.run, args.split, args.source, args.output, args.dropped, args.limit)
+    rows = browse(args.run, args.split, args.source, args.output, args.dropped, args.limit, args.step)
     for row in rows:
         if args.json:
             print(json.dumps(row, ensure_ascii=False))
         else:
             where = f"{row['split']}/{row['kind']}"
-            print(f"#{row['n']:<5} {where:<22} {row['output'][:30]!s:<30} {row['input'][:90]}")
+            step = "-" if row["step"] is None else row["step"]
+            print(f"#{row['n']:<5} step {step!s:<3} {where:<22} {row['output'][:30]!s:<30} {row['input'][:90]}")
             print(f"       {json.dumps(row['provenance'], ensure_ascii=False)[:200]}")
     if not args.json:
         print(f"{len(rows)} row(s)", file=sys.stderr)
@@ -352,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     da.add_argument("--source", help="user, dataset, generated, unlabelled, user_test ...")
     da.add_argument("--output", help="rows with this output (label)")
     da.add_argument("--dropped", action="store_true", help="rows generation wrote and dropped, with the reason")
+    da.add_argument("--step", type=int, metavar="N", help="the rows step N added (0: the user's, at the start)")
     da.add_argument("--limit", type=int)
     da.add_argument("--json", action="store_true", help="one JSON row per line")
     da.set_defaults(func=cmd_data)

@@ -342,17 +342,20 @@ def inspect_errors(runs_dir: Path, name: str) -> dict[str, Any]:
         return {"error": str(exc)}
 
 
-def inspect_data(runs_dir: Path, name: str, split: str = "", source: str = "", dropped: bool = False) -> list[list[Any]]:
-    """Rows of a run with their provenance (`p2m data`) as table rows; none for an unknown run."""
+def inspect_data(runs_dir: Path, name: str, split: str = "", source: str = "", dropped: bool = False,
+                 label: str = "", step: Any = None) -> list[list[Any]]:
+    """Rows of a run with their provenance (`p2m data`) as table rows, filtered by split, source,
+    label and the step that added them; none for an unknown run."""
     run = run_path(runs_dir, name)
     if run is None:
         return []
     try:
-        rows = browse(run, split or None, source or None, None, dropped, limit=2000)
-    except (RunError, OSError):
+        rows = browse(run, split or None, source or None, label or None, dropped, limit=2000,
+                      step=int(step) if step not in (None, "") else None)
+    except (RunError, OSError, ValueError):
         return []
-    return [[r["n"], r["split"], r["kind"], r["output"], r["input"], json.dumps(r["provenance"], ensure_ascii=False)]
-            for r in rows]
+    return [[r["n"], r["step"], r["split"], r["kind"], r["output"], r["input"],
+             json.dumps(r["provenance"], ensure_ascii=False)] for r in rows]
 
 
 def parse_demonstrations(text: str) -> list[dict[str, str]]:
@@ -413,10 +416,12 @@ def _inspect_tab(gr: Any, runs_dir: Path, names: Any) -> None:
             split = gr.Dropdown(choices=["", "train", "validation", "test"], value="", label="Split")
             source = gr.Dropdown(choices=["", "user", "user_test", "dataset", "generated", "unlabelled"], value="",
                                  label="Source")
+            label = gr.Textbox(label="Label (output)")
+            added_by = gr.Number(value=None, precision=0, label="Added by step")
             dropped = gr.Checkbox(label="Dropped rows (with why)")
             show_data = gr.Button("Show rows")
-        rows = gr.Dataframe(headers=["#", "split", "source", "output", "input", "provenance"], interactive=False,
-                            wrap=True)
+        rows = gr.Dataframe(headers=["#", "step", "split", "source", "output", "input", "provenance"],
+                            interactive=False, wrap=True)
         with gr.Accordion("Fork from this step", open=False):
             more = gr.Textbox(label="More demonstrations (one a line: text => output)", lines=3)
             settings = gr.Textbox(label="Settings (one a line: KEY=VALUE, e.g. budget.max_iterations=3)", lines=2)
@@ -426,8 +431,8 @@ def _inspect_tab(gr: Any, runs_dir: Path, names: Any) -> None:
                    forked)
         open_step.click(lambda name, n: inspect_step(runs_dir, name, n), [pick, step], detail)
         show_errors.click(lambda name: inspect_errors(runs_dir, name), pick, detail)
-        show_data.click(lambda name, sp, so, dr: inspect_data(runs_dir, name, sp, so, dr),
-                        [pick, split, source, dropped], rows)
+        show_data.click(lambda name, sp, so, dr, lb, st: inspect_data(runs_dir, name, sp, so, dr, lb, st),
+                        [pick, split, source, dropped, label, added_by], rows)
         pick.focus(lambda: gr.Dropdown(choices=names()), None, pick)
 
 

@@ -41,6 +41,25 @@ def test_the_command_line_lists_rows_as_json(tmp_path, capsys):
     run = make_run(tmp_path)
     assert main(["data", str(run), "--source", "unlabelled", "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert rows == [{"n": 2, "split": "train", "kind": "unlabelled", "input": "dull", "output": "negative",
-                     "provenance": {"row": 7, "relabelled_by": "local:1.5b"}}]
+    assert rows == [{"n": 2, "split": "train", "kind": "unlabelled", "step": None, "input": "dull",
+                     "output": "negative", "provenance": {"row": 7, "relabelled_by": "local:1.5b"}}]
     assert main(["data", str(tmp_path / "nowhere")]) == 2
+
+
+def test_rows_say_which_step_added_them(tmp_path, capsys):
+    """Issue 36 item 2: filter by the step (round) that added the rows, from the lengths each step kept."""
+    from p2m.rundir import RunDir
+
+    runner.create_run(TASK, RunConfig(llm="none"), tmp_path / "run")
+    run = RunDir(tmp_path / "run")
+    run.store.add([Example(input="great", output="positive", source={"kind": "user", "row": 0})])
+    run.save_step(0)
+    run.store.add([Example(input=f"generated {i}", output="negative", source={"kind": "generated"}) for i in range(2)])
+    run.save_step(1)
+    run.save_step(2)  # a step that added nothing
+    run.store.add([Example(input="late", output="positive", source={"kind": "generated"})])  # step 3 running
+    assert [r["step"] for r in browse(run.path)] == [0, 1, 1, None]
+    assert [r["input"] for r in browse(run.path, step=1)] == ["generated 0", "generated 1"]
+    assert browse(run.path, step=2) == []
+    assert main(["data", str(run.path), "--step", "0"]) == 0
+    assert "step 0" in capsys.readouterr().out

@@ -46,7 +46,10 @@ def test_the_inspect_tab_opens_a_step_the_rows_and_the_errors(runs_dir):
     assert "steps 1 to" in inspect_step(runs_dir, "finished", 99)["error"]
     assert "no run named" in inspect_step(runs_dir, "../elsewhere", 1)["error"]
     rows = inspect_data(runs_dir, "finished", "test", "dataset")
-    assert rows and all(r[1] == "test" and r[2] == "dataset" for r in rows)
+    assert rows and all(r[2] == "test" and r[3] == "dataset" for r in rows)
+    loaded = inspect_data(runs_dir, "finished", "", "", False, "positive", 2)  # step 2 loaded the dataset
+    assert loaded and all(r[1] == 2 and r[4] == "positive" for r in loaded)
+    assert inspect_data(runs_dir, "finished", step=1) == []  # the search added no row
     assert inspect_data(runs_dir, "nope") == []
     assert inspect_errors(runs_dir, "finished")["n"] > 0
 
