@@ -48,8 +48,10 @@ def fork_point(run_dir: str | Path, where: str | int) -> int:
         return int(step.group(1))
     which = re.search(r"\b(\d+)(?:st|nd|rd|th)?\b|\b(" + "|".join(ORDINALS) + r")\b", text)
     kind = "train" if re.search(r"\btrain", text) else "evaluate" if re.search(r"\b(evaluat|scor)", text) \
-        else "round" if re.search(r"\bround\b", text) else None
-    if kind is None or which is None:
+        else "round" if re.search(r"\bround\b", text) else "step" if re.search(r"\bstep\b", text) else None
+    if kind == "step" and which is not None and which.group(2) and which.group(2) != "last":
+        return ORDINALS[which.group(2)]  # "the second step"
+    if kind in (None, "step") or which is None:
         raise ValueError(f"--at {where!r}: say a step number, 'step N', 'before the second round', "
                          "'before the first training' or 'the end'")
     k = int(which.group(1)) if which.group(1) else ORDINALS[which.group(2)]

@@ -6,6 +6,7 @@ Runs launched from the chat execute in a background thread of this process, in `
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ from .schemas import TaskSpec
 from .trace_view import step_detail, timeline_rows
 from .data_view import browse
 from .errors_view import errors
-from .fork import fork_run
+from .fork import fork_point, fork_run
 from .compare import compare_runs
 from .live import live_status, status_line
 from .plots import plot_images
@@ -31,6 +32,7 @@ from .tools.families import predict_for
 from .tools.task import TaskSpecError, read_unlabelled, task_from_dict
 
 HOST = "127.0.0.1"
+GO_BACK = re.compile(r"^\s*(go back|back to|fork|start again from|restart from)\b", re.I)
 ACTIVE: dict[str, threading.Thread] = {}
 
 
@@ -99,6 +101,22 @@ class Session:
         self.thread = {"configurable": {"thread_id": f"ui-{id(self)}"}}
         self.started = False
         self.unlabelled: list[str] = []  # texts the user uploaded; the run's teacher labels them
+        self.last_run: Optional[Path] = None  # the run this chat started (or forked) last
+
+    def go_back(self, text: str) -> str:
+        """'go back to before the second round and add these examples:' then `text => output`
+        lines: the last run forked there (`p2m fork`), with them, and started."""
+        first, _, rest = text.partition("\n")
+        assert self.last_run is not None
+        try:
+            n = fork_point(self.last_run, first.split(":")[0])
+            out, added = fork_and_start(self.runs_dir, self.last_run, n, rest)
+        except (RunError, ValueError, TaskSpecError, OSError) as exc:
+            return f"I could not go back: {exc}"
+        source, self.last_run = self.last_run, out
+        return (f"Went back to before step {n} of **{source.name}**"
+                + (f" with {added} more demonstrations" if added else "") +
+                f": the fork **{out.name}** is running, nothing before step {n} is asked again.")
 
     @property
     def state(self) -> dict[str, Any]:
@@ -124,6 +142,8 @@ class Session:
         text = message.strip()
         if not text:
             return "Tell me what the model should do, with a few examples."
+        if self.last_run is not None and GO_BACK.match(text):
+            return self.go_back(text)
         if text.lower() in RUN_WORDS and self.task is None:
             return "There is no task yet: describe it first."
         if not self.started:  # the first question is the task itself: this message answers it
@@ -169,6 +189,7 @@ class Session:
                                   name=f"p2m-run-{out.name}")
         ACTIVE[out.name] = thread
         thread.start()
+        self.last_run = out
         self.started, self.thread = False, {"configurable": {"thread_id": f"ui-{id(self)}-{out.name}"}}
         return f"Started run **{out.name}**: follow it in the Runs and Trace tabs."
 
@@ -371,35 +392,42 @@ def parse_demonstrations(text: str) -> list[dict[str, str]]:
     return demos
 
 
-def fork_from_step(runs_dir: Path, name: str, n: Any, demonstrations: str = "", settings: str = "",
-                   start: bool = True) -> str:
-    """`p2m fork` from the Inspect tab: a new run under `runs_dir` from before step `n`, with the
-    demonstrations typed (`text => output`, one a line) added and the settings (`KEY=VALUE`, one
-    a line) changed, started in the background; what happened, in a sentence."""
-    run = run_path(runs_dir, name)
-    if run is None:
-        return f"no run named {name!r} under {runs_dir}"
-    try:
-        task = RunDir(run).task()
-        added = parse_demonstrations(demonstrations)
-        if added:
-            task = task_from_dict({**task.model_dump(), "examples": [e.model_dump() for e in task.examples] + added})
-        base = runs_dir / f"{run.name}-fork{int(n or 1)}-{time.strftime('%H%M%S')}"
-        out, k = base, 1
-        while out.exists():  # two forks in one second
-            k += 1
-            out = base.with_name(f"{base.name}-{k}")
-        fork_run(run, int(n or 1), out, task=task if added else None,
-                 settings=[s.strip() for s in (settings or "").splitlines() if s.strip()])
-    except (RunError, ValueError, TaskSpecError, OSError) as exc:
-        return f"not forked: {exc}"
+def fork_and_start(runs_dir: Path, run: Path, n: int, demonstrations: str = "", settings: str = "",
+                   start: bool = True) -> tuple[Path, int]:
+    """Fork `run` before step `n` into a new folder of `runs_dir` with the demonstrations typed
+    (`text => output`, one a line) added and the settings (`KEY=VALUE`, one a line) changed, and
+    start it in the background: (the new run, demonstrations added). Errors as `fork_run`."""
+    task = RunDir(run).task()
+    added = parse_demonstrations(demonstrations)
+    if added:
+        task = task_from_dict({**task.model_dump(), "examples": [e.model_dump() for e in task.examples] + added})
+    base = runs_dir / f"{run.name}-fork{n}-{time.strftime('%H%M%S')}"
+    out, k = base, 1
+    while out.exists():  # two forks in one second
+        k += 1
+        out = base.with_name(f"{base.name}-{k}")
+    fork_run(run, n, out, task=task if added else None,
+             settings=[s.strip() for s in (settings or "").splitlines() if s.strip()])
     if start:
         ctx = runner.open_context(out, progress=False)
         thread = threading.Thread(target=lambda: runner.execute(ctx), daemon=True, name=f"p2m-run-{out.name}")
         ACTIVE[out.name] = thread
         thread.start()
+    return out, len(added)
+
+
+def fork_from_step(runs_dir: Path, name: str, n: Any, demonstrations: str = "", settings: str = "",
+                   start: bool = True) -> str:
+    """`p2m fork` from the Inspect tab (`fork_and_start`); what happened, in a sentence."""
+    run = run_path(runs_dir, name)
+    if run is None:
+        return f"no run named {name!r} under {runs_dir}"
+    try:
+        out, added = fork_and_start(runs_dir, run, int(n or 1), demonstrations, settings, start)
+    except (RunError, ValueError, TaskSpecError, OSError) as exc:
+        return f"not forked: {exc}"
     return (f"Forked **{run.name}** before step {int(n or 1)} into **{out.name}**"
-            + (f" with {len(added)} more demonstrations" if added else "")
+            + (f" with {added} more demonstrations" if added else "")
             + (": running, follow it in the Runs and Trace tabs." if start else "."))
 
 

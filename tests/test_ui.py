@@ -291,3 +291,21 @@ def test_the_runs_tab_compares_runs_side_by_side(runs_dir):
     assert len(rows[0]) == len(COMPARE_HEADERS) and rows[0][2] == rows[1][2]
     assert compare_table(runs_dir, ["finished"])[1] == "not compared: compare needs two runs or more"
     assert "no run named '../x'" in compare_table(runs_dir, ["finished", "../x"])[1]
+
+
+def test_the_chat_goes_back_to_a_step_of_its_run_with_more_examples(runs_dir):
+    """Issue 36 item 5: "go back to before the second step and add these examples" forks the
+    chat's last run there, with them."""
+    session = Session("none", runs_dir, [])
+    assert "Went back" not in session.reply("go back to before the second step")  # no run yet: a task description
+    session.last_run = runs_dir / "finished"
+    said = session.reply("Go back to before the second step and add these examples:\n"
+                         "a tender, luminous film => positive\nsheer tedium => negative")
+    assert said.startswith("Went back to before step 2 of **finished** with 2 more demonstrations")
+    fork = session.last_run
+    assert fork.name.startswith("finished-fork2-") and len(RunDir(fork).task().examples) == 2
+    from p2m.ui import ACTIVE
+    ACTIVE[fork.name].join(600)  # the fork runs to its end
+    report = RunDir(fork).report()
+    assert report is not None and report["n_user"] == 2
+    assert "I could not go back" in session.reply("go back to before the ninth round")
