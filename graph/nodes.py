@@ -169,6 +169,7 @@ def make_planner(ctx: RunContext):
                             iteration=state.get("evaluations", 0))
             return {"proposal": proposal, "stop_reason": stop}
         tokens_before = ctx.llm.usage.tokens if ctx.llm else 0
+        cost_before = ctx.llm.usage.cost_usd if ctx.llm else 0.0
         gate = PlannerGate.for_run(ctx, state)  # data names reach the LLM as handles only
         tools = [gate.tool(t) for t in offered_tools(ctx, state)] if llm_plans(ctx) else []
         if not tools:
@@ -189,6 +190,7 @@ def make_planner(ctx: RunContext):
                         options=tool_options(ctx, state),
                         duration_s=round(time.perf_counter() - started, 3),
                         tokens=(ctx.llm.usage.tokens - tokens_before) if ctx.llm else 0,
+                        cost_usd=round(ctx.llm.usage.cost_usd - cost_before, 6) if ctx.llm else 0.0,
                         iteration=state.get("evaluations", 0))
         # The planner's own calls are saved with its checkpoint: a resume after this node bills them.
         return {"proposal": proposal, "elapsed_s": state.get("elapsed_s", 0.0) + time.perf_counter() - started,
@@ -228,6 +230,7 @@ def make_act(ctx: RunContext):
         started = time.perf_counter()
         tokens_before = ctx.llm.usage.tokens if ctx.llm else 0
         calls_before = ctx.llm.usage.calls if ctx.llm else 0
+        cost_before = ctx.llm.usage.cost_usd if ctx.llm else 0.0
         update: dict[str, Any] = {}
         failures = dict(state.get("failures", {}))
         ctx.deadline = time.monotonic() + max(0.0, ctx.config.budget.max_wall_s - state.get("elapsed_s", 0.0))
@@ -254,6 +257,7 @@ def make_act(ctx: RunContext):
         ctx.trace.write("act", "tool", tool=tool, args=args, summary=summary, added=ctx.store.added_since(rows_before),
                         duration_s=round(duration, 3),
                         tokens=(ctx.llm.usage.tokens - tokens_before) if ctx.llm else 0,
+                        cost_usd=round(ctx.llm.usage.cost_usd - cost_before, 6) if ctx.llm else 0.0,
                         iteration=update.get("evaluations", state.get("evaluations", 0)))
         ctx.run.save_step(state.get("steps", 0) + 1)  # what `p2m fork` restores to continue from here
         spent = dict(state.get("spent") or {})  # counts only (seconds are in the trace): prompts replay

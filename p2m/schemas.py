@@ -181,3 +181,5 @@ class TraceEvent(BaseModel):
     """A decision's menu: the tools that were legal ("legal") and why each other was not ("refused")."""
     added: Optional[dict[str, Any]] = None
     """A tool call's rows added to the data: how many, by source/split and by label."""
+    cost_usd: float = 0.0
+    """What the LLM calls of this decision or tool call cost (0 for local models)."""

@@ -101,7 +101,7 @@ def step_detail(run_dir: str | Path, n: int) -> dict[str, Any]:
         "step": n, "of": len(decisions), "iteration": decision.get("iteration"),
         "decided": {"tool": decision.get("tool"), "args": decision.get("args"), "by": summary.get("by"),
                     "reason": decision.get("reason"), "seconds": decision.get("duration_s"),
-                    "tokens": decision.get("tokens")},
+                    "tokens": decision.get("tokens"), "cost_usd": decision.get("cost_usd", 0.0)},
         "options": decision.get("options") or "not recorded (a trace written before p2m recorded them)",
         "guard": ({"verdict": "refused", "why": override.get("reason"),
                    "replaced_by": {"tool": override.get("tool"), "args": override.get("args")}}
@@ -109,7 +109,7 @@ def step_detail(run_dir: str | Path, n: int) -> dict[str, Any]:
         "errors": [e.get("summary") for e in after if e["kind"] == "llm_error"],
         "ran": None if tool is None else {
             "tool": tool.get("tool"), "args": tool.get("args"), "result": _tool_summary(tool),
-            "seconds": tool.get("duration_s"), "tokens": tool.get("tokens"),
+            "seconds": tool.get("duration_s"), "tokens": tool.get("tokens"), "cost_usd": tool.get("cost_usd", 0.0),
             "added": tool.get("added") or "no rows" if "added" in tool else "not recorded"},
         "metric_before": metric(events[:first]), "metric_after": metric(events[:last]),
     }
@@ -143,7 +143,8 @@ def render_step(run_dir: str | Path, n: int) -> None:
         console.print("  no tool ran (the run ended here, or was stopped)")
     else:
         console.print(f"  ran {ran['tool']} {_short(ran['args'], 200)}: {ran['result']}")
-        console.print(f"    {ran['seconds'] or 0:.1f} s, {ran['tokens'] or 0} tokens; rows added: {_short(ran['added'], 300)}")
+        console.print(f"    {ran['seconds'] or 0:.1f} s, {ran['tokens'] or 0} tokens, ${ran['cost_usd'] or 0:.4f}; "
+                      f"rows added: {_short(ran['added'], 300)}")
     console.print(f"  metric before: {_short(d['metric_before'])}; after: {_short(d['metric_after'])}")
 
 

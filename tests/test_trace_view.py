@@ -23,6 +23,7 @@ def test_each_step_says_what_was_legal_and_why_the_rest_was_not(run):
     assert "search_datasets" in first["options"]["legal"]
     assert first["options"]["refused"]["train"] and first["options"]["refused"]["evaluate"]  # nothing to train yet
     assert first["guard"] == {"verdict": "accepted"} and first["ran"]["tool"] == "search_datasets"
+    assert first["decided"]["cost_usd"] == 0.0 and first["ran"]["cost_usd"] == 0.0  # no LLM: nothing spent
 
 
 def test_a_step_shows_the_rows_it_added_and_the_metric_before_and_after(run):
@@ -40,7 +41,8 @@ def test_the_command_line_opens_a_step_and_names_the_range(run, capsys):
     assert main(["trace", str(run), "--step", "1", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["decided"]["tool"] == "search_datasets"
     assert main(["trace", str(run), "--step", "2"]) == 0
-    assert "legal then:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "legal then:" in out and "tokens, $0.0000; rows added" in out
     assert main(["trace", str(run), "--step", "99"]) == 2
     assert "the run has steps 1 to" in capsys.readouterr().err
 
