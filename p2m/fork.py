@@ -19,10 +19,14 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
+from .agent.context import RunContext
+from .agent.trace import TraceWriter, read_trace
 from .config import RunConfig
 from .rundir import APPEND_ONLY, MODEL_EXTRAS, STEPS, RunDir, RunError
+from .runner import check_run_name
 from .schemas import Example, TaskSpec
 from .tools.data_store import user_rows
+from .tools.specs import REGISTRY
 
 USER_KINDS = ("user", "user_test")  # rows the task itself gives: replaced by the forked task's
 
@@ -35,8 +39,6 @@ def fork_point(run_dir: str | Path, where: str | int) -> int:
     """The step a fork starts before, from a number or words: "5", "step 5", "before the second
     round" (the k-th data round: generate_examples, label_inputs or load_dataset), "the last round",
     "the second training", "the end". ValueError naming what it could not read."""
-    from .agent.trace import read_trace
-
     if isinstance(where, int) or str(where).strip().isdigit():
         return int(where)
     text = str(where).lower()
@@ -217,11 +219,6 @@ def fork_run(source: str | Path, at: int, out: str | Path, task: Optional[TaskSp
              settings: Iterable[str] = (), then: Optional[tuple[str, dict[str, Any]]] = None) -> Path:
     """Create NEW as RUN was before planner step `at` (1-based, as `p2m trace --step`), with the
     task, settings and next decision changed as asked; `runner.resume(NEW)` runs it on."""
-    from .agent.context import RunContext
-    from .agent.trace import TraceWriter
-    from .runner import check_run_name
-    from .tools.specs import REGISTRY
-
     src = RunDir(source).require()
     dest = RunDir(check_run_name(out)).require_new()
     if dest.path.exists() and any(dest.path.iterdir()):
