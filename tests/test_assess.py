@@ -315,3 +315,18 @@ def test_with_too_few_rows_for_a_student_the_baseline_is_published_with_what_to_
     assert report["metric"]["n"] == 6 and not report["target_met"] and "too few rows" in report["stop_reason"]
     hints = " ".join(report["to_improve"])
     assert "--llm local" in hints and "--catalog" in hints and "3 for the rarest label" in hints
+
+
+def test_a_few_rows_all_right_do_not_make_a_certain_interval():
+    """SST-2 seed 2 of bench.unseen (1d04945): the demonstrations-only model read 4 of 4 fold rows,
+    the bootstrap interval collapsed to [1.0, 1.0], and the run stopped at "target met" (0.9)
+    after one iteration. The Wilson interval of 4/4 starts near 0.51."""
+    task = TaskSpec(instruction="Sentiment", labels=LABELS)
+    rows = [Example(input=f"r{i}", output=LABELS[i % 2], source={"kind": "user"}) for i in range(4)]
+    low, high = assess.bootstrap_ci(task, [r.output for r in rows], rows)
+    assert high == 1.0 and 0.45 < low < 0.6
+    assert assess.wilson_interval(0, 10)[0] == 0.0 and round(assess.wilson_interval(50, 100)[0], 3) == 0.404
+    many = [Example(input=f"r{i}", output=LABELS[i % 2], source={"kind": "user"}) for i in range(400)]
+    preds = [r.output if i % 5 else LABELS[1 - i % 2] for i, r in enumerate(many)]  # 80% right
+    low, high = assess.bootstrap_ci(task, preds, many)
+    assert 0.75 < low < 0.8 < high < 0.85  # with many rows the two intervals agree
