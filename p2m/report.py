@@ -125,6 +125,8 @@ def build_report(ctx: RunContext, state: dict[str, Any]) -> dict[str, Any]:
                      # student - baseline on the gold rows (paired), and, when those could not tell
                      # them apart, each one's agreement with the teacher on held-out real inputs
                      "difference": published.get("difference"), "agreement": published.get("agreement"),
+                     # teacher - baseline on the gold rows, when clearly below 0 (no agreement step)
+                     "teacher_vs_baseline": published.get("teacher_vs_baseline"),
                      "decided_on": published.get("decided_on")}
         if estimate else None,
         "test": test,

@@ -295,6 +295,57 @@ def test_when_the_gold_folds_cannot_tell_them_apart_held_out_teacher_labelled_in
     assert run("unlabelled", 30)[1]["published"] == "baseline"
 
 
+def test_a_teacher_one_fold_row_behind_the_baseline_still_breaks_the_tie_one_clearly_behind_does_not(
+        tmp_path, monkeypatch):
+    """bench.unseen SST-2 seed 2 (1d04945): the teacher read 3 of 4 fold rows and the baseline 4,
+    so the agreement step was skipped and the baseline (0.546 on 500 test rows) was published over
+    a student at 0.786. One row is no evidence; only a paired interval below 0 closes the step."""
+    from p2m.report import build_report
+
+    demos = [("a wonderful, moving, brilliant film", "positive"), ("awful, boring, a total mess", "negative"),
+             ("superb acting, I loved every minute", "positive"), ("dreadful plot, I hated it", "negative"),
+             ("a delightful, charming triumph", "positive"), ("terrible, dull and lifeless", "negative")]
+    task = TaskSpec(instruction="Sentiment of a film review", labels=LABELS,
+                    examples=[{"input": t, "output": o} for t, o in demos])
+    dirs = {name: student_dir(tmp_path, name) for name in ("S", "S0", "S1")}
+    flip = {"positive": "negative", "negative": "positive"}
+    teacher_wrong: set[str] = set()
+
+    def student(task_, model_dir, texts):  # one demonstration missed; agrees with the teacher
+        return [t.split("|")[1] if "|" in t else flip[dict(demos)[t]] if t == demos[0][0] else dict(demos)[t]
+                for t in texts]
+
+    def teacher(llm, task_, texts, score=True):
+        return [flip[dict(demos)[t]] if t in teacher_wrong else dict(demos)[t] for t in texts], 0.0
+
+    patch_predict(monkeypatch, student)
+    monkeypatch.setattr(assess, "predict_baseline",
+                        lambda spec, texts: [flip[t.split("|")[1]] if "|" in t else dict(demos)[t] for t in texts])
+    monkeypatch.setattr(assess, "teacher_predict", teacher)
+    monkeypatch.setattr(assess, "confident", lambda model, texts: (["positive"] * len(texts), [0.5] * len(texts)))
+
+    def run(name):
+        ctx = context(tmp_path / name, task, llm=ScriptedLLM([]))
+        ctx.store.add([Example(input=f"text {i}|{LABELS[i % 2]}", output=LABELS[i % 2], split="validation",
+                               source={"kind": "unlabelled", "row": i}) for i in range(30)])
+        ctx.write_json("train.json", {"path": str(dirs["S"]), "n_rows": 6,
+                                      "folds": {"0": str(dirs["S0"]), "1": str(dirs["S1"])}})
+        return ctx, evaluate_tool(ctx)
+
+    teacher_wrong.add(demos[1][0])  # the teacher 5 of 6, the baseline 6 of 6
+    ctx, result = run("one-behind")
+    assert result["baselines"]["teacher"] < result["baselines"]["demonstrations-only"]
+    assert result["published"] == "student"
+    estimate = build_report(ctx, {"stop_reason": "test"})["estimate"]
+    assert estimate["agreement"]["student"] == 1.0 and estimate["teacher_vs_baseline"] is None
+    teacher_wrong.update(t for t, _ in demos)  # the teacher wrong on every fold row
+    ctx, result = run("all-behind")
+    assert result["published"] == "baseline"
+    estimate = build_report(ctx, {"stop_reason": "test"})["estimate"]
+    assert estimate["agreement"] is None and estimate["teacher_vs_baseline"]["ci"][1] < 0
+    assert estimate["teacher_vs_baseline"]["n"] == 6
+
+
 def test_with_too_few_rows_for_a_student_the_baseline_is_published_with_what_to_add(tmp_path, tiny_model_dir):
     """Issue 32: six demonstrations, no LLM, no catalog: the demonstrations-only model is
     published with its fold estimate, and the report says what to add."""
