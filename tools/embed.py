@@ -40,10 +40,26 @@ def embedder_path(name: str) -> str:
     raise ValueError(f"unknown embedder {name!r}; known: {', '.join(EMBEDDERS)} or a model folder")
 
 
+MEMO_ROWS = 50_000  # vectors kept per embedder: a run embeds the same rows for each fold's head
+_memo: dict[str, dict[str, np.ndarray]] = {}
+
+
 def embed(texts: Sequence[str], batch_size: int = 64, model: str = "minilm") -> np.ndarray:
-    """Unit-normalised embeddings, one row per text, by the embedder called `model`."""
+    """Unit-normalised embeddings, one row per text, by the embedder called `model`. Texts seen
+    before in this process are not encoded again (a student per fold, scoring, the cascade)."""
     if not texts:
         return np.zeros((0, 384 if model == "minilm" else 768), dtype=np.float32)
-    encoder = get_embedder(embedder_path(model))
-    return np.asarray(encoder.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
-                                   show_progress_bar=False), dtype=np.float32)
+    path = embedder_path(model)
+    memo = _memo.setdefault(path, {})
+    fresh = list(dict.fromkeys(t for t in texts if t not in memo))
+    if fresh:
+        encoder = get_embedder(path)
+        vectors = np.asarray(encoder.encode(fresh, batch_size=batch_size, normalize_embeddings=True,
+                                            show_progress_bar=False), dtype=np.float32)
+        if len(memo) + len(fresh) > MEMO_ROWS:
+            memo.clear()
+        memo.update(zip(fresh, vectors))
+        if any(t not in memo for t in texts):  # more texts than the memo holds: no memo
+            return np.asarray(encoder.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                                             show_progress_bar=False), dtype=np.float32)
+    return np.stack([memo[t] for t in texts])
