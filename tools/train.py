@@ -245,6 +245,38 @@ def fit_head_student(model_path: str, train_rows: list[Example], val_rows: list[
     return head, val, round(time.perf_counter() - started, 2)
 
 
+def rival_encoders(model_path: str, names: tuple[str, ...]) -> list[str]:
+    """The folders of the rival encoders named in `names` that are on disk (or installed, for
+    mpnet's carriers) and are not `model_path` itself."""
+    from .mpnet import carriers_installed, mpnet_path
+
+    found = []
+    for name in names:
+        if name == "mpnet" and carriers_installed():
+            path = str(mpnet_path())
+        elif name != "mpnet" and is_sentence_encoder(name):
+            path = name
+        else:
+            continue
+        if Path(path).resolve() != Path(model_path).resolve():
+            found.append(path)
+    return found
+
+
+def best_head(model_path: str, first: tuple[dict[str, Any], Optional[float], float], cfg: TrainConfig,
+              train_rows: list[Example], val_rows: list[Example]) -> tuple[dict[str, Any], Optional[float], float]:
+    """The head with the best validation accuracy among the chosen encoder's (`first`) and the
+    rivals' (`cfg.rival_heads`); a tie keeps the earlier. Seconds add up over all of them."""
+    best, spent = first, first[2]
+    for path in rival_encoders(model_path, cfg.rival_heads):
+        head, val, seconds = fit_head_student(path, train_rows, val_rows, cfg.soft_targets)
+        spent += seconds
+        logger.info("head on %s: validation %s (the best so far %s)", Path(path).name, val, best[1])
+        if val is not None and (best[1] is None or val > best[1]):
+            best = (head, val, seconds)
+    return best[0], best[1], round(spent, 2)
+
+
 def save_head_student(head: dict[str, Any], out_dir: Path, n_train: int, val_rows: list[Example],
                       val: Optional[float], train_s: float) -> TrainResult:
     """The head as the job's model (`out_dir/model`); a fine-tuned model there moves to
@@ -299,6 +331,8 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
     head = None
     if cfg.classifier == "head" or (cfg.classifier == "auto" and is_sentence_encoder(model_path)):
         head, head_val, head_s = fit_head_student(model_path, train_rows, val_rows, cfg.soft_targets)
+        if cfg.classifier == "auto" and head_val is not None and head_val < 1.0:
+            head, head_val, head_s = best_head(model_path, (head, head_val, head_s), cfg, train_rows, val_rows)
         if cfg.classifier == "head" or head_val is None or head_val >= 1.0:
             return save_head_student(head, out_dir, len(train_rows), val_rows, head_val, head_s)
 
