@@ -18,6 +18,7 @@ the last line printed is the mean and spread over seeds per task.
         [--sources generated]   # no catalog: generated rows and demonstrations only
         [--model all-mpnet-base-v2] [--classifier auto|head|finetune]   # the student's settings
         [--unlabelled 300]   # inputs of the train split, labels withheld: the user's own texts
+        [--calibrate 200]    # then p2m calibrate on 200 more: the cascade's threshold needs 149+
     python -m bench.unseen --tasks squad,wnut17_ner,conala_en   # the other families (issue 34):
         # their own metric (SQuAD F1, entity F1, chrF++), kept/asked per generation round
 """
@@ -38,6 +39,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.record import append, commit  # noqa: E402
+from p2m.calibrate import calibrate_run  # noqa: E402
 from p2m.agent.factory import make_llm  # noqa: E402
 from p2m.config import CLASSIFIERS, RunConfig, TrainConfig  # noqa: E402
 from p2m.runner import start  # noqa: E402
@@ -45,6 +47,7 @@ from p2m.schemas import Example, TaskSpec  # noqa: E402
 from p2m.tools.data_store import DataStore, read_jsonl  # noqa: E402
 from p2m.tools.cascade import cascade_answers, routed  # noqa: E402
 from p2m.tools.evaluate import teacher_predict  # noqa: E402
+from p2m.tools.head import is_head, load_head  # noqa: E402
 from p2m.tools.families import fit_baseline, predict_baseline, predict_for, score_for  # noqa: E402
 from p2m.tools.metrics import parse_entities  # noqa: E402
 
@@ -111,6 +114,26 @@ def unlabelled_inputs(rows: list[dict], exclude: list[str], n: int, seed: int) -
     seen = {t.strip().lower() for t in exclude}
     pool = sorted({r["input"] for r in rows if r["input"].strip().lower() not in seen})
     return random.Random(1000 + seed).sample(pool, min(n, len(pool)))
+
+
+def student_kind(model_dir: str) -> str:
+    """"head:<encoder>" for a head student (which encoder's head won validation), else "finetuned"."""
+    if is_head(model_dir):
+        encoder = load_head(model_dir).get("encoder", "minilm")
+        return f"head:{Path(encoder).name if '/' in encoder else encoder}"
+    return "finetuned"
+
+
+def calibrate_more(run_dir: Path, train: list[dict], exclude: list[str], n: int, seed: int,
+                   teacher: object) -> dict:
+    """`p2m calibrate` as a user with more texts would run it: `n` more train-split inputs (none a
+    demonstration, a test row or one the run was given; seed 1500 + the bench's seed), labelled by
+    the run's teacher, refit the published model's threshold with the run's held-out rows."""
+    texts = unlabelled_inputs(train, exclude, n, 500 + seed)
+    started = time.perf_counter()
+    fitted = calibrate_run(run_dir, texts, n=n, teacher=teacher)
+    return {**{k: fitted.get(k) for k in ("threshold", "answered_alone", "n", "upper_bound", "reason")},
+            "texts_given": len(texts), "calibrate_s": round(time.perf_counter() - started, 1)}
 
 
 def build_task(name: str, train: list[dict], seed: int, unlabelled: list[str] | None = None) -> TaskSpec:
@@ -204,7 +227,7 @@ def peak_rss_gb() -> float:
 
 def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed: int,
              sources: str = "all", planner: str = "auto", model: str | None = None,
-             classifier: str = "auto", n_unlabelled: int = 0) -> dict:
+             classifier: str = "auto", n_unlabelled: int = 0, n_calibrate: int = 0) -> dict:
     train = read_jsonl(shared / "datasets" / name / "train.jsonl")
     demos = build_task(name, train, seed).model_dump()["examples"]
     rows, dropped = test_rows(read_jsonl(shared / "datasets" / name / "test.jsonl"), demos, limit)
@@ -236,8 +259,11 @@ def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed
     published = score(predict_for(task, run_dir / "model", texts))
     baseline = score(predict_baseline(fit_baseline(task, [Example(**d, source={"kind": "user"})
                                                           for d in demos]), texts))
+    teacher_llm = make_llm(config.teacher or llm_spec)
+    calibration = calibrate_more(run_dir, train, [d["input"] for d in demos] + texts + unlabelled,
+                                 n_calibrate, seed, teacher_llm) if n_calibrate and task.label_set else None
     t0 = time.perf_counter()
-    teacher_preds = teacher_predict(make_llm(config.teacher or llm_spec), task, texts)[0]
+    teacher_preds = teacher_predict(teacher_llm, task, texts)[0]
     teacher = score(teacher_preds)
     cascade = cascade_figures(run_dir / "model", texts, teacher_preds, score) if task.label_set else None
     mine = student if student is not None else published
@@ -248,7 +274,8 @@ def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed
             "gap_vs_best_baseline": round(mine - max(baseline, teacher), 4),
             "family": task.task_type, "generation_rounds": generation_rounds(run_dir),
             "n_test": len(gold), "test_rows_dropped_as_demonstrations": dropped,
-            "n_unlabelled_given": len(unlabelled),
+            "n_unlabelled_given": len(unlabelled), "calibration": calibration,
+            "student_kind": student_kind(best["path"]) if best else None,
             "n_train_by_source": by_source(run_dir),
             "run_estimate": {"metric": report.get("metric"), "estimate": report.get("estimate"),
                              "test": report.get("test"), "baselines": report.get("baselines")},
@@ -272,6 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", help="force the student model (e.g. all-mpnet-base-v2); default: the run's choice")
     p.add_argument("--classifier", choices=CLASSIFIERS, default="auto",
                    help="how the classification student is trained (TrainConfig.classifier)")
+    p.add_argument("--calibrate", type=int, default=0,
+                   help="after each run, label this many more train-split inputs with the teacher and "
+                        "refit the cascade's threshold on them (p2m calibrate)")
     p.add_argument("--unlabelled", type=int, default=0,
                    help="give the run this many inputs of the task's train split, labels withheld "
                         "(the user's unlabelled texts; the teacher labels them)")
@@ -289,11 +319,12 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"unknown task {name!r}; known: {', '.join([*TASKS, *FAMILY_TASKS])}")
         for seed in seeds:
             line = run_task(name, shared, out, args.llm, args.limit, seed, args.sources,
-                            model=args.model, classifier=args.classifier, n_unlabelled=args.unlabelled)
+                            model=args.model, classifier=args.classifier, n_unlabelled=args.unlabelled,
+                            n_calibrate=args.calibrate)
             results.setdefault(name, []).append(line)
             record = {"bench": "unseen", "code": code, "task": name, "llm": args.llm, "sources": args.sources,
                       "model": args.model, "classifier": args.classifier, "unlabelled": args.unlabelled,
-                      **line}
+                      "calibrate": args.calibrate, **line}
             append(results_file, record)
             print(json.dumps(record), file=sys.stderr, flush=True)
     tasks = {name: summary(lines) for name, lines in results.items()}

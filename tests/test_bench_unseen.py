@@ -105,3 +105,34 @@ def test_the_peak_memory_of_the_run_process_is_reported():
     block = bytearray(300 * 1024 * 1024)  # touch 300 MB
     block[::4096] = b"x" * len(block[::4096])
     assert peak_rss_gb() >= max(before, 0.3) and before > 0.01
+
+
+def test_calibration_texts_are_more_train_inputs_the_run_never_saw(monkeypatch, tmp_path):
+    """Issue 33: a run's 60 held-out texts are under the 149 a 2% bound needs; `--calibrate N`
+    labels N more train-split inputs with the teacher, none the run was given or a test row."""
+    import bench.unseen as unseen
+
+    asked = {}
+
+    def fake_calibrate(run_dir, texts, n, teacher):
+        asked.update(texts=texts, n=n, teacher=teacher)
+        return {"threshold": 0.9, "answered_alone": 0.7, "n": 260, "upper_bound": 0.019, "budget": 0.02}
+
+    monkeypatch.setattr(unseen, "calibrate_run", fake_calibrate)
+    rows = [{"input": f"Row {i}", "output": "ab"[i % 2]} for i in range(60)]
+    given = unseen.unlabelled_inputs(rows, ["Row 0"], 30, seed=0)
+    out = unseen.calibrate_more(tmp_path, rows, ["Row 0", *given], 20, 0, teacher="T")
+    assert len(asked["texts"]) == 20 and asked["n"] == 20 and asked["teacher"] == "T"
+    assert not set(asked["texts"]) & {"Row 0", *given}
+    assert out["threshold"] == 0.9 and out["texts_given"] == 20 and "calibrate_s" in out
+
+
+def test_the_line_says_which_encoders_head_won(tmp_path):
+    from bench.unseen import student_kind
+    from p2m.tools.head import save_head
+
+    save_head({"encoder": "mpnet", "constant": "a"}, tmp_path / "h")
+    save_head({"encoder": "/some/where/rival-encoder", "constant": "a"}, tmp_path / "r")
+    (tmp_path / "f").mkdir()
+    assert student_kind(tmp_path / "h") == "head:mpnet" and student_kind(tmp_path / "r") == "head:rival-encoder"
+    assert student_kind(tmp_path / "f") == "finetuned"
