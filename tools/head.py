@@ -15,6 +15,7 @@ import numpy as np
 
 from ..files import write_json_atomic
 from .embed import embed, minilm_path
+from .mpnet import cached_folder
 
 HEAD_FILE = "head.json"
 SOFT_TEMPERATURE = 2.0  # soft targets p^(1/T): T > 1 flattens an over-confident teacher
@@ -23,8 +24,6 @@ SOFT_TEMPERATURE = 2.0  # soft targets p^(1/T): T > 1 flattens an over-confident
 def encoder_name(model_path: str) -> str:
     """"minilm" for the packaged MiniLM (its site-packages path may move), "mpnet" for the
     assembled all-mpnet-base-v2 (its cache may move), else the folder."""
-    from .mpnet import cached_folder
-
     resolved = Path(model_path).resolve()
     if resolved == Path(minilm_path()).resolve():
         return "minilm"

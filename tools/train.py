@@ -14,6 +14,7 @@ import numpy as np
 
 from ..config import CLASSIFIERS, TrainConfig
 from ..schemas import Example
+from . import mpnet
 from .head import accuracy, encoder_name, fit_linear, save_head
 from .memory import plan_memory
 
@@ -248,12 +249,10 @@ def fit_head_student(model_path: str, train_rows: list[Example], val_rows: list[
 def rival_encoders(model_path: str, names: tuple[str, ...]) -> list[str]:
     """The folders of the rival encoders named in `names` that are on disk (or installed, for
     mpnet's carriers) and are not `model_path` itself."""
-    from .mpnet import carriers_installed, mpnet_path
-
     found = []
     for name in names:
-        if name == "mpnet" and carriers_installed():
-            path = str(mpnet_path())
+        if name == "mpnet" and mpnet.carriers_installed():
+            path = str(mpnet.mpnet_path())
         elif name != "mpnet" and is_sentence_encoder(name):
             path = name
         else:
