@@ -18,6 +18,7 @@ from .router import budget_stop, score_before_stopping, stop_after_evaluation, t
 from .state import AgentState
 from ..report import write_report
 from ..plots import write_plots
+from ..run_files import FAILURES
 
 
 def _state_summary(state: AgentState, ctx: RunContext, gate: PlannerGate) -> str:
@@ -75,7 +76,7 @@ def _shortfall(ctx: RunContext, state: AgentState, gate: PlannerGate) -> str:
     if not state.get("history") or target_met(state, ctx) or ctx.task.target is None:
         return ""
     h = state["history"][-1]
-    failures = ctx.read_json("failures.json", []) or []
+    failures = ctx.read_json(FAILURES, []) or []
     labels = set(ctx.task.label_set or [])
     name = lambda v: v if v in labels else "<other>"  # noqa: E731
     confusions = Counter((name(f.get("expected")), name(f.get("predicted"))) for f in failures)

@@ -15,15 +15,14 @@ from .tools.assess import is_gold
 from .tools.cascade import calibrate, confident, save_threshold
 from .tools.data_store import normalize
 from .tools.evaluate import teacher_distributions, top_label
-
-CALIBRATION = "calibration.json"
+from .run_files import CALIBRATION, UNLABELLED
 
 
 def calibration_texts(run: RunDir, texts: Optional[list[str]], n: int) -> list[str]:
     """Up to `n` texts the model never trained or validated on: `texts`, else the task's
     unlabelled texts past those the run labelled."""
     if texts is None:
-        used = int((run.read_json("unlabelled.json") or {}).get("labelled_up_to", 0))
+        used = int((run.read_json(UNLABELLED) or {}).get("labelled_up_to", 0))
         texts = run.task().unlabelled[used:]
     seen = run.store.seen_inputs() | {normalize(d.input) for d in run.task().examples}
     out, taken = [], set()

@@ -18,6 +18,7 @@ from .graph.graph import sqlite_checkpointer
 from .graph.intake import CHAT_THREAD, build_intake
 from .rundir import RunDir
 from .schemas import TaskSpec
+from .run_files import CHAT_CONFIG, CHECKPOINTS
 
 
 def chat(out: str | Path, config: RunConfig, resume: bool = False,
@@ -27,16 +28,16 @@ def chat(out: str | Path, config: RunConfig, resume: bool = False,
     if RunDir(run_dir).is_run:  # the chat is over: continue (or show) the run
         say(f"{run_dir} already holds a run; continuing it.")
         return runner.resume(run_dir, progress=False)
-    if resume and not (run_dir / "checkpoints.sqlite").is_file():
+    if resume and not (run_dir / CHECKPOINTS).is_file():
         raise runner.RunError(f"{run_dir} has no conversation to resume")
-    if not resume and (run_dir / "checkpoints.sqlite").is_file():
+    if not resume and (run_dir / CHECKPOINTS).is_file():
         raise runner.RunError(f"{run_dir} already holds a conversation; use `p2m chat --resume {run_dir}`")
     run_dir.mkdir(parents=True, exist_ok=True)
     if not resume:
-        write_json_atomic(run_dir / "chat_config.json", config.to_dict())
-    config = RunConfig.from_dict(json.loads((run_dir / "chat_config.json").read_text()))
+        write_json_atomic(run_dir / CHAT_CONFIG, config.to_dict())
+    config = RunConfig.from_dict(json.loads((run_dir / CHAT_CONFIG).read_text()))
     llm = runner.make_run_llm(config, run_dir)
-    graph = build_intake(llm, sqlite_checkpointer(run_dir / "checkpoints.sqlite"))
+    graph = build_intake(llm, sqlite_checkpointer(run_dir / CHECKPOINTS))
     snapshot = graph.get_state(CHAT_THREAD)
     payload: Any = None if snapshot.values else {"draft": {}, "transcript": [], "revisions": []}
     pending = [i.value for t in snapshot.tasks for i in (t.interrupts or ())]

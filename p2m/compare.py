@@ -11,12 +11,13 @@ from .errors_view import predictions
 from .rundir import RunDir, RunError
 from .schemas import Example
 from .tools.assess import metric_value
+from .run_files import SELECTION
 
 
 def _answers(run: RunDir) -> dict[str, dict[str, Any]]:
     """Gold input -> {"gold", "published", "teacher", "baseline"} from the run's scored predictions."""
     data, _ = predictions(run)
-    kind = ((run.read_json("selection.json") or {}).get("published") or {}).get("kind")
+    kind = ((run.read_json(SELECTION) or {}).get("published") or {}).get("kind")
     column = "baseline" if kind == "baseline" else "student"
     return {r["input"]: {"gold": r["gold"], "published": r.get(column), "teacher": r.get("teacher"),
                          "baseline": r.get("baseline")} for r in data["rows"]}

@@ -10,6 +10,7 @@ from typing import Any
 from .rundir import RunDir, RunError
 from .tools.metrics import classification_metrics
 from .tools.verify import similarity
+from .run_files import SELECTION
 
 WORST = 20
 
@@ -17,7 +18,7 @@ WORST = 20
 def predictions(run: RunDir) -> tuple[dict[str, Any], str]:
     """The gold rows' predictions of the published student's iteration (else the latest), and
     which model they are."""
-    published = (run.read_json("selection.json") or {}).get("published") or {}
+    published = (run.read_json(SELECTION) or {}).get("published") or {}
     folder = run.file("predictions")
     files = sorted(folder.glob("iteration-*.json"), key=lambda p: int(p.stem.split("-")[1])) if folder.is_dir() else []
     if not files:

@@ -27,6 +27,7 @@ from .runner import check_run_name
 from .schemas import Example, TaskSpec
 from .tools.data_store import user_rows
 from .tools.specs import REGISTRY
+from .run_files import CHECKPOINTS, LLM_CACHE, MODEL, SELECTION, STEP, TEACHER
 
 USER_KINDS = ("user", "user_test")  # rows the task itself gives: replaced by the forked task's
 
@@ -139,7 +140,7 @@ def _restore_files(src: RunDir, dest: RunDir, step_dir: Path) -> list[str]:
     new = str(dest.path.resolve())
     trainings: set[str] = set()
     for saved in step_dir.iterdir():
-        if saved.name == "step.json":
+        if saved.name == STEP:
             continue
         rel = saved.name.replace("__", "/")
         target = dest.file(rel)
@@ -159,12 +160,12 @@ def _restore_files(src: RunDir, dest: RunDir, step_dir: Path) -> list[str]:
     for folder in ("baseline", "hub_datasets"):
         if src.file(folder).is_dir():
             _link_tree(src.file(folder), dest.file(folder))
-    published = ((dest.read_json("selection.json") or {}).get("published") or {}).get("path")
+    published = ((dest.read_json(SELECTION) or {}).get("published") or {}).get("path")
     if published and Path(published).is_dir():
         _link_tree(Path(published), dest.model_dir)
         for name in MODEL_EXTRAS:
-            if (step_dir / f"model__{name}").is_file():
-                shutil.copy2(step_dir / f"model__{name}", dest.file("model", name))
+            if (step_dir / f"{MODEL}__{name}").is_file():
+                shutil.copy2(step_dir / f"{MODEL}__{name}", dest.file(MODEL, name))
     return sorted(trainings)
 
 
@@ -243,7 +244,7 @@ def fork_run(source: str | Path, at: int, out: str | Path, task: Optional[TaskSp
         raise RunError(f"the forked task is {task.task_type}, the run's is {old_task.task_type}: "
                        "a task of another family is a new run (p2m run)")
     step_dir = src.file(STEPS, str(at - 1))
-    lengths = json.loads((step_dir / "step.json").read_text(encoding="utf-8"))["lengths"]
+    lengths = json.loads((step_dir / STEP).read_text(encoding="utf-8"))["lengths"]
     dest.create(task, config)
     try:
         for name in APPEND_ONLY:
@@ -254,10 +255,10 @@ def fork_run(source: str | Path, at: int, out: str | Path, task: Optional[TaskSp
         store = dest.store
         store.add(rows)
         store.add_dropped(dropped)
-        for name in ("llm_cache.sqlite", "checkpoints.sqlite"):
+        for name in (LLM_CACHE, CHECKPOINTS):
             _copy_sqlite(src.file(name), dest.file(name))
         if change["demonstrations"][0] != change["demonstrations"][1] or change["renamed_labels"]:
-            dest.file("teacher.json").unlink(missing_ok=True)  # its prompt showed the old demonstrations
+            dest.file(TEACHER).unlink(missing_ok=True)  # its prompt showed the old demonstrations
         # the graph is only written to here, never run: no LLM is made
         ctx = RunContext(run_dir=dest.path, task=task, config=config, llm=None,
                          trace=TraceWriter(dest.trace_path), progress=False)
@@ -282,7 +283,7 @@ def _new_head(ctx: Any, step: int, then: Optional[tuple[str, dict[str, Any]]]) -
     holds them, the run not done, and the next decision when one was given."""
     from .graph.graph import build_graph, sqlite_checkpointer
 
-    graph = build_graph(ctx, sqlite_checkpointer(ctx.path("checkpoints.sqlite")))
+    graph = build_graph(ctx, sqlite_checkpointer(ctx.path(CHECKPOINTS)))
     base = _checkpoint_at(graph, step)
     counts = ctx.store.counts()
     patch: dict[str, Any] = {"done": False, "stop_reason": None, "n_train": counts["train"],

@@ -9,6 +9,7 @@ from typing import Any, Callable, Optional
 from .agent.trace import read_trace
 from .rundir import RunDir
 from .trace_view import timeline_rows
+from .run_files import DATA, EXAMPLES, STEP, STEPS
 
 
 def live_status(run_dir: str | Path) -> dict[str, Any]:
@@ -27,11 +28,11 @@ def live_status(run_dir: str | Path) -> dict[str, Any]:
     steps = run.saved_steps()
     rows_added = None
     if steps:
-        kept = json.loads(run.file("steps", str(steps[-1]), "step.json").read_text(encoding="utf-8"))
-        rows = run.file("data", "examples.jsonl")
+        kept = json.loads(run.file(STEPS, str(steps[-1]), STEP).read_text(encoding="utf-8"))
+        rows = run.file(DATA, EXAMPLES)
         if rows.exists():
             with open(rows, "rb") as f:
-                f.seek(kept["lengths"]["data/examples.jsonl"])
+                f.seek(kept["lengths"][f"{DATA}/{EXAMPLES}"])
                 rows_added = sum(1 for line in f if line.strip())
     out.update(step=len(decisions), tool=decision.get("tool"), running_s=round(time.time() - decision["time"], 1),
                rows_added=rows_added)

@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 from .rundir import RunDir
 from .tools.baselines import NAME as BASELINE
+from .run_files import METRICS, TRAIN
 
 
 def write_plots(run_dir: str | Path) -> dict[str, str]:
@@ -52,7 +53,7 @@ def draw_plots(run_dir: str | Path) -> dict[str, Any]:
     run_dir = Path(run_dir)
     made: dict[str, Any] = {}
     run = RunDir(run_dir)
-    metrics = run.read_json("metrics.json") or {}
+    metrics = run.read_json(METRICS) or {}
     history = metrics.get("history", [])
     if history:
         fig, ax = plt.subplots(figsize=(5, 3.2))
@@ -68,7 +69,7 @@ def draw_plots(run_dir: str | Path) -> dict[str, Any]:
         ax.set_xticks([h["iteration"] for h in history])
         ax.legend()
         made["metric"] = _laid_out(fig)
-    curve = (run.read_json("train.json") or {}).get("loss_curve") or []
+    curve = (run.read_json(TRAIN) or {}).get("loss_curve") or []
     if curve:
         fig, ax = plt.subplots(figsize=(5, 3.2))
         ax.plot([c["step"] for c in curve], [c["loss"] for c in curve])

@@ -7,6 +7,7 @@ from typing import Any, Optional
 from .agent.context import RunContext
 from .tools.baselines import NAME as BASELINE
 from .tools.specs.label_inputs import per_minute, progress_of
+from .run_files import CHOICE, METRICS, MODEL, REPORT
 
 
 def verdict(student: Optional[dict[str, Any]], baselines: dict[str, Any], n: int,
@@ -93,7 +94,7 @@ def to_improve(ctx: RunContext, counts: dict[str, int], published: dict[str, Any
 
 
 def build_report(ctx: RunContext, state: dict[str, Any]) -> dict[str, Any]:
-    metrics = ctx.read_json("metrics.json") or {}
+    metrics = ctx.read_json(METRICS) or {}
     history = metrics.get("history", [])
     published = metrics.get("published") or {}
     by_iteration = {h["iteration"]: h for h in history}
@@ -106,7 +107,7 @@ def build_report(ctx: RunContext, state: dict[str, Any]) -> dict[str, Any]:
         headline = {k: student[k] for k in ("name", "value", "n", "ci")} if student else None
     counts = ctx.store.counts()
     estimate = (student or {}).get("estimate") or metrics.get("estimate") or {}
-    choice = ctx.read_json("model_choice.json") or {}
+    choice = ctx.read_json(CHOICE) or {}
     usage = ctx.llm.usage.to_dict() if ctx.llm else {}
     target = ctx.task.target
     return {
@@ -145,7 +146,7 @@ def build_report(ctx: RunContext, state: dict[str, Any]) -> dict[str, Any]:
         "n_retrieved": counts["retrieved"], "n_generated": counts["generated"], "n_user": counts["user"],
         "n_unlabelled": counts["unlabelled"],
         "labelling": labelling(ctx),
-        "model": {"name": choice.get("name"), "path": str(ctx.path("model")) if published else None,
+        "model": {"name": choice.get("name"), "path": str(ctx.path(MODEL)) if published else None,
                   "params": choice.get("params")},
         "teacher": baselines.get("teacher"),
         "iterations": len(history),
@@ -163,4 +164,4 @@ def build_report(ctx: RunContext, state: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_report(ctx: RunContext, state: dict[str, Any]) -> Path:
-    return ctx.write_json("report.json", build_report(ctx, state))
+    return ctx.write_json(REPORT, build_report(ctx, state))

@@ -1,4 +1,4 @@
-"""RUN/: the one module that knows a run directory's files, and reads and writes them.
+"""RUN/: the one module that reads and writes a run directory's files (their names: `run_files`).
 
     task.json, config.json    the task and the settings the run was started with
     data/examples.jsonl       every row with its split and provenance (tools/data_store.py)
@@ -21,16 +21,15 @@ from typing import Any, Iterator, Optional
 
 from .config import RunConfig
 from .files import write_json_atomic
+from .run_files import (CASCADE, CHOICE, CONFIG, DATA, DROPPED, EXAMPLES, LOCK, MODEL, REPORT, STEP, STEPS,
+                        TASK, TRACE)
 from .schemas import TaskSpec
 from .tools.data_store import DataStore
 
-TASK, CONFIG, REPORT, TRACE, CHOICE = "task.json", "config.json", "report.json", "trace.jsonl", "model_choice.json"
-LOCK = "run.lock"
 MODEL_FILES = ("config.json", "head.json", "baseline.json")  # a student (fine-tuned or a head) or a baseline
-STEPS = "steps"
 FIXED = (TASK, CONFIG, REPORT)  # set at creation, or written at the end: never part of a step
-APPEND_ONLY = ("data/examples.jsonl", "data/dropped.jsonl", TRACE)  # a step keeps their length
-MODEL_EXTRAS = ("cascade.json", "README.md")  # written into model/ beside the published copy
+APPEND_ONLY = (f"{DATA}/{EXAMPLES}", f"{DATA}/{DROPPED}", TRACE)  # a step keeps their length
+MODEL_EXTRAS = (CASCADE, "README.md")  # written into model/ beside the published copy
 
 
 class RunError(RuntimeError):
@@ -162,7 +161,7 @@ class RunDir:
 
     @property
     def model_dir(self) -> Path:
-        return self.file("model")
+        return self.file(MODEL)
 
     def require_model(self) -> Path:
         """The published model's folder, or FileNotFoundError saying there is none."""
@@ -184,14 +183,14 @@ class RunDir:
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir(parents=True)
-        for path in [*self.path.glob("*.json"), *self.file("data").glob("*.json")]:
+        for path in [*self.path.glob("*.json"), *self.file(DATA).glob("*.json")]:
             if path.name not in FIXED or path.parent != self.path:
                 shutil.copy2(path, tmp / path.relative_to(self.path).as_posix().replace("/", "__"))
         for name in MODEL_EXTRAS:
-            if self.file("model", name).is_file():
-                shutil.copy2(self.file("model", name), tmp / f"model__{name}")
+            if self.file(MODEL, name).is_file():
+                shutil.copy2(self.file(MODEL, name), tmp / f"{MODEL}__{name}")
         lengths = {name: self.file(name).stat().st_size if self.file(name).exists() else 0 for name in APPEND_ONLY}
-        write_json_atomic(tmp / "step.json", {"step": k, "lengths": lengths})
+        write_json_atomic(tmp / STEP, {"step": k, "lengths": lengths})
         if dest.exists():  # the step ran again after a kill: its newer files replace the old
             shutil.rmtree(dest)
         tmp.rename(dest)

@@ -20,6 +20,7 @@ from .tools.catalog import load_catalog
 from .tools.task import load_task_file, parse_task, read_prompt, read_unlabelled, task_from_dict
 from .tools.models import choose_model
 from .graph.state import initial_state
+from .run_files import CHAT, CHECKPOINTS, LLM_CACHE
 
 __all__ = ["RunError", "create_run", "execute", "open_context", "resume", "start"]
 
@@ -43,7 +44,7 @@ def check_run_name(out: str | Path) -> Path:
 def make_run_llm(config: RunConfig, run_dir: Optional[Path]) -> Optional[LLM]:
     llm = make_llm(config.llm, usage=Usage(), max_calls=config.budget.max_llm_calls)
     if llm is not None and run_dir is not None:
-        llm.cache = ResponseCache(run_dir / "llm_cache.sqlite")
+        llm.cache = ResponseCache(run_dir / LLM_CACHE)
     return llm
 
 
@@ -85,7 +86,7 @@ def record_conversation(ctx: RunContext, revisions: list[dict[str, Any]],
                         transcript: Optional[list[dict[str, str]]] = None) -> None:
     """The conversation that set the task (p2m chat / ui): RUN/chat.json, and each revision of
     the task as a `task_revision` event in the trace."""
-    ctx.write_json("chat.json", {"transcript": transcript or [], "revisions": revisions})
+    ctx.write_json(CHAT, {"transcript": transcript or [], "revisions": revisions})
     for i, rev in enumerate(revisions, 1):
         ctx.trace.write("chat", "task_revision", summary={
             "revision": i, "message": rev["message"][:300], "labels": rev["task"].get("labels"),
@@ -99,7 +100,7 @@ def open_context(run_dir: str | Path, progress: bool = True, llm: Optional[LLM] 
     if llm is None:
         llm = make_run_llm(config, run_dir)
     elif llm.cache is None:
-        llm.cache = ResponseCache(run_dir / "llm_cache.sqlite")
+        llm.cache = ResponseCache(run_dir / LLM_CACHE)
     # Hub datasets downloaded by this run live in RUN/hub_datasets: a resumed run finds them again.
     sources = list(config.catalog) + ([run_dir / "hub_datasets"] if (run_dir / "hub_datasets").is_dir() else [])
     catalog = load_catalog(sources) if sources else []
@@ -122,7 +123,7 @@ def execute(ctx: RunContext) -> dict[str, Any]:
 def _execute(ctx: RunContext) -> dict[str, Any]:
     from .graph.graph import THREAD, build_graph, sqlite_checkpointer
 
-    path = ctx.path("checkpoints.sqlite")
+    path = ctx.path(CHECKPOINTS)
     graph = build_graph(ctx, sqlite_checkpointer(path))
     try:
         snapshot = graph.get_state(THREAD)

@@ -28,6 +28,7 @@ from .families import fit_baseline, predict_baseline, predict_for, score_for
 from .export import write_model_card
 from .cascade import calibrate, cascade_answers, confident, route, save_threshold
 from .head import is_head
+from ..run_files import CHOICE, METRICS, MODEL, SELECTION, TEACHER
 
 BOOTSTRAP_SAMPLES = 300
 MIN_GOLD_VALIDATION = 20  # gold validation rows enough to decide on (fewer: too wide an interval)
@@ -194,7 +195,7 @@ def compare(ctx: RunContext, plan: dict[str, Any], student_preds: list[str]) -> 
     base_preds = predict_plan(plan, base) if base else None
     baselines[BASELINE] = scored(task, base_preds, rows) if base_preds else {"skipped": "no demonstrations"}
     key = {"source": plan["source"], "n": len(rows), "teacher_n": ctx.config.data.teacher_n}
-    cached = ctx.read_json("teacher.json")
+    cached = ctx.read_json(TEACHER)
     if ctx.llm is None:
         baselines["teacher"] = {"skipped": "no LLM (--llm none)"}
     elif cached and cached.get("key") == key:
@@ -207,14 +208,14 @@ def compare(ctx: RunContext, plan: dict[str, Any], student_preds: list[str]) -> 
                    "rows": "all test rows" if len(idx) == len(rows) else
                    f"{len(idx)} of {len(rows)} test rows, drawn at random (seed {ctx.config.train.seed})",
                    "row_indices": idx}
-        ctx.write_json("teacher.json", {"key": key, "teacher": teacher, "preds": preds})
+        ctx.write_json(TEACHER, {"key": key, "teacher": teacher, "preds": preds})
         baselines["teacher"] = teacher
     same_rows: dict[str, Any] = {}
     teacher = baselines["teacher"]
     answers: dict[int, str] = {}
     if "row_indices" in teacher:
         idx = teacher["row_indices"]
-        answers = dict(zip(idx, (ctx.read_json("teacher.json") or {}).get("preds") or []))
+        answers = dict(zip(idx, (ctx.read_json(TEACHER) or {}).get("preds") or []))
         sub_rows = [rows[i] for i in idx]
         same_rows = {"n": len(idx), "teacher": teacher["value"],
                      "student": metric_value(task, [student_preds[i] for i in idx], sub_rows)}
@@ -282,7 +283,7 @@ def select_and_publish(ctx: RunContext, trained: dict[str, Any], iteration: int,
     baseline (`student_or_baseline`); else on the validation rows `val` alone (the student scored
     `val_student` on them). Without either the newest student is kept. RUN/model becomes the choice."""
     task = ctx.task
-    state = ctx.read_json("selection.json") or {}
+    state = ctx.read_json(SELECTION) or {}
     previous = state.get("best_student")
     if gold is not None and gold.get("gold"):
         return _publish_on_gold(ctx, trained, iteration, gold, test_value, baseline_test, previous, state,
@@ -354,7 +355,7 @@ def teacher_behind(ctx: RunContext, plan: Optional[dict[str, Any]], base_preds: 
     estimate is not enough: on SST-2 the teacher read 3 of 4 fold rows and the baseline 4, which
     closed the agreement step, and the baseline (0.546 on 500 test rows) was published over a
     student at 0.786."""
-    saved = ctx.read_json("teacher.json") or {}
+    saved = ctx.read_json(TEACHER) or {}
     idx = (saved.get("teacher") or {}).get("row_indices")
     preds = saved.get("preds")
     if not rows or not base_preds or not idx or not preds or plan is None or plan["mode"] != "folds" \
@@ -424,9 +425,9 @@ def _publish_on_gold(ctx: RunContext, trained: dict[str, Any], iteration: int, g
 
 def _finish_selection(ctx: RunContext, state: dict[str, Any], best: dict[str, Any],
                       published: dict[str, Any]) -> dict[str, Any]:
-    if state.get("published", {}).get("path") != published["path"] or not ctx.path("model").exists():
+    if state.get("published", {}).get("path") != published["path"] or not ctx.path(MODEL).exists():
         publish(ctx, published)
-    ctx.write_json("selection.json", {"best_student": best, "published": published})
+    ctx.write_json(SELECTION, {"best_student": best, "published": published})
     return published
 
 
@@ -438,15 +439,15 @@ def fit_cascade(ctx: RunContext, val: list[Example], plan: dict[str, Any]) -> Op
     if not ctx.task.label_set:
         return None
     held = [e for e in val if not is_gold(e)]
-    cached = ctx.read_json("teacher.json") or {}
+    cached = ctx.read_json(TEACHER) or {}
     idx, answers = (cached.get("teacher") or {}).get("row_indices"), cached.get("preds")
     rows = [plan["rows"][i] for i in idx] if plan["mode"] == "holdout" and idx and answers else []
     # one pass of the model over both sets: the calibration rows, then the teacher's gold rows
-    labels, conf = confident(ctx.path("model"), [e.input for e in held + rows])
+    labels, conf = confident(ctx.path(MODEL), [e.input for e in held + rows])
     fitted = calibrate(conf[:len(held)], [p == e.output for p, e in zip(labels, held)],
                        ctx.config.data.route_budget)
     fitted["calibration_rows"] = "validation rows the teacher wrote or labelled (not trained on)"
-    save_threshold(ctx.path("model"), fitted)
+    save_threshold(ctx.path(MODEL), fitted)
     if not rows:
         return {**fitted, "on_teacher_rows": None}
     mine, alone = labels[len(held):], route(conf[len(held):], fitted)
@@ -481,7 +482,7 @@ def publish_demonstrations_only(ctx: RunContext) -> Optional[dict[str, Any]]:
                  "decided_on": "no student: too few rows to train one"}
     publish(ctx, published)
     test = {"source": plan["source"], "mode": plan["mode"], "n": len(plan["rows"])}
-    ctx.write_json("metrics.json", {"history": [], "baselines": side["baselines"], "same_rows": same,
+    ctx.write_json(METRICS, {"history": [], "baselines": side["baselines"], "same_rows": same,
                                     "published": published, "test": test,
                                     "estimate": {"source": plan["source"], "gold": True, "n": len(plan["rows"]),
                                                  "student": None, "baseline": {k: figures[k] for k in ("value", "ci")}}
@@ -491,12 +492,12 @@ def publish_demonstrations_only(ctx: RunContext) -> Optional[dict[str, Any]]:
 
 def publish(ctx: RunContext, chosen: dict[str, Any]) -> None:
     """Make RUN/model a copy of the chosen model, with its card (renamed into place)."""
-    dest, tmp, old = ctx.path("model"), ctx.path("model.tmp"), ctx.path("model.old")
+    dest, tmp, old = ctx.path(MODEL), ctx.path(f"{MODEL}.tmp"), ctx.path(f"{MODEL}.old")
     for leftover in (tmp, old):
         if leftover.exists():
             shutil.rmtree(leftover)
     shutil.copytree(chosen["path"], tmp)
-    choice = ctx.read_json("model_choice.json") or {}
+    choice = ctx.read_json(CHOICE) or {}
     store = ctx.store
     sources = sorted({e.source.get("name") or e.source.get("kind") for e in store.all()})
     name = BASELINE + " baseline (MiniLM + logistic regression)" if chosen["kind"] == "baseline" \

@@ -21,8 +21,8 @@ import numpy as np
 from ..files import write_json_atomic
 from .baselines import is_baseline, load_baseline
 from .head import is_head, linear_scores, load_head
+from ..run_files import CASCADE
 
-CASCADE_FILE = "cascade.json"
 CARD_SECTION = "## Cascade"
 
 
@@ -127,13 +127,13 @@ def save_threshold(model_dir: str | Path, fitted: dict[str, Any]) -> Path:
         tmp = card.with_name(card.name + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(card)
-    return write_json_atomic(Path(model_dir) / CASCADE_FILE, fitted)
+    return write_json_atomic(Path(model_dir) / CASCADE, fitted)
 
 
 def load_threshold(model_dir: str | Path) -> Optional[dict[str, Any]]:
     import json
 
-    path = Path(model_dir) / CASCADE_FILE
+    path = Path(model_dir) / CASCADE
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 

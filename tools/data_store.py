@@ -10,6 +10,7 @@ from typing import Any, Iterable, Optional
 from ..files import append_durably, redact
 from ..schemas import Example, TaskSpec
 from .folds import demo_rows
+from ..run_files import DATA, DROPPED, EXAMPLES
 
 
 def normalize(text: str) -> str:
@@ -21,9 +22,9 @@ class DataStore:
     """`RUN/data/examples.jsonl`. Appends are flushed and fsynced, so a kill loses nothing written."""
 
     def __init__(self, run_dir: str | Path):
-        self.dir = Path(run_dir) / "data"
+        self.dir = Path(run_dir) / DATA
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.path = self.dir / "examples.jsonl"
+        self.path = self.dir / EXAMPLES
         self._rows: Optional[list[Example]] = None
 
     def all(self) -> list[Example]:
@@ -66,10 +67,10 @@ class DataStore:
         from the data: `data/dropped.jsonl`, never trained or scored on."""
         rows = [Example.model_validate(redact(e.model_dump())) for e in examples]
         if rows:
-            append_durably(self.dir / "dropped.jsonl", "".join(e.model_dump_json() + "\n" for e in rows).encode("utf-8"))
+            append_durably(self.dir / DROPPED, "".join(e.model_dump_json() + "\n" for e in rows).encode("utf-8"))
 
     def dropped(self) -> list[Example]:
-        path = self.dir / "dropped.jsonl"
+        path = self.dir / DROPPED
         rows = []
         if path.exists():
             for line in path.read_text(encoding="utf-8").splitlines():

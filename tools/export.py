@@ -8,6 +8,7 @@ from typing import Any
 
 from ..schemas import TaskSpec
 from .families import FAMILIES, family
+from ..run_files import CASCADE
 
 
 def write_model_card(model_dir: str | Path, task: TaskSpec, base_model: str,
@@ -80,9 +81,9 @@ def export_onnx(model_dir: str | Path, out: str | Path, task_type: str, opset: i
             raise ValueError(f"ONNX outputs differ from PyTorch by {result['max_abs_diff']:.2e}")
     tmp.replace(out)
     tokenizer.save_pretrained(str(out.parent))
-    for name in ("README.md", "cascade.json"):  # the card and the cascade's threshold go along
+    for name in ("README.md", CASCADE):  # the card and the cascade's threshold go along
         if (model_dir / name).is_file() and model_dir.resolve() != out.parent.resolve():
             shutil.copyfile(model_dir / name, out.parent / name)
-    if (model_dir / "cascade.json").is_file():
-        result["cascade"] = json.loads((model_dir / "cascade.json").read_text(encoding="utf-8"))
+    if (model_dir / CASCADE).is_file():
+        result["cascade"] = json.loads((model_dir / CASCADE).read_text(encoding="utf-8"))
     return result

@@ -9,6 +9,7 @@ from ...agent.context import RunContext
 from ..models import choose_model as choose, local_models
 from .base import State, ToolArgs, ToolSpec
 from ..model_index import load_model_catalog, search_models
+from ...run_files import CHOICE
 
 
 class ChooseModelArgs(ToolArgs):
@@ -32,7 +33,7 @@ def choose_model(ctx: RunContext, name: str = "") -> dict[str, Any]:
                else f"best catalog match {best['name']} is not on local disk; using {choice.name} "
                     f"(on disk): {choice.reason}")
         choice = choice.model_copy(update={"reason": why})
-    ctx.write_json("model_choice.json", {**choice.model_dump(), "candidates": candidates})
+    ctx.write_json(CHOICE, {**choice.model_dump(), "candidates": candidates})
     return {**choice.model_dump(), "candidates": [{k: c[k] for k in ("name", "on_disk", "score")}
                                                   for c in candidates]}
 

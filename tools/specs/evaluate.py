@@ -11,6 +11,7 @@ from ..evaluate import evaluate_model, gold_answers
 from ..families import score_for
 from ..folds import fold_count, row_fold
 from .base import State, ToolArgs, ToolSpec
+from ...run_files import FAILURES, METRICS, TEST_FAILURES, TRAIN
 
 MAX_VALIDATION = 200  # validation rows scored per evaluation (selection, error mining)
 
@@ -22,7 +23,7 @@ class NoArgs(ToolArgs):
 def evaluate(ctx: RunContext) -> dict[str, Any]:
     """Score the trained model on the gold test rows beside the baselines; publish the better
     model, chosen on the validation split."""
-    trained = ctx.read_json("train.json")
+    trained = ctx.read_json(TRAIN)
     if trained is None:
         raise RuntimeError("evaluate: nothing trained yet")
     task = ctx.task
@@ -35,7 +36,7 @@ def evaluate(ctx: RunContext) -> dict[str, Any]:
     side = compare(ctx, plan, preds)
     val = ctx.store.split("validation")[:MAX_VALIDATION]
     val_metrics = evaluate_model(trained["path"], val, task) if val else None
-    history = ctx.read_json("metrics.json", {"history": []})["history"]
+    history = ctx.read_json(METRICS, {"history": []})["history"]
     # A kill after metrics.json was written but before the checkpoint re-runs this evaluation on
     # resume: it replaces its own entry instead of adding an iteration.
     history = [h for h in history if h.get("trained_at") is None or h.get("trained_at") != trained.get("trained_at")]
@@ -58,10 +59,10 @@ def evaluate(ctx: RunContext) -> dict[str, Any]:
              "estimate": decided,
              "model_path": trained["path"], "n_train": trained["n_rows"], "trained_at": trained.get("trained_at")}
     history.append(entry)
-    ctx.write_json("test_failures.json", metrics.failures)  # for people; never shown to the generator
-    ctx.write_json("failures.json", _with_folds(val_metrics.failures if val_metrics else [], val, plan))
+    ctx.write_json(TEST_FAILURES, metrics.failures)  # for people; never shown to the generator
+    ctx.write_json(FAILURES, _with_folds(val_metrics.failures if val_metrics else [], val, plan))
     cascade = fit_cascade(ctx, ctx.store.split("validation"), plan)  # every held-out row calibrates
-    ctx.write_json("metrics.json", {"history": history, "latest": entry, **side, "published": published,
+    ctx.write_json(METRICS, {"history": history, "latest": entry, **side, "published": published,
                                     "cascade": cascade,
                                     "test": {"source": plan["source"], "mode": plan["mode"], "n": len(rows)}})
     return {"metric": {"name": metrics.name, "value": metrics.value, "ci": ci},

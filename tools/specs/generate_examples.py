@@ -11,6 +11,7 @@ from ..folds import demo_folds, fold_count
 from ..attributes import propose_subjects
 from ..generate import generate_examples as generate
 from .base import MAX_TOOL_FAILURES, State, ToolArgs, ToolSpec
+from ...run_files import FAILURES
 
 PLANNER_RESERVE = 12  # LLM calls a generation round leaves for the planner's remaining decisions
 MIN_ROUND = 8  # a round smaller than this is not worth starting
@@ -59,7 +60,7 @@ def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) ->
         # This step's round was recorded, and the run was killed before its checkpoint: the
         # resumed step replays that round (same samples, replies from the cache), not a new one.
         progress = {"next_sample": progress["first_sample"], "rounds": progress["rounds"] - 1}
-    failures = ctx.read_json("failures.json", []) if errors_only else None
+    failures = ctx.read_json(FAILURES, []) if errors_only else None
     note = ""
     if errors_only and not failures:
         # The student made no mistake on its validation rows: nothing to imitate.

@@ -13,6 +13,7 @@ from ..evaluate import label_with_teacher
 from ..folds import fold_count
 from .base import State, ToolArgs, ToolSpec
 from .generate_examples import HOLDOUT_EVERY, calls_left
+from ...run_files import UNLABELLED
 
 CHOICES = (25, 50, 100, 200, 400, 800)  # texts per call, offered up to what is left
 CHUNK = 25  # texts labelled between two saves of the progress
@@ -47,7 +48,7 @@ def label_inputs(ctx: RunContext, n: int = 200) -> dict[str, Any]:
         labelled += len(done_rows)
         progress = {"labelled_up_to": chunk[-1] + 1, "labelled": progress.get("labelled", 0) + len(done_rows),
                     "labelling_s": progress.get("labelling_s", 0.0) + time.perf_counter() - began}  # unrounded: a fast chunk adds ms
-        ctx.write_json("unlabelled.json", progress)
+        ctx.write_json(UNLABELLED, progress)
     for e in added:
         labels[e.output] = labels.get(e.output, 0) + 1
     return {"asked": len(todo), "labelled": labelled, "added": len(added),
@@ -58,7 +59,7 @@ def label_inputs(ctx: RunContext, n: int = 200) -> dict[str, Any]:
 
 def progress_of(ctx: RunContext) -> dict[str, Any]:
     """What earlier calls did: texts gone through (in order), rows labelled, seconds spent."""
-    return ctx.read_json("unlabelled.json") or {}
+    return ctx.read_json(UNLABELLED) or {}
 
 
 def per_minute(progress: dict[str, Any]) -> Optional[float]:

@@ -12,6 +12,7 @@ from ...agent.context import RunContext
 from ..assess import NoGoldRows, fold_rows, test_plan
 from ..families import train_for
 from .base import State, ToolArgs, ToolSpec
+from ...run_files import CHOICE, TRAIN
 
 MIN_TRAIN_ROWS = 8
 RETRAIN_EPOCHS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)  # offered when only the epochs can change
@@ -24,7 +25,7 @@ class TrainArgs(ToolArgs):
 def train(ctx: RunContext, epochs: float = 0) -> dict[str, Any]:
     """Train the chosen model on the run's training rows (early stopping on validation; for
     classification, the better on validation of a head on its frozen embeddings and fine-tuning)."""
-    choice = ctx.read_json("model_choice.json")
+    choice = ctx.read_json(CHOICE)
     if choice is None:
         raise RuntimeError("train: no model chosen yet")
     store = ctx.store
@@ -49,7 +50,7 @@ def train(ctx: RunContext, epochs: float = 0) -> dict[str, Any]:
                 ctx.task, choice["path"], rows, ctx.path("train", job, f"fold{fold}"), cfg,
                 progress=ctx.progress, val_rows=val or None).path
     summary["trained_at"] = time.time()  # names this training: its evaluation is recorded once
-    ctx.write_json("train.json", {**summary, "loss_curve": result.loss_curve})
+    ctx.write_json(TRAIN, {**summary, "loss_curve": result.loss_curve})
     return summary
 
 
