@@ -27,7 +27,7 @@ from .runner import check_run_name
 from .schemas import Example, TaskSpec
 from .tools.data_store import user_rows
 from .tools.specs import REGISTRY
-from .run_files import CHECKPOINTS, LLM_CACHE, MODEL, SELECTION, STEP, TEACHER
+from .run_files import CHECKPOINTS, CONFIG, LLM_CACHE, MODEL, SELECTION, STEP, TEACHER
 
 USER_KINDS = ("user", "user_test")  # rows the task itself gives: replaced by the forked task's
 
@@ -232,7 +232,7 @@ def fork_run(source: str | Path, at: int, out: str | Path, task: Optional[TaskSp
                        f"(step N starts from the run as it was after step N-1)")
     if then is not None and then[0] not in REGISTRY:
         raise RunError(f"--then {then[0]!r}: no such tool (tools: {', '.join(sorted(REGISTRY))})")
-    old_task, config_dict = src.task(), src.read_json("config.json", {})
+    old_task, config_dict = src.task(), src.read_json(CONFIG, {})
     for setting in settings:
         set_option(config_dict, setting)
     try:
