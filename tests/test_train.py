@@ -123,7 +123,22 @@ def test_auto_keeps_a_rival_encoders_head_only_when_it_reads_higher_on_validatio
                               progress=False, val_rows=val)
     assert result.kind == "head" and result.head_val == 0.75 and result.train_s == 2.0
     assert load_head(tmp_path / "a" / "model")["encoder"] == rival
+    assert result.candidates == {"head:model": 0.5, "head:rival": 0.75, "finetuned": 0.6}  # MiniLM: "model"
     scores[rival] = 0.5  # a tie keeps the chosen encoder's head, and fine-tuning (0.6) beats both
     result = train_classifier(minilm_path(), train, LABELS, tmp_path / "b", quick(rival_heads=(rival,)),
                               progress=False, val_rows=val)
     assert result.kind != "head" and result.head_val == 0.5
+    assert result.candidates == {"head:model": 0.5, "head:rival": 0.5, "finetuned": 0.6}
+
+
+def test_a_head_ties_a_fine_tuned_model_whose_accuracy_has_more_decimals(tmp_path, monkeypatch):
+    """bench.unseen SST-2 (bf6508f): the head read 0.7833 (rounded) and fine-tuning 0.78333 on the
+    same 60 rows, the same 47 right; the fine-tuned model was kept, where ties go to the head."""
+    train, val = split()
+    monkeypatch.setattr(train_module, "fit_head_student",
+                        lambda *a, **k: ({"encoder": "minilm", "constant": "positive"}, 0.7833, 1.0))
+    monkeypatch.setattr(train_module, "fit_and_save", lambda *a, **k: train_module.TrainResult(
+        path=str(tmp_path / "model"), train_s=1.0, examples_per_s=1.0, n_train=8, n_val=60,
+        best_val=47 / 60, epochs_run=1.0, batch_size=8))
+    result = train_classifier(minilm_path(), train, LABELS, tmp_path, quick(), progress=False, val_rows=val)
+    assert result.kind == "head" and result.candidates == {"head:minilm": 0.7833, "finetuned": 0.7833}

@@ -6,7 +6,7 @@ import logging
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -40,6 +40,9 @@ class TrainResult:
     """"finetuned", or "head" for logistic regression on frozen sentence embeddings."""
     head_val: Optional[float] = None
     """The head's validation accuracy, when one was fitted (classification)."""
+    candidates: dict[str, Optional[float]] = field(default_factory=dict)
+    """Every classification student tried, by name ("head:minilm", "head:mpnet", "finetuned"),
+    with its validation accuracy: what the kept one was chosen over."""
 
 
 def split_validation(examples: list[Example], fraction: float, seed: int,
@@ -263,17 +266,25 @@ def rival_encoders(model_path: str, names: tuple[str, ...]) -> list[str]:
 
 
 def best_head(model_path: str, first: tuple[dict[str, Any], Optional[float], float], cfg: TrainConfig,
-              train_rows: list[Example], val_rows: list[Example]) -> tuple[dict[str, Any], Optional[float], float]:
+              train_rows: list[Example], val_rows: list[Example],
+              tried: dict[str, Optional[float]]) -> tuple[dict[str, Any], Optional[float], float]:
     """The head with the best validation accuracy among the chosen encoder's (`first`) and the
-    rivals' (`cfg.rival_heads`); a tie keeps the earlier. Seconds add up over all of them."""
+    rivals' (`cfg.rival_heads`); a tie keeps the earlier. Seconds add up over all of them; each
+    head's accuracy goes into `tried`."""
     best, spent = first, first[2]
     for path in rival_encoders(model_path, cfg.rival_heads):
         head, val, seconds = fit_head_student(path, train_rows, val_rows, cfg.soft_targets)
         spent += seconds
-        logger.info("head on %s: validation %s (the best so far %s)", Path(path).name, val, best[1])
+        tried[head_name(head)] = val
         if val is not None and (best[1] is None or val > best[1]):
             best = (head, val, seconds)
     return best[0], best[1], round(spent, 2)
+
+
+def head_name(head: dict[str, Any]) -> str:
+    """"head:minilm", "head:mpnet", or "head:<folder name>"."""
+    encoder = str(head.get("encoder", "minilm"))
+    return f"head:{Path(encoder).name}"
 
 
 def save_head_student(head: dict[str, Any], out_dir: Path, n_train: int, val_rows: list[Example],
@@ -327,13 +338,16 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
     train_rows, val_rows = hold_out(examples, val_rows, cfg, stratify=True)
     val_rows = [r for r in val_rows if r.output in label2id]
 
-    head = None
+    head, tried = None, {}
     if cfg.classifier == "head" or (cfg.classifier == "auto" and is_sentence_encoder(model_path)):
         head, head_val, head_s = fit_head_student(model_path, train_rows, val_rows, cfg.soft_targets)
+        tried[head_name(head)] = head_val
         if cfg.classifier == "auto" and head_val is not None and head_val < 1.0:
-            head, head_val, head_s = best_head(model_path, (head, head_val, head_s), cfg, train_rows, val_rows)
+            head, head_val, head_s = best_head(model_path, (head, head_val, head_s), cfg, train_rows, val_rows,
+                                               tried)
         if cfg.classifier == "head" or head_val is None or head_val >= 1.0:
-            return save_head_student(head, out_dir, len(train_rows), val_rows, head_val, head_s)
+            return replace(save_head_student(head, out_dir, len(train_rows), val_rows, head_val, head_s),
+                           candidates=tried)
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForSequenceClassification.from_pretrained(
@@ -360,8 +374,12 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
                       compute_metrics=_accuracy, callbacks=callbacks)
     result = fit_and_save(trainer, tokenizer, out_dir, len(train_rows), val_rows)
     (out_dir / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1))
+    tried["finetuned"] = None if result.best_val is None else round(result.best_val, 4)
     if head is not None:
-        if result.best_val is None or head_val >= result.best_val:
-            return save_head_student(head, out_dir, len(train_rows), val_rows, head_val, head_s)
+        # the head's accuracy is rounded to 4 places: a tie (0.7833 against 0.78333) is a tie
+        if result.best_val is None or head_val >= round(result.best_val, 4):
+            return replace(save_head_student(head, out_dir, len(train_rows), val_rows, head_val, head_s),
+                           candidates=tried)
         result.head_val = head_val
+    result.candidates = tried
     return result

@@ -82,12 +82,14 @@ def refuse(args: dict[str, Any], state: State, ctx: RunContext) -> Optional[str]
 
 
 def view(result: dict[str, Any]) -> str:
+    tried = result.get("candidates") or {}
+    over = (f"; val of those tried: " + ", ".join(f"{k} {v}" for k, v in tried.items())) if len(tried) > 1 else ""
     if result.get("kind") == "head":
         return (f"{result.get('n_train')} rows, logistic regression on frozen embeddings, "
-                f"{result.get('train_s')} s, best val {result.get('best_val')}")
-    head = f" (head {result['head_val']})" if result.get("head_val") is not None else ""
+                f"{result.get('train_s')} s, best val {result.get('best_val')}{over}")
+    head = f" (head {result['head_val']})" if result.get("head_val") is not None and not over else ""
     return (f"{result.get('n_train')} rows, {result.get('epochs_run')} epochs, {result.get('train_s')} s, "
-            f"{result.get('examples_per_s')} ex/s, best val {result.get('best_val')}{head}")
+            f"{result.get('examples_per_s')} ex/s, best val {result.get('best_val')}{head}{over}")
 
 
 SPEC = ToolSpec(name="train", run=train, args=TrainArgs, unavailable=unavailable, refuse=refuse, view=view,
