@@ -349,3 +349,34 @@ def test_label_inputs_saves_its_progress_per_chunk(tmp_path, monkeypatch):
     result = module.label_inputs(c, n=len(texts))
     assert calls == [module.CHUNK, 5, 5] and result["asked"] == 5 and result["left"] == 0
     assert c.read_json("unlabelled.json")["labelled"] == len(texts)
+
+
+def test_label_inputs_stops_at_half_the_wall_budget_not_at_a_call_budget(tmp_path, monkeypatch):
+    """bench.unseen SST-2 with 1,500 texts of the user's: a 400-call budget stopped the labelling
+    at 379. Labelling goes on while time is left (half the wall budget is kept for training,
+    generation and scoring), and says where and why it stopped."""
+    import time
+
+    from p2m.agent.scripted_llm import ScriptedLLM
+    from p2m.tools.specs import label_inputs as module
+
+    texts = [f"message number {i}" for i in range(3 * module.CHUNK)]
+    assert RunConfig().budget.max_llm_calls >= 1500
+    replies = [{"purpose": "teacher", "probs": {"positive": 0.9, "negative": 0.1}}] * len(texts)
+    c = RunContext(run_dir=tmp_path, task=TASK.model_copy(update={"unlabelled": texts}), config=RunConfig(),
+                   llm=ScriptedLLM(list(replies)), trace=TraceWriter(tmp_path / "trace.jsonl"), catalog=[])
+    budget = c.config.budget.max_wall_s
+    c.deadline = time.monotonic() + budget  # the whole budget ahead: every chunk is labelled
+    assert module.label_inputs(c, n=module.CHUNK)["left"] == 2 * module.CHUNK
+    real = module.label_with_teacher
+
+    def slow(*args, **kwargs):  # the first chunk takes the run past half its budget
+        c.deadline = time.monotonic() + 0.4 * budget
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "label_with_teacher", slow)
+    result = module.label_inputs(c, n=2 * module.CHUNK)
+    assert result["labelled"] == module.CHUNK and result["left"] == module.CHUNK
+    assert "kept for training and scoring" in result["stopped"] and "stopped:" in module.view(result)
+    assert c.read_json("unlabelled.json")["labelled_up_to"] == 2 * module.CHUNK
+    assert "wall budget" in module.unavailable({"labelled_inputs": 2 * module.CHUNK}, c)

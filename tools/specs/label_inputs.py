@@ -17,6 +17,13 @@ from ...run_files import UNLABELLED
 
 CHOICES = (25, 50, 100, 200, 400, 800)  # texts per call, offered up to what is left
 CHUNK = 25  # texts labelled between two saves of the progress
+LABEL_SHARE = 0.5  # of the wall budget: no chunk starts past it; the rest trains, generates, scores
+
+
+def out_of_time(ctx: RunContext) -> bool:
+    """Whether the wall time left is down to what training, generation and scoring need."""
+    budget = ctx.config.budget.max_wall_s
+    return ctx.deadline is not None and ctx.deadline - time.monotonic() < (1 - LABEL_SHARE) * budget
 
 
 class LabelArgs(ToolArgs):
@@ -36,8 +43,11 @@ def label_inputs(ctx: RunContext, n: int = 200) -> dict[str, Any]:
         raise RuntimeError("label_inputs: labelling needs an LLM (--llm is none)")
     k = fold_count(ctx.task, ctx.config.data.demo_folds) if not ctx.store.split("test") else 0
     labels: dict[str, int] = {}
-    labelled, added, progress = 0, [], progress_of(ctx)
+    labelled, added, progress, stopped = 0, [], progress_of(ctx), None
     for start in range(0, len(todo), CHUNK):  # progress saved per chunk: a killed run resumes there
+        if labelled and out_of_time(ctx):
+            stopped = f"the wall time left is kept for training and scoring ({LABEL_SHARE:.0%} of the budget)"
+            break
         chunk = todo[start:start + CHUNK]
         began = time.perf_counter()
         rows = [Example(input=texts[i], output="", source={"kind": "unlabelled", "row": i}) for i in chunk]
@@ -53,8 +63,8 @@ def label_inputs(ctx: RunContext, n: int = 200) -> dict[str, Any]:
         labels[e.output] = labels.get(e.output, 0) + 1
     return {"asked": len(todo), "labelled": labelled, "added": len(added),
             "n_validation": sum(e.split == "validation" for e in added), "labels": labels,
-            "left": len(texts) - todo[-1] - 1, "scored": any("teacher_probs" in e.source for e in added),
-            "per_minute": per_minute(progress)}
+            "left": len(texts) - progress["labelled_up_to"], "scored": any("teacher_probs" in e.source for e in added),
+            "per_minute": per_minute(progress), **({"stopped": stopped} if stopped else {})}
 
 
 def progress_of(ctx: RunContext) -> dict[str, Any]:
@@ -84,6 +94,8 @@ def unavailable(state: State, ctx: RunContext) -> Optional[str]:
         return "the trained model is not evaluated yet"
     if calls_left(ctx) < 1:
         return "no LLM calls left in the budget"
+    if out_of_time(ctx):
+        return f"past {LABEL_SHARE:.0%} of the wall budget: the rest is kept for training and scoring"
     return None
 
 
@@ -102,7 +114,8 @@ def update(result: dict[str, Any], args: dict[str, Any], state: State, ctx: RunC
 def view(result: dict[str, Any]) -> str:
     return (f"{result.get('added')} of {result.get('asked')} texts labelled and added "
             f"({result.get('n_validation')} validation), {result.get('left')} left"
-            + (f"; {result['per_minute']} rows a minute" if result.get("per_minute") else ""))
+            + (f"; {result['per_minute']} rows a minute" if result.get("per_minute") else "")
+            + (f"; stopped: {result['stopped']}" if result.get("stopped") else ""))
 
 
 SPEC = ToolSpec(name="label_inputs", run=label_inputs, args=LabelArgs, unavailable=unavailable, narrow=narrow,
