@@ -19,8 +19,8 @@ install:
 DEMO_OUT ?= runs/demo-$(shell date +%Y%m%d-%H%M%S)
 # The main job has the machine to itself: the embedded LLM uses both cores (P2M_THREADS).
 demo: install
-	P2M_THREADS=2 p2m run --task-file examples/sentiment.yaml --llm local --out $(DEMO_OUT) --quiet \
-		--generate-n 100 --max-iterations 2
+	P2M_THREADS=2 p2m run --task-file examples/sentiment.yaml --unlabelled examples/reviews.txt \
+		--llm local --out $(DEMO_OUT) --quiet --generate-n 60 --max-iterations 2
 	p2m trace $(DEMO_OUT)
 
 # The browser test uses Debian's chromium (no browser download); installed once when missing.
