@@ -6,6 +6,7 @@ model returns parseable output.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from collections import Counter
@@ -44,8 +45,19 @@ def load_llama(path: Path, n_ctx: int = 4096, n_threads: Optional[int] = None,
                 ) from exc
             llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads,
                           n_threads_batch=n_threads, verbose=False, seed=0, logits_all=logits_all)
+            if not _MODELS:
+                atexit.register(close_models)
             _MODELS[key] = llama
         return _MODELS[key]
+
+
+def close_models() -> None:
+    """Free every loaded model while the interpreter is whole: a Llama left to the garbage
+    collector at exit is freed after the modules it needs are gone (llama-cpp-python #806)."""
+    with _LOAD_LOCK:
+        for llama in _MODELS.values():
+            llama.close()
+        _MODELS.clear()
 
 
 def model_params_without_extra_bufts() -> None:

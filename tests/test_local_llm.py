@@ -108,3 +108,18 @@ def test_label_scores_give_a_distribution_from_one_prompt_evaluation(llm):
     alone = llm.label_logprobs(messages, label_answers(task))[1]
     shared_start = llm.label_logprobs(messages, ['{"label": "positive"}', '{"label": "positively"}'])[0]
     assert abs(alone - shared_start) < 0.05  # the first-token shortcut equals the full score
+
+
+def test_loaded_models_are_closed_before_the_interpreter_tears_down(monkeypatch):
+    """A Llama left to the garbage collector at exit is freed after the modules it needs."""
+    from p2m.agent import local_llm
+
+    closed = []
+
+    class Model:
+        def close(self):
+            closed.append(self)
+
+    monkeypatch.setattr(local_llm, "_MODELS", {("a", 1, 1, False): Model(), ("b", 1, 1, False): Model()})
+    local_llm.close_models()
+    assert len(closed) == 2 and local_llm._MODELS == {}
