@@ -51,15 +51,13 @@ def embed(texts: Sequence[str], batch_size: int = 64, model: str = "minilm") -> 
         return np.zeros((0, 384 if model == "minilm" else 768), dtype=np.float32)
     path = embedder_path(model)
     memo = _memo.setdefault(path, {})
-    fresh = list(dict.fromkeys(t for t in texts if t not in memo))
+    known = {t: memo[t] for t in texts if t in memo}
+    fresh = list(dict.fromkeys(t for t in texts if t not in known))
     if fresh:
-        encoder = get_embedder(path)
-        vectors = np.asarray(encoder.encode(fresh, batch_size=batch_size, normalize_embeddings=True,
-                                            show_progress_bar=False), dtype=np.float32)
+        vectors = np.asarray(get_embedder(path).encode(fresh, batch_size=batch_size, normalize_embeddings=True,
+                                                       show_progress_bar=False), dtype=np.float32)
+        known.update(zip(fresh, vectors))
         if len(memo) + len(fresh) > MEMO_ROWS:
             memo.clear()
         memo.update(zip(fresh, vectors))
-        if any(t not in memo for t in texts):  # more texts than the memo holds: no memo
-            return np.asarray(encoder.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
-                                             show_progress_bar=False), dtype=np.float32)
-    return np.stack([memo[t] for t in texts])
+    return np.stack([known[t] for t in texts])
