@@ -48,6 +48,7 @@ from p2m.tools.data_store import DataStore, read_jsonl  # noqa: E402
 from p2m.tools.cascade import cascade_answers, routed  # noqa: E402
 from p2m.tools.evaluate import teacher_predict  # noqa: E402
 from p2m.tools.head import is_head, load_head  # noqa: E402
+from p2m.tools.train import head_name  # noqa: E402
 from p2m.tools.families import fit_baseline, predict_baseline, predict_for, score_for  # noqa: E402
 from p2m.tools.metrics import parse_entities  # noqa: E402
 
@@ -118,10 +119,7 @@ def unlabelled_inputs(rows: list[dict], exclude: list[str], n: int, seed: int) -
 
 def student_kind(model_dir: str) -> str:
     """"head:<encoder>" for a head student (which encoder's head won validation), else "finetuned"."""
-    if is_head(model_dir):
-        encoder = load_head(model_dir).get("encoder", "minilm")
-        return f"head:{Path(encoder).name if '/' in encoder else encoder}"
-    return "finetuned"
+    return head_name(load_head(model_dir)) if is_head(model_dir) else "finetuned"
 
 
 def calibrate_more(run_dir: Path, train: list[dict], exclude: list[str], n: int, seed: int,

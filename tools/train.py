@@ -6,7 +6,7 @@ import logging
 import math
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -288,7 +288,8 @@ def head_name(head: dict[str, Any]) -> str:
 
 
 def save_head_student(head: dict[str, Any], out_dir: Path, n_train: int, val_rows: list[Example],
-                      val: Optional[float], train_s: float) -> TrainResult:
+                      val: Optional[float], train_s: float,
+                      candidates: Optional[dict[str, Optional[float]]] = None) -> TrainResult:
     """The head as the job's model (`out_dir/model`); a fine-tuned model there moves to
     `out_dir/finetuned`. Written beside and renamed, as `save_atomically` does."""
     import shutil
@@ -304,7 +305,7 @@ def save_head_student(head: dict[str, Any], out_dir: Path, n_train: int, val_row
     return TrainResult(path=str(model_dir), train_s=train_s,
                        examples_per_s=round(n_train / train_s, 2) if train_s > 0 else 0.0,
                        n_train=n_train, n_val=len(val_rows), best_val=val, epochs_run=0.0,
-                       batch_size=0, kind="head", head_val=val)
+                       batch_size=0, kind="head", head_val=val, candidates=candidates or {})
 
 
 def train_classifier(model_path: str, examples: list[Example], labels: list[str], out_dir: str | Path,
@@ -346,8 +347,7 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
             head, head_val, head_s = best_head(model_path, (head, head_val, head_s), cfg, train_rows, val_rows,
                                                tried)
         if cfg.classifier == "head" or head_val is None or head_val >= 1.0:
-            return replace(save_head_student(head, out_dir, len(train_rows), val_rows, head_val, head_s),
-                           candidates=tried)
+            return save_head_student(head, out_dir, len(train_rows), val_rows, head_val, head_s, tried)
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForSequenceClassification.from_pretrained(
@@ -378,8 +378,7 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
     if head is not None:
         # the head's accuracy is rounded to 4 places: a tie (0.7833 against 0.78333) is a tie
         if result.best_val is None or head_val >= round(result.best_val, 4):
-            return replace(save_head_student(head, out_dir, len(train_rows), val_rows, head_val, head_s),
-                           candidates=tried)
+            return save_head_student(head, out_dir, len(train_rows), val_rows, head_val, head_s, tried)
         result.head_val = head_val
     result.candidates = tried
     return result
