@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..schemas import TaskSpec
+from .cascade import load_threshold
 from .families import FAMILIES, family
 from ..run_files import CASCADE
 
@@ -84,6 +85,7 @@ def export_onnx(model_dir: str | Path, out: str | Path, task_type: str, opset: i
     for name in ("README.md", CASCADE):  # the card and the cascade's threshold go along
         if (model_dir / name).is_file() and model_dir.resolve() != out.parent.resolve():
             shutil.copyfile(model_dir / name, out.parent / name)
-    if (model_dir / CASCADE).is_file():
-        result["cascade"] = json.loads((model_dir / CASCADE).read_text(encoding="utf-8"))
+    threshold = load_threshold(model_dir)
+    if threshold is not None:
+        result["cascade"] = threshold
     return result

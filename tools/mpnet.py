@@ -81,9 +81,11 @@ def carriers_installed(spec: SplitZip = SplitZip()) -> bool:
     if cached_folder(spec) is not None:
         return True
     try:
-        return all(metadata.distribution(p) is not None for p in spec.packages)
+        for package in spec.packages:
+            metadata.distribution(package)
     except metadata.PackageNotFoundError:
         return False
+    return True
 
 
 def cached_folder(spec: SplitZip = SplitZip()) -> Optional[Path]:
