@@ -17,6 +17,15 @@ from p2m.tools.specs.generate_examples import generate_examples as generate_exam
 from p2m.tools.specs.train import train as train_tool
 
 LABELS = ["negative", "positive"]
+FILM_DEMOS = [("a wonderful, moving, brilliant film", "positive"), ("awful, boring, a total mess", "negative"),
+              ("superb acting, I loved every minute", "positive"), ("dreadful plot, I hated it", "negative"),
+              ("a delightful, charming triumph", "positive"), ("terrible, dull and lifeless", "negative")]
+
+
+def film_task(**fields) -> TaskSpec:
+    """A film-review sentiment task with the six FILM_DEMOS as its demonstrations."""
+    return TaskSpec(instruction="Sentiment of a film review", labels=LABELS,
+                    examples=[{"input": t, "output": o} for t, o in FILM_DEMOS], **fields)
 
 
 def patch_predict(monkeypatch, fake) -> None:
@@ -214,11 +223,7 @@ def test_the_fold_estimate_publishes_the_baseline_when_it_is_ahead_whatever_gene
     because it read 0.75 on 12 generated validation rows."""
     from p2m.report import build_report
 
-    demos = [("a wonderful, moving, brilliant film", "positive"), ("awful, boring, a total mess", "negative"),
-             ("superb acting, I loved every minute", "positive"), ("dreadful plot, I hated it", "negative"),
-             ("a delightful, charming triumph", "positive"), ("terrible, dull and lifeless", "negative")]
-    task = TaskSpec(instruction="Sentiment of a film review", labels=LABELS,
-                    examples=[{"input": t, "output": o} for t, o in demos])
+    demos, task = FILM_DEMOS, film_task()
     ctx = context(tmp_path, task)
     ctx.store.add([Example(input=f"val{i}|{LABELS[i % 2]}", output=LABELS[i % 2], split="validation",
                            source={"kind": "generated", "call": i}) for i in range(12)])
@@ -253,11 +258,7 @@ def test_when_the_gold_folds_cannot_tell_them_apart_held_out_teacher_labelled_in
     overruled."""
     from p2m.report import build_report
 
-    demos = [("a wonderful, moving, brilliant film", "positive"), ("awful, boring, a total mess", "negative"),
-             ("superb acting, I loved every minute", "positive"), ("dreadful plot, I hated it", "negative"),
-             ("a delightful, charming triumph", "positive"), ("terrible, dull and lifeless", "negative")]
-    task = TaskSpec(instruction="Sentiment of a film review", labels=LABELS,
-                    examples=[{"input": t, "output": o} for t, o in demos])
+    demos, task = FILM_DEMOS, film_task()
     dirs = {name: student_dir(tmp_path, name) for name in ("S", "S0", "S1")}
     flip = {"positive": "negative", "negative": "positive"}
     wrong_on = {demos[0][0]}  # the student misses one demonstration: a gap folds cannot resolve
@@ -302,11 +303,7 @@ def test_a_teacher_one_fold_row_behind_the_baseline_still_breaks_the_tie_one_cle
     a student at 0.786. One row is no evidence; only a paired interval below 0 closes the step."""
     from p2m.report import build_report
 
-    demos = [("a wonderful, moving, brilliant film", "positive"), ("awful, boring, a total mess", "negative"),
-             ("superb acting, I loved every minute", "positive"), ("dreadful plot, I hated it", "negative"),
-             ("a delightful, charming triumph", "positive"), ("terrible, dull and lifeless", "negative")]
-    task = TaskSpec(instruction="Sentiment of a film review", labels=LABELS,
-                    examples=[{"input": t, "output": o} for t, o in demos])
+    demos, task = FILM_DEMOS, film_task()
     dirs = {name: student_dir(tmp_path, name) for name in ("S", "S0", "S1")}
     flip = {"positive": "negative", "negative": "positive"}
     teacher_wrong: set[str] = set()
@@ -351,12 +348,7 @@ def test_with_too_few_rows_for_a_student_the_baseline_is_published_with_what_to_
     published with its fold estimate, and the report says what to add."""
     from p2m import runner
 
-    demos = [("a wonderful, moving, brilliant film", "positive"), ("awful, boring, a total mess", "negative"),
-             ("superb acting, I loved every minute", "positive"), ("dreadful plot, I hated it", "negative"),
-             ("a delightful, charming triumph", "positive"), ("terrible, dull and lifeless", "negative")]
-    task = TaskSpec(instruction="Sentiment of a film review", labels=LABELS,
-                    examples=[{"input": t, "output": o} for t, o in demos],
-                    target={"metric": "accuracy", "value": 0.9})
+    task = film_task(target={"metric": "accuracy", "value": 0.9})
     config = RunConfig(llm="none", model=str(tiny_model_dir))
     config.train.epochs = 1
     runner.create_run(task, config, tmp_path / "run")
