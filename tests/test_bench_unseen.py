@@ -136,3 +136,31 @@ def test_the_line_says_which_encoders_head_won(tmp_path):
     (tmp_path / "f").mkdir()
     assert student_kind(tmp_path / "h") == "head:mpnet" and student_kind(tmp_path / "r") == "head:rival-encoder"
     assert student_kind(tmp_path / "f") == "finetuned"
+
+
+def test_a_derived_task_maps_its_field_to_label_names_and_withholds_its_source(tmp_path):
+    """trec_fine (issue 32's review: a task no setting was tuned on) reads TREC's fine types as
+    label names, leaves out rows of other types, and its catalog lacks TREC itself."""
+    import json
+
+    from bench.unseen import build_task, catalog_without, known_tasks, source_dataset, task_rows
+
+    shared = tmp_path / "shared"
+    for name in ("trec", "sst2"):
+        (shared / "datasets" / name).mkdir(parents=True)
+    rows = [{"input": "What is a tornado ?", "output": "description", "fine_label": "DESC:def"},
+            {"input": "Who wrote Hamlet ?", "output": "human", "fine_label": "HUM:ind"},
+            {"input": "What does NASA stand for ?", "output": "abbreviation", "fine_label": "ABBR:exp"},
+            {"input": "What is a volcano ?", "output": "description", "fine_label": "DESC:def"},
+            {"input": "Who painted Guernica ?", "output": "human", "fine_label": "HUM:ind"}]
+    (shared / "datasets" / "trec" / "train.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    assert "trec_fine" in known_tasks() and source_dataset("trec_fine") == "trec"
+    fine = task_rows(shared, "trec_fine", "train")
+    assert fine[:2] == [{"input": "What is a tornado ?", "output": "definition"},
+                        {"input": "Who wrote Hamlet ?", "output": "person"}]
+    assert len(fine) == 4 and "What does NASA stand for ?" not in {r["input"] for r in fine}
+    assert len(task_rows(shared, "trec", "train")) == 5  # a plain task reads its rows as they are
+    task = build_task("trec_fine", fine, seed=0)
+    assert task.labels == ["definition", "person"] and "another place" in task.instruction
+    catalog = catalog_without(shared, source_dataset("trec_fine"), tmp_path / "catalog")
+    assert sorted(p.name for p in catalog.iterdir()) == ["sst2"]
