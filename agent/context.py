@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from ..config import RunConfig
-from ..rundir import RunDir
-from ..schemas import TaskSpec
-from ..tools.data_store import DataStore
+from p2m.config import RunConfig
+from p2m.rundir import RunDir
+from p2m.schemas import TaskSpec
+from p2m.tools.data_store import DataStore
 from .llm import LLM
 from .trace import TraceWriter
 

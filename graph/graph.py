@@ -8,9 +8,9 @@ from typing import Any, Optional
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.graph import END, START, StateGraph
 
-from ..agent.context import RunContext
-from ..files import redact
-from ..rundir import RunError
+from p2m.agent.context import RunContext
+from p2m.files import redact
+from p2m.rundir import RunError
 from .nodes import make_act, make_guard, make_planner, make_report
 from .router import after_act
 from .state import AgentState

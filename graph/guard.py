@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ..agent.context import RunContext
-from ..tools.specs import REGISTRY
+from p2m.agent.context import RunContext
+from p2m.tools.specs import REGISTRY
 from .state import AgentState
 
 

@@ -15,8 +15,8 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 from pydantic import ValidationError
 
-from ..schemas import DEFAULT_METRIC, TASK_TYPE_ALIASES, TaskSpec, TaskSpecError
-from ..tools.task import parse_task
+from p2m.schemas import DEFAULT_METRIC, TASK_TYPE_ALIASES, TaskSpec, TaskSpecError
+from p2m.tools.task import parse_task
 
 CHAT_THREAD = {"configurable": {"thread_id": "chat"}}
 RUN_WORDS = {"run", "start", "go", "train", "yes"}

@@ -6,19 +6,19 @@ import time
 from collections import Counter
 from typing import Any, Optional
 
-from ..agent.context import RunContext
-from ..agent.llm import LLMBudgetExceeded
-from ..prompts import render
-from ..tools.assess import publish_demonstrations_only
-from ..tools.specs import REGISTRY, offered_tools, tool_options
+from p2m.agent.context import RunContext
+from p2m.agent.llm import LLMBudgetExceeded
+from p2m.prompts import render
+from p2m.tools.assess import publish_demonstrations_only
+from p2m.tools.specs import REGISTRY, offered_tools, tool_options
 from . import guard as guard_mod
 from .gate import PlannerGate
 from .policy import default_step
 from .router import budget_stop, score_before_stopping, stop_after_evaluation, target_met
 from .state import AgentState
-from ..report import write_report
-from ..plots import write_plots
-from ..run_files import FAILURES
+from p2m.report import write_report
+from p2m.plots import write_plots
+from p2m.run_files import FAILURES
 
 
 def _state_summary(state: AgentState, ctx: RunContext, gate: PlannerGate) -> str:

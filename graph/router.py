@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..agent.context import RunContext
+from p2m.agent.context import RunContext
 from .state import AgentState
-from ..tools.specs import REGISTRY
+from p2m.tools.specs import REGISTRY
 
 
 def target_met(state: AgentState, ctx: RunContext) -> bool:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from .agent.factory import run_teacher
+from p2m.agent.factory import run_teacher
 from .rundir import RunDir, RunError
-from .tools.assess import is_gold
-from .tools.cascade import calibrate, confident, save_threshold
-from .tools.data_store import normalize
-from .tools.evaluate import teacher_distributions, top_label
+from p2m.tools.assess import is_gold
+from p2m.tools.cascade import calibrate, confident, save_threshold
+from p2m.tools.data_store import normalize
+from p2m.tools.evaluate import teacher_distributions, top_label
 from .run_files import CALIBRATION, UNLABELLED
 
 

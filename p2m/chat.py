@@ -14,8 +14,8 @@ from langgraph.types import Command
 from . import runner
 from .config import RunConfig
 from .files import write_json_atomic
-from .graph.graph import sqlite_checkpointer
-from .graph.intake import CHAT_THREAD, build_intake
+from p2m.graph.graph import sqlite_checkpointer
+from p2m.graph.intake import CHAT_THREAD, build_intake
 from .rundir import RunDir
 from .schemas import TaskSpec
 from .run_files import CHAT_CONFIG, CHECKPOINTS

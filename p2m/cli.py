@@ -12,9 +12,9 @@ from .config import RunConfig
 from .config_flags import add_setting_flags, apply_setting_flags
 from .files import RedactingStream, add_secret
 from .rundir import RunDir
-from .agent.factory import default_spec, LLMSpecError
+from p2m.agent.factory import default_spec, LLMSpecError
 from .runner import default_run_dir, start, resume, RunError
-from .agent.trace import read_trace
+from p2m.agent.trace import read_trace
 from .trace_view import render_step, render_timeline, step_detail
 from .scoring import score_run
 from .data_view import browse
@@ -23,17 +23,17 @@ from .calibrate import calibrate_run
 from .fork import fork_point, fork_run
 from .compare import compare_runs, render as render_compare
 from .live import follow
-from .tools.task import load_task_file
-from .tools.task import read_unlabelled
-from .tools.export import export_onnx
-from .tools.families import train_for
+from p2m.tools.task import load_task_file
+from p2m.tools.task import read_unlabelled
+from p2m.tools.export import export_onnx
+from p2m.tools.families import train_for
 from .ui import build_app, launch
 from .doctor import diagnose
 from .predict import predict_texts
 from .serve import serve as serve_run
 from .llm_server import serve
 from .schemas import TaskSpecError
-from .tools.catalog import DatasetError
+from p2m.tools.catalog import DatasetError
 
 
 def _config(args: argparse.Namespace) -> RunConfig:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .agent.trace import read_trace
+from p2m.agent.trace import read_trace
 from .errors_view import predictions
 from .rundir import RunDir, RunError
 from .schemas import Example
-from .tools.assess import metric_value
+from p2m.tools.assess import metric_value
 from .run_files import SELECTION
 
 

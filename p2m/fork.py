@@ -19,14 +19,14 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from .agent.context import RunContext
-from .agent.trace import TraceWriter, read_trace
+from p2m.agent.context import RunContext
+from p2m.agent.trace import TraceWriter, read_trace
 from .config import RunConfig
 from .rundir import APPEND_ONLY, MODEL_EXTRAS, STEPS, RunDir, RunError
 from .runner import check_run_name
 from .schemas import Example, TaskSpec
-from .tools.data_store import user_rows
-from .tools.specs import REGISTRY
+from p2m.tools.data_store import user_rows
+from p2m.tools.specs import REGISTRY
 from .run_files import CHECKPOINTS, CONFIG, LLM_CACHE, MODEL, SELECTION, STEP, TEACHER
 
 USER_KINDS = ("user", "user_test")  # rows the task itself gives: replaced by the forked task's
@@ -208,7 +208,7 @@ def _rows_for(task: TaskSpec, old: TaskSpec, rows: list[Example], config: RunCon
 def _checkpoint_at(graph: Any, step: int) -> Any:
     """The newest checkpoint taken right after `step` tool calls had run (the planner next, or
     the report when that step ended the run)."""
-    from .graph.graph import THREAD
+    from p2m.graph.graph import THREAD
 
     for snapshot in graph.get_state_history(THREAD):
         if snapshot.values.get("steps") == step and tuple(snapshot.next) in (("planner",), ("report",)):
@@ -281,7 +281,7 @@ def fork_run(source: str | Path, at: int, out: str | Path, task: Optional[TaskSp
 def _new_head(ctx: Any, step: int, then: Optional[tuple[str, dict[str, Any]]]) -> str:
     """Write the fork's first checkpoint on the one after `step`: the rows as the forked store
     holds them, the run not done, and the next decision when one was given."""
-    from .graph.graph import build_graph, sqlite_checkpointer
+    from p2m.graph.graph import build_graph, sqlite_checkpointer
 
     graph = build_graph(ctx, sqlite_checkpointer(ctx.path(CHECKPOINTS)))
     base = _checkpoint_at(graph, step)

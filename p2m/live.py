@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from .agent.trace import read_trace
+from p2m.agent.trace import read_trace
 from .rundir import RunDir
 from .trace_view import timeline_rows
 from .run_files import DATA, EXAMPLES, STEP, STEPS

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from .agent.factory import run_teacher
+from p2m.agent.factory import run_teacher
 from .rundir import RunDir
-from .tools.cascade import routed
-from .tools.evaluate import teacher_predict
-from .tools.families import predict_for
+from p2m.tools.cascade import routed
+from p2m.tools.evaluate import teacher_predict
+from p2m.tools.families import predict_for
 
 
 def predict_texts(run_dir: str | Path, texts: list[str], fallback: bool = True,

@@ -4,9 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from .agent.context import RunContext
-from .tools.baselines import NAME as BASELINE
-from .tools.specs.label_inputs import per_minute, progress_of
+from p2m.agent.context import RunContext
+from p2m.tools.baselines import NAME as BASELINE
+from p2m.tools.specs.label_inputs import per_minute, progress_of
 from .run_files import CHOICE, METRICS, MODEL, REPORT
 
 

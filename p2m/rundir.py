@@ -24,7 +24,7 @@ from .files import write_json_atomic
 from .run_files import (CASCADE, CHOICE, CONFIG, DATA, DROPPED, EXAMPLES, LOCK, MODEL, REPORT, STEP, STEPS,
                         TASK, TRACE)
 from .schemas import TaskSpec
-from .tools.data_store import DataStore
+from p2m.tools.data_store import DataStore
 
 MODEL_FILES = ("config.json", "head.json", "baseline.json")  # a student (fine-tuned or a head) or a baseline
 FIXED = (TASK, CONFIG, REPORT)  # set at creation, or written at the end: never part of a step

@@ -6,20 +6,20 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Optional
 
-from .agent.accounting import Usage
-from .agent.cache import ResponseCache
-from .agent.context import RunContext
-from .agent.factory import make_llm, teacher_spec
-from .agent.llm import LLM
-from .agent.trace import TraceWriter
+from p2m.agent.accounting import Usage
+from p2m.agent.cache import ResponseCache
+from p2m.agent.context import RunContext
+from p2m.agent.factory import make_llm, teacher_spec
+from p2m.agent.llm import LLM
+from p2m.agent.trace import TraceWriter
 from .config import RunConfig
 from .rundir import RunDir, RunError
 from .schemas import TaskSpec
-from .tools.data_store import read_labelled, user_rows
-from .tools.catalog import load_catalog
-from .tools.task import load_task_file, parse_task, read_prompt, read_unlabelled, task_from_dict
-from .tools.models import choose_model
-from .graph.state import initial_state
+from p2m.tools.data_store import read_labelled, user_rows
+from p2m.tools.catalog import load_catalog
+from p2m.tools.task import load_task_file, parse_task, read_prompt, read_unlabelled, task_from_dict
+from p2m.tools.models import choose_model
+from p2m.graph.state import initial_state
 from .run_files import CHAT, CHECKPOINTS, LLM_CACHE
 
 __all__ = ["RunError", "create_run", "execute", "open_context", "resume", "start"]
@@ -121,7 +121,7 @@ def execute(ctx: RunContext) -> dict[str, Any]:
 
 
 def _execute(ctx: RunContext) -> dict[str, Any]:
-    from .graph.graph import THREAD, build_graph, sqlite_checkpointer
+    from p2m.graph.graph import THREAD, build_graph, sqlite_checkpointer
 
     path = ctx.path(CHECKPOINTS)
     graph = build_graph(ctx, sqlite_checkpointer(path))

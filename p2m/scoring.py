@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from .agent.factory import run_teacher
+from p2m.agent.factory import run_teacher
 from .rundir import RunDir
-from .tools.cascade import cascade_answers, routed
-from .tools.data_store import read_labelled
-from .tools.assess import metric_value
-from .tools.evaluate import evaluate_model, teacher_predict
+from p2m.tools.cascade import cascade_answers, routed
+from p2m.tools.data_store import read_labelled
+from p2m.tools.assess import metric_value
+from p2m.tools.evaluate import evaluate_model, teacher_predict
 
 
 def score_run(run_dir: str | Path, data: str | Path, limit: Optional[int] = None,

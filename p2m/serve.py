@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Optional
 
-from .agent.factory import run_teacher
+from p2m.agent.factory import run_teacher
 from .exposure import loopback_name, server_key
 from .predict import predict_texts
 from .rundir import RunDir

@@ -5,9 +5,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .agent.trace import read_trace
+from p2m.agent.trace import read_trace
 from .rundir import RunDir
-from .tools.specs import REGISTRY
+from p2m.tools.specs import REGISTRY
 
 
 def _short(value: Any, limit: int = 160) -> str:

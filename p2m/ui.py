@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-from .agent.factory import make_llm, run_teacher
+from p2m.agent.factory import make_llm, run_teacher
 from .exposure import LoopbackOnly, is_loopback, ui_auth
 from .rundir import RunDir, RunError, has_model
-from .tools.baselines import NAME as BASELINE
+from p2m.tools.baselines import NAME as BASELINE
 from .schemas import TaskSpec
 from .trace_view import step_detail, timeline_rows
 from .data_view import browse
@@ -26,10 +26,10 @@ from .live import live_status, status_line
 from .plots import plot_images
 from . import runner
 from .config import RunConfig
-from .tools.cascade import routed
-from .tools.evaluate import teacher_predict
-from .tools.families import predict_for
-from .tools.task import TaskSpecError, read_unlabelled, task_from_dict
+from p2m.tools.cascade import routed
+from p2m.tools.evaluate import teacher_predict
+from p2m.tools.families import predict_for
+from p2m.tools.task import TaskSpecError, read_unlabelled, task_from_dict
 
 HOST = "127.0.0.1"
 GO_BACK = re.compile(r"^\s*(go back|back to|fork|start again from|restart from)\b", re.I)
@@ -92,7 +92,7 @@ class Session:
     def __init__(self, llm_spec: Optional[str], runs_dir: Path, catalog: list[str]):
         from langgraph.checkpoint.memory import InMemorySaver
 
-        from .graph.intake import build_intake
+        from p2m.graph.intake import build_intake
 
         self.llm = make_llm(llm_spec) if llm_spec != "none" else None
         self.llm_spec = llm_spec
@@ -125,7 +125,7 @@ class Session:
     @property
     def task(self) -> Optional[TaskSpec]:
         """The task as the conversation has it, once it holds together."""
-        from .graph.intake import missing, validation_problem
+        from p2m.graph.intake import missing, validation_problem
 
         draft = self.state.get("draft") or {}
         if not draft or missing(draft) or validation_problem(draft):
@@ -135,9 +135,9 @@ class Session:
     def reply(self, message: str) -> str:
         from langgraph.types import Command
 
-        from .graph.intake import summary
+        from p2m.graph.intake import summary
 
-        from .graph.intake import RUN_WORDS
+        from p2m.graph.intake import RUN_WORDS
 
         text = message.strip()
         if not text:

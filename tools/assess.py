@@ -19,8 +19,8 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from ..agent.context import RunContext
-from ..schemas import Example, TaskSpec
+from p2m.agent.context import RunContext
+from p2m.schemas import Example, TaskSpec
 from .baselines import NAME as BASELINE, save_baseline
 from .evaluate import evaluate_model, gold_answers, teacher_predict
 from .folds import demo_folds, demo_rows, fold_count, held_out_demos, task_seeing, usable_for
@@ -28,7 +28,7 @@ from .families import fit_baseline, predict_baseline, predict_for, score_for
 from .export import write_model_card
 from .cascade import calibrate, cascade_answers, confident, route, save_threshold
 from .head import is_head
-from ..run_files import CHOICE, METRICS, MODEL, SELECTION, TEACHER
+from p2m.run_files import CHOICE, METRICS, MODEL, SELECTION, TEACHER
 
 BOOTSTRAP_SAMPLES = 300
 MIN_GOLD_VALIDATION = 20  # gold validation rows enough to decide on (fewer: too wide an interval)

@@ -11,8 +11,8 @@ from typing import Any, Literal, Optional, Sequence
 
 from pydantic import BaseModel, Field, create_model
 
-from ..prompts import render
-from ..schemas import TaskSpec
+from p2m.prompts import render
+from p2m.schemas import TaskSpec
 
 INPUT_NAMES = ("input", "text", "sentence", "review", "content", "question", "document", "utterance",
                "query", "prompt", "context", "premise", "intent", "source", "headline", "title")

@@ -7,10 +7,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from ..files import append_durably, redact
-from ..schemas import Example, TaskSpec
+from p2m.files import append_durably, redact
+from p2m.schemas import Example, TaskSpec
 from .folds import demo_rows
-from ..run_files import DATA, DROPPED, EXAMPLES
+from p2m.run_files import DATA, DROPPED, EXAMPLES
 
 
 def normalize(text: str) -> str:

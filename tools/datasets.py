@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..schemas import TASK_TYPE_ALIASES, Example, TaskSpec
+from p2m.schemas import TASK_TYPE_ALIASES, Example, TaskSpec
 from .catalog import CatalogEntry, DatasetError
 from .data_store import read_jsonl
 from .rerank import expand_query, rerank_by_likelihood, rerank_by_vote

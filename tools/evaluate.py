@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from ..prompts import render
-from ..schemas import Example, Metrics, TaskSpec
+from p2m.prompts import render
+from p2m.schemas import Example, Metrics, TaskSpec
 from .families import predict_for, score_for
 from .folds import demo_folds, task_seeing
 

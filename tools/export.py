@@ -6,10 +6,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ..schemas import TaskSpec
+from p2m.schemas import TaskSpec
 from .cascade import load_threshold
 from .families import FAMILIES, family
-from ..run_files import CASCADE
+from p2m.run_files import CASCADE
 
 
 def write_model_card(model_dir: str | Path, task: TaskSpec, base_model: str,

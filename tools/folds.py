@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..schemas import Example, TaskSpec
+from p2m.schemas import Example, TaskSpec
 
 
 def fold_count(task: TaskSpec, wanted: int) -> int:

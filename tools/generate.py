@@ -11,9 +11,9 @@ from typing import Annotated, Any, Optional
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, Field, create_model
 
-from ..agent.concurrency import run_limited
-from ..prompts import render
-from ..schemas import Example, TaskSpec
+from p2m.agent.concurrency import run_limited
+from p2m.prompts import render
+from p2m.schemas import Example, TaskSpec
 from .attributes import demo_lengths, describe, distinct_2, draw, max_chars, trim_to_sentence
 from .data_store import normalize
 from .folds import row_fold, task_seeing

@@ -13,7 +13,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from ..files import write_json_atomic
+from p2m.files import write_json_atomic
 from .embed import embed, minilm_path
 from .mpnet import cached_folder
 

@@ -17,7 +17,7 @@ import string
 from collections import Counter
 from typing import Optional, Sequence
 
-from ..schemas import Metrics
+from p2m.schemas import Metrics
 
 MAX_FAILURES = 50
 

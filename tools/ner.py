@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from ..config import TrainConfig
-from ..schemas import Example
+from p2m.config import TrainConfig
+from p2m.schemas import Example
 from .metrics import parse_entities, entity_metrics
 from .train import (TrainingError, TrainResult, early_stopping, fit_and_save, hold_out, schedule,
                     trainer_args)

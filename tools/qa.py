@@ -7,8 +7,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..config import TrainConfig
-from ..schemas import Example
+from p2m.config import TrainConfig
+from p2m.schemas import Example
 from .train import (TrainingError, TrainResult, early_stopping, fit_and_save, hold_out, schedule,
                     trainer_args)
 from .metrics import qa_metrics

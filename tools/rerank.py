@@ -10,7 +10,7 @@ import numpy as np
 
 from pydantic import BaseModel, Field, create_model
 
-from ..prompts import render
+from p2m.prompts import render
 
 DESCRIPTION_CHARS = 300
 MAX_CHOSEN = 10  # candidates one reply may select

@@ -13,7 +13,7 @@ from typing import Optional
 
 from pydantic import BaseModel, Field
 
-from ..schemas import TaskSpec
+from p2m.schemas import TaskSpec
 from .verify import entity_types
 
 

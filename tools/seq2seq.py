@@ -13,8 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
 
-from ..config import TrainConfig
-from ..schemas import Example
+from p2m.config import TrainConfig
+from p2m.schemas import Example
 from .train import (TrainingError, TrainResult, early_stopping, fit_and_save, hold_out, schedule,
                     trainer_args)
 from .metrics import generation_metrics

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..schemas import Example, TaskSpec
+from p2m.schemas import Example, TaskSpec
 from .embed import embed
 from .folds import demo_folds, demo_rows, held_out_demos, usable_for
 from .head import fit_linear, predict_linear

@@ -8,10 +8,10 @@ from typing import Any, Optional
 import yaml
 from pydantic import ValidationError
 
-from ..prompts import render
-from ..schemas import TaskSpec, TaskSpecError
+from p2m.prompts import render
+from p2m.schemas import TaskSpec, TaskSpecError
 from .families import FAMILIES
-from ..agent.retry import LLMOutputError
+from p2m.agent.retry import LLMOutputError
 
 MAX_PROMPT_CHARS = 20_000
 TASK_FILE_KEYS = {"instruction", "examples", "task_type", "labels", "target", "test", "unlabelled"}

@@ -12,8 +12,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..config import CLASSIFIERS, TrainConfig
-from ..schemas import Example
+from p2m.config import CLASSIFIERS, TrainConfig
+from p2m.schemas import Example
 from . import mpnet
 from .head import accuracy, encoder_name, fit_linear, save_head
 from .memory import plan_memory

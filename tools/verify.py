@@ -16,7 +16,7 @@ import re
 from functools import lru_cache
 from typing import Optional
 
-from ..schemas import Example, TaskSpec
+from p2m.schemas import Example, TaskSpec
 from .metrics import normalize_answer, parse_entities, squad_f1
 from .qa import answer_start, split_qa
 

@@ -6,10 +6,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
 
-from ...config import TrainConfig
-from ...schemas import Example, Metrics, TaskSpec
-from ..baselines import NAME as BASELINE, is_baseline, load_baseline
-from ..head import is_head, load_head, predict_linear
+from p2m.config import TrainConfig
+from p2m.schemas import Example, Metrics, TaskSpec
+from p2m.tools.baselines import NAME as BASELINE, is_baseline, load_baseline
+from p2m.tools.head import is_head, load_head, predict_linear
 from . import classification, extractive_qa, text2text, ner  # noqa: F401,I001  (each registers itself, in this order)
 from .base import FAMILIES, Family, family, register
 

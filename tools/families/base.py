@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from ...schemas import Example, Metrics, TaskSpec
+from p2m.schemas import Example, Metrics, TaskSpec
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ...schemas import Example, Metrics, TaskSpec
-from ..train import CLASSIFY_MAX_LENGTH
+from p2m.schemas import Example, Metrics, TaskSpec
+from p2m.tools.train import CLASSIFY_MAX_LENGTH
 from .base import Family, lazy, register, trainer
-from ..head import fit_linear, predict_linear
-from ..metrics import classification_metrics
+from p2m.tools.head import fit_linear, predict_linear
+from p2m.tools.metrics import classification_metrics
 
 
 def score(task: TaskSpec, preds: list[str], golds: list[str], inputs: Optional[list[str]] = None,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-from ...schemas import Example, Metrics, TaskSpec
-from ..qa import MAX_LENGTH, split_qa
+from p2m.schemas import Example, Metrics, TaskSpec
+from p2m.tools.qa import MAX_LENGTH, split_qa
 from .base import Family, lazy, register, trainer
-from ..metrics import qa_metrics, normalize_answer
+from p2m.tools.metrics import qa_metrics, normalize_answer
 
 
 def score(task: TaskSpec, preds: list[str], golds: list[str], inputs: Optional[list[str]] = None,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...schemas import Example, TaskSpec
-from ..ner import MAX_LENGTH
+from p2m.schemas import Example, TaskSpec
+from p2m.tools.ner import MAX_LENGTH
 from .base import Family, lazy, register, scorer, trainer
-from ..metrics import parse_entities
+from p2m.tools.metrics import parse_entities
 
 
 def fit_baseline(task: TaskSpec, demos: list[Example]) -> dict[str, Any]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...schemas import Example, TaskSpec
-from ..seq2seq import MAX_LENGTH
+from p2m.schemas import Example, TaskSpec
+from p2m.tools.seq2seq import MAX_LENGTH
 from .base import Family, lazy, register, scorer, trainer
-from ..embed import embed
+from p2m.tools.embed import embed
 
 
 def fit_baseline(task: TaskSpec, demos: list[Example]) -> dict[str, Any]:

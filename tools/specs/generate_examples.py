@@ -6,12 +6,12 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field, create_model
 
-from ...agent.context import RunContext
-from ..folds import demo_folds, fold_count
-from ..attributes import propose_subjects
-from ..generate import generate_examples as generate
+from p2m.agent.context import RunContext
+from p2m.tools.folds import demo_folds, fold_count
+from p2m.tools.attributes import propose_subjects
+from p2m.tools.generate import generate_examples as generate
 from .base import MAX_TOOL_FAILURES, State, ToolArgs, ToolSpec
-from ...run_files import FAILURES
+from p2m.run_files import FAILURES
 
 PLANNER_RESERVE = 12  # LLM calls a generation round leaves for the planner's remaining decisions
 MIN_ROUND = 8  # a round smaller than this is not worth starting

@@ -5,15 +5,15 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field, create_model
 
-from ...agent.context import RunContext
-from ...schemas import Example
-from .. import datasets as ds
-from ..catalog import DatasetError
-from ..folds import fold_count
-from ..source_fit import fold_ablation, input_fit
+from p2m.agent.context import RunContext
+from p2m.schemas import Example
+from p2m.tools import datasets as ds
+from p2m.tools.catalog import DatasetError
+from p2m.tools.folds import fold_count
+from p2m.tools.source_fit import fold_ablation, input_fit
 from .base import State, ToolArgs, ToolSpec
-from ..hub import download_dataset
-from ..evaluate import label_with_teacher
+from p2m.tools.hub import download_dataset
+from p2m.tools.evaluate import label_with_teacher
 
 
 class LoadArgs(ToolArgs):

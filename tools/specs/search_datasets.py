@@ -5,10 +5,10 @@ from typing import Any, Optional
 
 from pydantic import Field
 
-from ...agent.context import RunContext
-from .. import datasets as ds
+from p2m.agent.context import RunContext
+from p2m.tools import datasets as ds
 from .base import State, ToolArgs, ToolSpec
-from ..hub import search_hub
+from p2m.tools.hub import search_hub
 
 
 class SearchArgs(ToolArgs):
