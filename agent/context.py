@@ -9,7 +9,7 @@ from typing import Any, Optional
 from p2m.config import RunConfig
 from p2m.rundir import RunDir
 from p2m.schemas import TaskSpec
-from p2m.tools.data_store import DataStore
+from p2m.tools.data.data_store import DataStore
 from .llm import LLM
 from .trace import TraceWriter
 

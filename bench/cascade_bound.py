@@ -28,9 +28,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from p2m.agent.factory import run_teacher  # noqa: E402
 from p2m.rundir import RunDir  # noqa: E402
-from p2m.tools.cascade import calibrate, cascade_answers, confident, route  # noqa: E402
-from p2m.tools.data_store import DataStore, read_jsonl  # noqa: E402
-from p2m.tools.evaluate import teacher_distributions, top_label  # noqa: E402
+from p2m.tools.scoring.cascade import calibrate, cascade_answers, confident, route  # noqa: E402
+from p2m.tools.data.data_store import DataStore, read_jsonl  # noqa: E402
+from p2m.tools.scoring.predictions import teacher_distributions, top_label  # noqa: E402
 
 
 def split_check(conf: list[float], student: list[str], teacher: list[str], gold: list[str],

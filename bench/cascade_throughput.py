@@ -24,8 +24,8 @@ from bench.record import append, commit  # noqa: E402
 from p2m.agent.factory import make_llm  # noqa: E402
 from p2m.predict import predict_texts  # noqa: E402
 from p2m.rundir import RunDir  # noqa: E402
-from p2m.tools.data_store import read_jsonl  # noqa: E402
-from p2m.tools.evaluate import teacher_predict  # noqa: E402
+from p2m.tools.data.data_store import read_jsonl  # noqa: E402
+from p2m.tools.scoring.predictions import teacher_predict  # noqa: E402
 
 
 def rate(n: int, seconds: float) -> float:

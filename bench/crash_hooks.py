@@ -91,7 +91,7 @@ def install(spec: str) -> None:
 
 def main() -> int:
     import p2m.agent.trace  # noqa: F401  (imported first so their `append_durably` gets patched)
-    import p2m.tools.data_store  # noqa: F401
+    import p2m.tools.data.data_store  # noqa: F401
     from p2m.cli import main as p2m_main
 
     install(os.environ.get("P2M_CRASH", ""))

@@ -32,7 +32,7 @@ from p2m.agent.trace import TraceWriter  # noqa: E402
 from p2m.config import RunConfig  # noqa: E402
 from p2m.schemas import Example, TaskSpec  # noqa: E402
 from p2m.tools.families import fit_baseline, predict_baseline  # noqa: E402
-from p2m.tools.data_store import read_jsonl  # noqa: E402
+from p2m.tools.data.data_store import read_jsonl  # noqa: E402
 from p2m.tools.specs.generate_examples import generate_examples  # noqa: E402
 
 

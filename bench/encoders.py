@@ -24,10 +24,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from p2m.config import TrainConfig  # noqa: E402
 from p2m.schemas import Example, TaskSpec  # noqa: E402
-from p2m.tools.data_store import read_jsonl  # noqa: E402
-from p2m.tools.embed import embedder_path  # noqa: E402
+from p2m.tools.data.data_store import read_jsonl  # noqa: E402
+from p2m.tools.encoders.embed import embedder_path  # noqa: E402
 from p2m.tools.families import predict_for, score_for  # noqa: E402
-from p2m.tools.train import train_classifier  # noqa: E402
+from p2m.tools.families.classification.model import train_classifier  # noqa: E402
 
 
 def draw(rows: list[dict], n_train: int, n_dev: int, seed: int) -> tuple[list[dict], list[dict]]:

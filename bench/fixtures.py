@@ -8,7 +8,7 @@ def tiny_bert(path: Path) -> Path:
     """A 2-layer, 32-wide BERT with MiniLM's tokenizer at `path` (made once)."""
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from p2m.tools.embed import minilm_path
+    from p2m.tools.encoders.embed import minilm_path
 
     if not (path / "config.json").is_file():
         tok = AutoTokenizer.from_pretrained(minilm_path())

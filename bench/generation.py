@@ -23,7 +23,7 @@ def scenario(args: argparse.Namespace, faults: dict[str, float]) -> dict:
     from p2m.agent.openai_llm import OpenAILLM
     from bench.fake_openai import FakeOpenAI
     from p2m.schemas import TaskSpec
-    from p2m.tools.generate import generate_examples
+    from p2m.tools.generation.generate import generate_examples
 
     task = TaskSpec(instruction="Classify the sentiment of a product review.",
                     labels=["negative", "positive"])
@@ -59,7 +59,7 @@ def main() -> int:
     ap.add_argument("--latency", type=float, default=0.3)
     ap.add_argument("--fault-rate", type=float, default=0.15)
     args = ap.parse_args()
-    from p2m.tools.embed import embed
+    from p2m.tools.encoders.embed import embed
 
     embed(["warm up"])  # the embedder loads once per process; not part of generation throughput
     kinds = ("rate_limit", "rate_limit_retry_after", "server_error", "timeout", "truncated",

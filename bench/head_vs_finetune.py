@@ -19,10 +19,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from p2m.config import RunConfig  # noqa: E402
 from p2m.schemas import TaskSpec  # noqa: E402
-from p2m.tools.data_store import DataStore, read_jsonl  # noqa: E402
-from p2m.tools.embed import embedder_path  # noqa: E402
+from p2m.tools.data.data_store import DataStore, read_jsonl  # noqa: E402
+from p2m.tools.encoders.embed import embedder_path  # noqa: E402
 from p2m.tools.families import predict_for, score_for  # noqa: E402
-from p2m.tools.train import train_classifier  # noqa: E402
+from p2m.tools.families.classification.model import train_classifier  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

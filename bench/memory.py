@@ -3,7 +3,7 @@
 For each family: its default student (`choose_model`), the default TrainConfig, training rows
 from ../shared/datasets, `--steps` optimiser steps (a full run repeats the same step shapes,
 so the peak is reached within a few), in a fresh process whose peak resident set size is read
-from the kernel (the child's own ru_maxrss). Prints one JSON line with the memory plan (`tools/memory.py`:
+from the kernel (the child's own ru_maxrss). Prints one JSON line with the memory plan (`tools/training/memory.py`:
 per-step batch, accumulation, checkpointing, estimate) and the measured peak per family.
 Target: every family <= 8 GB.
 
@@ -33,9 +33,9 @@ def train_once(family: str, shared: Path, rows: int, steps: int) -> dict:
 
     from p2m.config import TrainConfig
     from p2m.schemas import Example, TaskSpec
-    from p2m.tools.data_store import read_jsonl
+    from p2m.tools.data.data_store import read_jsonl
     from p2m.tools.families import train_for
-    from p2m.tools.models import choose_model
+    from p2m.tools.retrieval.models import choose_model
 
     plans: list[str] = []
 
@@ -43,8 +43,8 @@ def train_once(family: str, shared: Path, rows: int, steps: int) -> dict:
         def emit(self, record: logging.LogRecord) -> None:
             plans.append(record.getMessage())
 
-    logging.getLogger("p2m.tools.train").addHandler(Grab())
-    logging.getLogger("p2m.tools.train").setLevel(logging.INFO)
+    logging.getLogger("p2m.tools.training.finetune").addHandler(Grab())
+    logging.getLogger("p2m.tools.training.finetune").setLevel(logging.INFO)
     data = read_jsonl(shared / "datasets" / DATA[family] / "train.jsonl")[:rows]
     examples = [Example(input=r["input"], output=r["output"], source={"kind": "bench"}) for r in data]
     labels = sorted({r["output"] for r in data}) if family == "classification" else None

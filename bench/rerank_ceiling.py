@@ -45,10 +45,10 @@ def main() -> int:
     ap.add_argument("--seeds", type=int, default=3)
     args = ap.parse_args()
 
-    from p2m.tools.data_store import read_jsonl
-    from p2m.tools.dataset_index import DatasetIndex
-    from p2m.tools.catalog import load_catalog
-    from p2m.tools.datasets import search_datasets
+    from p2m.tools.data.data_store import read_jsonl
+    from p2m.tools.retrieval.dataset_index import DatasetIndex
+    from p2m.tools.retrieval.catalog import load_catalog
+    from p2m.tools.retrieval.datasets import search_datasets
 
     catalog = load_catalog([args.catalog])
     queries = read_jsonl(args.queries)

@@ -147,10 +147,10 @@ def main() -> int:
     args = ap.parse_args()
 
     from p2m.agent.factory import make_llm
-    from p2m.tools.data_store import read_jsonl
-    from p2m.tools.dataset_index import head_text
-    from p2m.tools.catalog import load_catalog
-    from p2m.tools.datasets import (INPUT_WEIGHT, MPNET, TASK_WORDS, base_name, card_key,
+    from p2m.tools.data.data_store import read_jsonl
+    from p2m.tools.retrieval.dataset_index import head_text
+    from p2m.tools.retrieval.catalog import load_catalog
+    from p2m.tools.retrieval.datasets import (INPUT_WEIGHT, MPNET, TASK_WORDS, base_name, card_key,
                                     open_index, search_datasets)
 
     catalog = load_catalog([args.catalog])

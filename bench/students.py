@@ -62,10 +62,10 @@ def run() -> dict:
 
     from p2m.config import TrainConfig
     from p2m.schemas import Example, TaskSpec
-    from p2m.tools.data_store import read_jsonl
-    from p2m.tools.evaluate import evaluate_model
+    from p2m.tools.data.data_store import read_jsonl
+    from p2m.tools.scoring.predictions import evaluate_model
     from p2m.tools.families import train_for
-    from p2m.tools.models import choose_model
+    from p2m.tools.retrieval.models import choose_model
 
     task_dir = Path(args.task_dir)
     card = json.loads((task_dir / "card.json").read_text())

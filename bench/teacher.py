@@ -26,8 +26,8 @@ def main() -> int:
 
     from p2m.agent.factory import make_llm
     from p2m.schemas import Demonstration, Example, TaskSpec
-    from p2m.tools.data_store import read_jsonl
-    from p2m.tools.evaluate import teacher_score
+    from p2m.tools.data.data_store import read_jsonl
+    from p2m.tools.scoring.predictions import teacher_score
 
     task_dir = Path(args.task_dir)
     card = json.loads((task_dir / "card.json").read_text())

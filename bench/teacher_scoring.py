@@ -36,9 +36,9 @@ from bench.record import append, commit  # noqa: E402
 from bench.unseen import TASKS, demonstrations  # noqa: E402
 from p2m.agent.factory import make_llm  # noqa: E402
 from p2m.schemas import TaskSpec  # noqa: E402
-from p2m.tools.data_store import read_jsonl  # noqa: E402
-from p2m.tools.evaluate import teacher_distributions, teacher_predict, top_label  # noqa: E402
-from p2m.tools.head import accuracy, fit_linear  # noqa: E402
+from p2m.tools.data.data_store import read_jsonl  # noqa: E402
+from p2m.tools.scoring.predictions import teacher_distributions, teacher_predict, top_label  # noqa: E402
+from p2m.tools.training.head import accuracy, fit_linear  # noqa: E402
 
 
 def dev_rows(train: list[dict], demos: list[dict], n: int) -> list[dict]:

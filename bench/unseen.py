@@ -45,13 +45,13 @@ from p2m.agent.factory import make_llm  # noqa: E402
 from p2m.config import CLASSIFIERS, RunConfig, TrainConfig  # noqa: E402
 from p2m.runner import start  # noqa: E402
 from p2m.schemas import Example, TaskSpec  # noqa: E402
-from p2m.tools.data_store import DataStore, read_jsonl  # noqa: E402
-from p2m.tools.cascade import cascade_answers, routed  # noqa: E402
-from p2m.tools.evaluate import teacher_predict  # noqa: E402
-from p2m.tools.head import is_head, load_head  # noqa: E402
-from p2m.tools.train import head_name  # noqa: E402
+from p2m.tools.data.data_store import DataStore, read_jsonl  # noqa: E402
+from p2m.tools.scoring.cascade import cascade_answers, routed  # noqa: E402
+from p2m.tools.scoring.predictions import teacher_predict  # noqa: E402
+from p2m.tools.training.head import is_head, load_head  # noqa: E402
+from p2m.tools.families.classification.model import head_name  # noqa: E402
 from p2m.tools.families import fit_baseline, predict_baseline, predict_for, score_for  # noqa: E402
-from p2m.tools.metrics import parse_entities  # noqa: E402
+from p2m.tools.scoring.metrics import parse_entities  # noqa: E402
 
 # Written before any run: what a user would type for each task.
 TASKS = {

@@ -4,7 +4,7 @@ development rows (a dataset's TRAIN split; the test split stays for bench.unseen
 For each dataset: 3 demonstrations and `--n` other rows drawn at random (seed 1); the teacher
 answers each row's input once, prompted as it verifies generated rows (`verifier_answers`);
 that answer is scored against the row's gold output (a right row) and against the next row's
-gold output (a wrong row) by the family's similarity (`tools/verify.py`) and by exact match
+gold output (a wrong row) by the family's similarity (`tools/generation/verify.py`) and by exact match
 (the rule before issue 34). One JSON line per dataset: the share of right and of wrong rows
 kept at the family's threshold (`AGREE`) and at a grid of others, appended to
 bench/results/verify_agreement.jsonl.
@@ -26,9 +26,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from p2m.agent.factory import make_llm, teacher_spec  # noqa: E402
 from p2m.schemas import Example, TaskSpec  # noqa: E402
-from p2m.tools.data_store import read_jsonl  # noqa: E402
-from p2m.tools.generate import verifier_answers  # noqa: E402
-from p2m.tools.verify import AGREE, similarity  # noqa: E402
+from p2m.tools.data.data_store import read_jsonl  # noqa: E402
+from p2m.tools.generation.generate import verifier_answers  # noqa: E402
+from p2m.tools.generation.verify import AGREE, similarity  # noqa: E402
 
 # Written before any run: what a user would type for each dataset.
 TASKS = {

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Literal, Mapping, get_args, get_origin
 from pydantic import Field, create_model
 
 from p2m.agent.context import RunContext
-from p2m.tools.models import MINILM, MPNET
+from p2m.tools.retrieval.models import MINILM, MPNET
 from p2m.tools.specs import REGISTRY
 
 CODE_WORD = re.compile(r"[a-z][a-z0-9_]{0,23}")  # the form of p2m's own keys and values

@@ -16,7 +16,7 @@ from langgraph.types import interrupt
 from pydantic import ValidationError
 
 from p2m.schemas import DEFAULT_METRIC, TASK_TYPE_ALIASES, TaskSpec, TaskSpecError
-from p2m.tools.task import parse_task
+from p2m.tools.data.task import parse_task
 
 CHAT_THREAD = {"configurable": {"thread_id": "chat"}}
 RUN_WORDS = {"run", "start", "go", "train", "yes"}

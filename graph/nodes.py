@@ -9,7 +9,7 @@ from typing import Any, Optional
 from p2m.agent.context import RunContext
 from p2m.agent.llm import LLMBudgetExceeded
 from p2m.prompts import render
-from p2m.tools.assess import publish_demonstrations_only
+from p2m.tools.scoring.assess import publish_demonstrations_only
 from p2m.tools.specs import REGISTRY, offered_tools, tool_options
 from . import guard as guard_mod
 from .gate import PlannerGate

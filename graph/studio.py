@@ -15,8 +15,8 @@ from p2m.agent.factory import default_spec
 from p2m.config import RunConfig
 from p2m.rundir import RunDir
 from p2m.graph.graph import build_graph
-from p2m.tools.data_store import user_rows
-from p2m.tools.task import load_task_file
+from p2m.tools.data.data_store import user_rows
+from p2m.tools.data.task import load_task_file
 
 
 def make_graph():

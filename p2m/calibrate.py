@@ -11,10 +11,10 @@ from typing import Any, Optional
 
 from p2m.agent.factory import run_teacher
 from .rundir import RunDir, RunError
-from p2m.tools.assess import is_gold
-from p2m.tools.cascade import calibrate, confident, save_threshold
-from p2m.tools.data_store import normalize
-from p2m.tools.evaluate import teacher_distributions, top_label
+from p2m.tools.scoring.assess import is_gold
+from p2m.tools.scoring.cascade import calibrate, confident, save_threshold
+from p2m.tools.data.data_store import normalize
+from p2m.tools.scoring.predictions import teacher_distributions, top_label
 from .run_files import CALIBRATION, UNLABELLED
 
 

@@ -23,8 +23,8 @@ from .calibrate import calibrate_run
 from .fork import fork_point, fork_run
 from .compare import compare_runs, render as render_compare
 from .live import follow
-from p2m.tools.task import load_task_file
-from p2m.tools.task import read_unlabelled
+from p2m.tools.data.task import load_task_file
+from p2m.tools.data.task import read_unlabelled
 from p2m.tools.export import export_onnx
 from p2m.tools.families import train_for
 from .ui import build_app, launch
@@ -33,7 +33,7 @@ from .predict import predict_texts
 from .serve import serve as serve_run
 from .llm_server import serve
 from .schemas import TaskSpecError
-from p2m.tools.catalog import DatasetError
+from p2m.tools.retrieval.catalog import DatasetError
 
 
 def _config(args: argparse.Namespace) -> RunConfig:

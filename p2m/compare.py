@@ -10,7 +10,7 @@ from p2m.agent.trace import read_trace
 from .errors_view import predictions
 from .rundir import RunDir, RunError
 from .schemas import Example
-from p2m.tools.assess import metric_value
+from p2m.tools.scoring.assess import metric_value
 from .run_files import SELECTION
 
 

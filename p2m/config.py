@@ -107,7 +107,7 @@ class DataConfig:
     """Rows of a dataset with another label scheme that the teacher LLM labels (training and
     validation rows only: teacher labels never reach the test split)."""
     rerank: Optional[str] = None
-    """How an LLM reorders the top 20 retrieved datasets (`tools/rerank.py`): "vote" (sampled
+    """How an LLM reorders the top 20 retrieved datasets (`tools/retrieval/rerank.py`): "vote" (sampled
     selections; candidates move up by votes, each with the LLM's reason), "likelihood" (the
     task's likelihood given each card, fused with the retrieval rank; backends that score
     replies, i.e. the embedded model) or "off". None: "likelihood" with the embedded model and

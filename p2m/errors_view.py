@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from .rundir import RunDir, RunError
-from p2m.tools.metrics import classification_metrics
-from p2m.tools.verify import similarity
+from p2m.tools.scoring.metrics import classification_metrics
+from p2m.tools.generation.verify import similarity
 from .run_files import SELECTION
 
 WORST = 20

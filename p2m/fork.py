@@ -25,7 +25,7 @@ from .config import RunConfig
 from .rundir import APPEND_ONLY, MODEL_EXTRAS, STEPS, RunDir, RunError
 from .runner import check_run_name
 from .schemas import Example, TaskSpec
-from p2m.tools.data_store import user_rows
+from p2m.tools.data.data_store import user_rows
 from p2m.tools.specs import REGISTRY
 from .run_files import CHECKPOINTS, CONFIG, LLM_CACHE, MODEL, SELECTION, STEP, TEACHER
 

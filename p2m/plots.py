@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .rundir import RunDir
-from p2m.tools.baselines import NAME as BASELINE
+from p2m.tools.scoring.baselines import NAME as BASELINE
 from .run_files import METRICS, TRAIN
 
 

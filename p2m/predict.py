@@ -1,5 +1,5 @@
 """`p2m predict RUN`: the published model's answers, the teacher answering the rows the model is
-not sure of (the cascade, `tools/cascade.py`) unless told to answer alone."""
+not sure of (the cascade, `tools/scoring/cascade.py`) unless told to answer alone."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,8 +7,8 @@ from typing import Any, Optional
 
 from p2m.agent.factory import run_teacher
 from .rundir import RunDir
-from p2m.tools.cascade import routed
-from p2m.tools.evaluate import teacher_predict
+from p2m.tools.scoring.cascade import routed
+from p2m.tools.scoring.predictions import teacher_predict
 from p2m.tools.families import predict_for
 
 

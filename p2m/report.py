@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from p2m.agent.context import RunContext
-from p2m.tools.baselines import NAME as BASELINE
+from p2m.tools.scoring.baselines import NAME as BASELINE
 from p2m.tools.specs.label_inputs import per_minute, progress_of
 from .run_files import CHOICE, METRICS, MODEL, REPORT
 

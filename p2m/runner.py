@@ -15,10 +15,10 @@ from p2m.agent.trace import TraceWriter
 from .config import RunConfig
 from .rundir import RunDir, RunError
 from .schemas import TaskSpec
-from p2m.tools.data_store import read_labelled, user_rows
-from p2m.tools.catalog import load_catalog
-from p2m.tools.task import load_task_file, parse_task, read_prompt, read_unlabelled, task_from_dict
-from p2m.tools.models import choose_model
+from p2m.tools.data.data_store import read_labelled, user_rows
+from p2m.tools.retrieval.catalog import load_catalog
+from p2m.tools.data.task import load_task_file, parse_task, read_prompt, read_unlabelled, task_from_dict
+from p2m.tools.retrieval.models import choose_model
 from p2m.graph.state import initial_state
 from .run_files import CHAT, CHECKPOINTS, LLM_CACHE
 

@@ -8,10 +8,10 @@ from typing import Any, Optional
 
 from p2m.agent.factory import run_teacher
 from .rundir import RunDir
-from p2m.tools.cascade import cascade_answers, routed
-from p2m.tools.data_store import read_labelled
-from p2m.tools.assess import metric_value
-from p2m.tools.evaluate import evaluate_model, teacher_predict
+from p2m.tools.scoring.cascade import cascade_answers, routed
+from p2m.tools.data.data_store import read_labelled
+from p2m.tools.scoring.assess import metric_value
+from p2m.tools.scoring.predictions import evaluate_model, teacher_predict
 
 
 def score_run(run_dir: str | Path, data: str | Path, limit: Optional[int] = None,

@@ -15,7 +15,7 @@ from typing import Any, Optional
 from p2m.agent.factory import make_llm, run_teacher
 from .exposure import LoopbackOnly, is_loopback, ui_auth
 from .rundir import RunDir, RunError, has_model
-from p2m.tools.baselines import NAME as BASELINE
+from p2m.tools.scoring.baselines import NAME as BASELINE
 from .schemas import TaskSpec
 from .trace_view import step_detail, timeline_rows
 from .data_view import browse
@@ -26,10 +26,10 @@ from .live import live_status, status_line
 from .plots import plot_images
 from . import runner
 from .config import RunConfig
-from p2m.tools.cascade import routed
-from p2m.tools.evaluate import teacher_predict
+from p2m.tools.scoring.cascade import routed
+from p2m.tools.scoring.predictions import teacher_predict
 from p2m.tools.families import predict_for
-from p2m.tools.task import TaskSpecError, read_unlabelled, task_from_dict
+from p2m.tools.data.task import TaskSpecError, read_unlabelled, task_from_dict
 
 HOST = "127.0.0.1"
 GO_BACK = re.compile(r"^\s*(go back|back to|fork|start again from|restart from)\b", re.I)

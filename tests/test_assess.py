@@ -10,8 +10,10 @@ from p2m.agent.scripted_llm import ScriptedLLM
 from p2m.agent.trace import TraceWriter
 from p2m.config import RunConfig
 from p2m.schemas import Example, TaskSpec
-from p2m.tools import assess, evaluate, families
-from p2m.tools.generate import generate_examples
+from p2m.tools import families
+from p2m.tools.scoring import assess
+from p2m.tools.scoring import predictions as evaluate
+from p2m.tools.generation.generate import generate_examples
 from p2m.tools.specs.evaluate import evaluate as evaluate_tool
 from p2m.tools.specs.generate_examples import generate_examples as generate_examples_tool
 from p2m.tools.specs.train import train as train_tool
@@ -157,11 +159,11 @@ def test_demonstration_folds_score_each_fold_with_models_that_never_saw_it(tmp_p
                        for i, w in enumerate(words)] +
                       [{"purpose": "teacher", "json": {"label": "positive"}} for _ in range(6)])
     ctx = context(tmp_path, task, llm, config)
-    from p2m.tools.data_store import user_rows
+    from p2m.tools.data.data_store import user_rows
 
     ctx.store.add(user_rows(ctx.task))
     generate_examples_tool(ctx, n=16)
-    from p2m.tools.folds import demo_folds
+    from p2m.tools.scoring.folds import demo_folds
 
     fold_of = dict(zip([d["input"] for d in demos], demo_folds(task, 2)))
     rows = ctx.store.all()

@@ -9,9 +9,9 @@ import pytest
 
 from p2m.cli import main
 from p2m.schemas import Example, TaskSpec
-from p2m.tools.data_store import DataStore
-from p2m.tools.catalog import CatalogEntry, DatasetError
-from p2m.tools.datasets import load_examples
+from p2m.tools.data.data_store import DataStore
+from p2m.tools.retrieval.catalog import CatalogEntry, DatasetError
+from p2m.tools.retrieval.datasets import load_examples
 
 GOOD_TASK = "instruction: Classify sentiment.\nlabels: [negative, positive]\n"
 
@@ -134,7 +134,7 @@ def test_disk_full_while_writing_json_leaves_the_old_file(tmp_path, monkeypatch)
 
 
 def test_disk_full_while_saving_the_model_leaves_no_half_model(tmp_path):
-    from p2m.tools.train import TrainingError, save_atomically
+    from p2m.tools.training.finetune import TrainingError, save_atomically
 
     class FullTrainer:
         def save_model(self, path):
@@ -153,7 +153,7 @@ def test_out_of_memory_halves_the_batch_size(tiny_model_dir, tmp_path, monkeypat
     from transformers import BertForSequenceClassification
 
     from p2m.config import TrainConfig
-    from p2m.tools.train import train_classifier
+    from p2m.tools.families.classification.model import train_classifier
 
     real_forward = BertForSequenceClassification.forward
 

@@ -1,7 +1,7 @@
 """The simulated judges of bench/rerank_ceiling.py, through p2m's real rerank."""
 from bench import rerank_ceiling as ceiling
-from p2m.tools.catalog import CatalogEntry
-from p2m.tools.rerank import rerank_by_vote
+from p2m.tools.retrieval.catalog import CatalogEntry
+from p2m.tools.retrieval.rerank import rerank_by_vote
 
 CATALOG = [CatalogEntry(n, f"card of {n}") for n in ("a", "b", "c", "d")]
 GROUPS = [[0], [1], [2], [3]]

@@ -129,7 +129,7 @@ def test_calibration_texts_are_more_train_inputs_the_run_never_saw(monkeypatch, 
 
 def test_the_line_says_which_encoders_head_won(tmp_path):
     from bench.unseen import student_kind
-    from p2m.tools.head import save_head
+    from p2m.tools.training.head import save_head
 
     save_head({"encoder": "mpnet", "constant": "a"}, tmp_path / "h")
     save_head({"encoder": "/some/where/rival-encoder", "constant": "a"}, tmp_path / "r")

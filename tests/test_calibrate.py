@@ -6,7 +6,7 @@ import pytest
 from p2m.agent.scripted_llm import ScriptedLLM
 from p2m.calibrate import calibrate_run, calibration_texts
 from p2m.rundir import RunDir, RunError
-from p2m.tools.cascade import confident, load_threshold
+from p2m.tools.scoring.cascade import confident, load_threshold
 
 
 

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from p2m.tools.cascade import calibrate, route, upper_bound
+from p2m.tools.scoring.cascade import calibrate, route, upper_bound
 
 
 def test_the_clopper_pearson_upper_bound():
@@ -70,7 +70,7 @@ def test_predict_answers_with_confidence_and_hands_unsure_rows_to_the_teacher(fi
     from p2m.agent.scripted_llm import ScriptedLLM
     from p2m.cli import main
     from p2m.predict import predict_texts
-    from p2m.tools.cascade import save_threshold
+    from p2m.tools.scoring.cascade import save_threshold
 
     assert main(["predict", str(finished), "a wonderful, moving film"]) == 0
     row = json.loads(capsys.readouterr().out)
@@ -123,7 +123,7 @@ def test_serve_answers_on_loopback_and_asks_for_a_key_elsewhere(finished, monkey
 def test_the_throughput_bench_times_all_three_on_the_same_texts(finished):
     from bench.cascade_throughput import measure
     from p2m.agent.scripted_llm import ScriptedLLM
-    from p2m.tools.cascade import save_threshold
+    from p2m.tools.scoring.cascade import save_threshold
 
     save_threshold(finished / "model", {"threshold": 1.01, "budget": 0.02})  # the teacher answers all
     teacher = ScriptedLLM([{"purpose": "teacher", "probs": {"negative": 0.5, "positive": 0.5}}] * 6)
@@ -133,7 +133,7 @@ def test_the_throughput_bench_times_all_three_on_the_same_texts(finished):
 
 
 def test_the_cascade_answers_with_the_teacher_below_the_threshold():
-    from p2m.tools.cascade import cascade_answers
+    from p2m.tools.scoring.cascade import cascade_answers
 
     assert cascade_answers(["a", "b", "a"], ["b", "b", "b"], [True, False, False]) == (["a", "b", "b"], 0.6667)
     assert cascade_answers([], [], []) == ([], None)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from p2m.tools.catalog import load_catalog
+from p2m.tools.retrieval.catalog import load_catalog
 
 
 def test_folders_with_a_card_are_loadable_and_snapshot_rows_search_only(tmp_path):

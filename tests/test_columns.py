@@ -5,7 +5,7 @@ import pytest
 
 from p2m.agent.scripted_llm import ScriptedLLM
 from p2m.schemas import TaskSpec
-from p2m.tools.columns import ColumnError, ColumnMapping, apply_mapping, choose_mapping, heuristic_mapping
+from p2m.tools.data.columns import ColumnError, ColumnMapping, apply_mapping, choose_mapping, heuristic_mapping
 
 TASK = TaskSpec(instruction="Classify sentiment", labels=["negative", "positive"])
 ROWS = [{"review_body": "great kettle", "stars_bin": "positive", "id": 1},
@@ -33,7 +33,7 @@ def test_empty_outputs_and_self_mapping_are_rejected():
     with pytest.raises(ColumnError, match="50% of rows"):
         choose_mapping(rows, TASK, "half")
     with pytest.raises(ColumnError, match="both input and output"):
-        from p2m.tools.columns import validate_mapping
+        from p2m.tools.data.columns import validate_mapping
         validate_mapping(ColumnMapping(input_columns=["text"], output_column="text"), rows, "same")
 
 

@@ -6,7 +6,7 @@ from p2m.cli import main
 from p2m.config import RunConfig
 from p2m.data_view import browse
 from p2m.schemas import Example, TaskSpec
-from p2m.tools.data_store import DataStore
+from p2m.tools.data.data_store import DataStore
 
 TASK = TaskSpec(instruction="Classify sentiment", labels=["negative", "positive"],
                 examples=[{"input": "great", "output": "positive"}, {"input": "awful", "output": "negative"}])

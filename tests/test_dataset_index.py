@@ -1,8 +1,8 @@
 """The persistent chromadb + BM25 index: built once, reused, never chromadb's default embedder."""
 from __future__ import annotations
 
-from p2m.tools.dataset_index import DatasetIndex, MiniLMEmbedding, catalog_fingerprint, index_text
-from p2m.tools.catalog import CatalogEntry
+from p2m.tools.retrieval.dataset_index import DatasetIndex, MiniLMEmbedding, catalog_fingerprint, index_text
+from p2m.tools.retrieval.catalog import CatalogEntry
 
 
 def entries() -> list[CatalogEntry]:
@@ -72,7 +72,7 @@ def test_datasets_in_another_language_rank_below_english_ones(tmp_path):
 
 
 def test_task_verbs_meet_the_nouns_cards_use(tmp_path):
-    from p2m.tools.dataset_index import TaskStemmer
+    from p2m.tools.retrieval.dataset_index import TaskStemmer
 
     stems = TaskStemmer().stemWords(["classify", "classification", "identify", "identification",
                                      "recognize", "recognition", "questions", "question"])
@@ -84,7 +84,7 @@ def test_task_verbs_meet_the_nouns_cards_use(tmp_path):
 
 
 def test_camel_case_names_meet_plain_words(tmp_path):
-    from p2m.tools.dataset_index import split_camel_case
+    from p2m.tools.retrieval.dataset_index import split_camel_case
 
     assert split_camel_case("a text-toSQL set") == "a text-toSQL to SQL set"
     assert split_camel_case("plain words, COVID-19") == "plain words, COVID-19"
@@ -109,7 +109,7 @@ def test_demonstration_inputs_pull_the_dense_query_toward_their_kind_of_text(tmp
 def test_another_embedder_gets_its_own_index_and_embeds_the_queries(tmp_path):
     import numpy as np
 
-    from p2m.tools.embed import embed
+    from p2m.tools.encoders.embed import embed
 
     calls = []
 

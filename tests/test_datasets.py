@@ -3,8 +3,8 @@ import json
 import pytest
 
 from p2m.schemas import TaskSpec
-from p2m.tools import datasets as ds
-from p2m.tools.catalog import load_catalog
+from p2m.tools.retrieval import datasets as ds
+from p2m.tools.retrieval.catalog import load_catalog
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +156,7 @@ def test_task_query_adds_family_and_label_names_only_when_asked():
 
 
 def test_search_words_come_from_the_task_and_inputs_join_when_weighted(catalog, monkeypatch):
-    from p2m.tools.dataset_index import DatasetIndex
+    from p2m.tools.retrieval.dataset_index import DatasetIndex
 
     seen = []
     real = DatasetIndex.hybrid
@@ -177,7 +177,7 @@ def test_search_words_come_from_the_task_and_inputs_join_when_weighted(catalog, 
 
 
 def test_a_dataset_in_another_language_is_unfit_and_not_relabelled(tmp_path):
-    from p2m.tools.catalog import CatalogEntry
+    from p2m.tools.retrieval.catalog import CatalogEntry
 
     urdu = CatalogEntry("imdb_urdu_reviews", "Movie reviews translated to Urdu.",
                         task_type="classification", labels=["neg", "pos"], path=tmp_path)
@@ -196,7 +196,7 @@ def test_the_search_embedder_is_a_setting_with_its_own_index(catalog, monkeypatc
     monkeypatch.setenv("P2M_INDEX_DIR", str(tmp_path))
     seen = []
     monkeypatch.setattr(ds, "embed", lambda texts, model="minilm": seen.append(model) or
-                        __import__("p2m.tools.embed", fromlist=["embed"]).embed(texts))
+                        __import__("p2m.tools.encoders.embed", fromlist=["embed"]).embed(texts))
     index = ds.open_index(catalog, "mpnet")
     assert index.path.name.startswith("datasets-all-mpnet-base-v2-") and set(seen) == {"mpnet"}
     assert ds.open_index(catalog).path.name.startswith("datasets-") and \

@@ -1,7 +1,7 @@
 """The shared embedder: texts seen before in the process are not encoded again."""
 import numpy as np
 
-from p2m.tools import embed as embed_module
+from p2m.tools.encoders import embed as embed_module
 
 
 class CountingEncoder:

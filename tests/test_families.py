@@ -8,8 +8,8 @@ from dataclasses import replace
 from p2m.config import TrainConfig
 from p2m.schemas import Example, TaskSpec
 from p2m.tools.families import predict_for, score_for, train_for
-from p2m.tools.ner import bio_tags, entities_text
-from p2m.tools.qa import split_qa
+from p2m.tools.families.ner.model import bio_tags, entities_text
+from p2m.tools.families.extractive_qa.model import split_qa
 
 CFG = TrainConfig(epochs=2, min_steps=4, learning_rate=5e-3, val_fraction=0.0, batch_size=8)
 
@@ -88,7 +88,7 @@ def test_lora_adapters_are_trained_merged_and_reloaded(tiny_gpt, tmp_path):
     import torch
     from transformers import AutoModelForCausalLM
 
-    from p2m.tools.seq2seq import train_seq2seq
+    from p2m.tools.families.text2text.model import train_seq2seq
 
     rows = [ex(f"double {v}", f"{v} {v}") for v in ["a", "b", "c", "d"] * 4]
     before = AutoModelForCausalLM.from_pretrained(tiny_gpt).state_dict()

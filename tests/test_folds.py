@@ -1,6 +1,6 @@
 """Demonstration folds: balanced, and a fold's rows never train the models that score it."""
 from p2m.schemas import Example, TaskSpec
-from p2m.tools.folds import demo_folds, fold_count, held_out_demos, row_fold, task_seeing, usable_for
+from p2m.tools.scoring.folds import demo_folds, fold_count, held_out_demos, row_fold, task_seeing, usable_for
 
 TASK = TaskSpec(instruction="Sentiment", labels=["neg", "pos", "mixed"],
                 examples=[{"input": f"text {i}", "output": ["neg", "pos", "mixed"][i % 3]} for i in range(6)])

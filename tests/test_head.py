@@ -2,9 +2,9 @@
 student, and portable (the packaged MiniLM is named, not its install path)."""
 from p2m.rundir import has_model
 from p2m.schemas import TaskSpec
-from p2m.tools.embed import minilm_path
+from p2m.tools.encoders.embed import minilm_path
 from p2m.tools.families import predict_for
-from p2m.tools.head import (accuracy, encoder_name, fit_linear, is_head, load_head, predict_linear,
+from p2m.tools.training.head import (accuracy, encoder_name, fit_linear, is_head, load_head, predict_linear,
                             save_head)
 
 TEXTS = ["the striker scored twice in the final", "the goalkeeper saved a penalty",
@@ -41,7 +41,7 @@ def test_three_labels_take_the_highest_score():
 
 
 def test_soft_targets_spread_a_row_over_its_labels_and_gold_rows_count_whole():
-    from p2m.tools.head import soft_targets
+    from p2m.tools.training.head import soft_targets
 
     rows, labels, weights = soft_targets(["sports", "cooking"], [None, {"cooking": 0.8, "sports": 0.2}], 1.0)
     assert rows == [0, 1, 1] and labels == ["sports", "cooking", "sports"]
@@ -56,7 +56,7 @@ def test_a_head_learns_the_teachers_distribution_over_its_argmax():
     sure = fit_linear(texts, LABELS + ["cooking"], soft=[None] * 4 + [{"cooking": 1.0}])
     unsure = fit_linear(texts, LABELS + ["cooking"], soft=[None] * 4 + [{"cooking": 0.51, "sports": 0.49}])
     import numpy as np
-    from p2m.tools.embed import embed
+    from p2m.tools.encoders.embed import embed
 
     x = embed(["a recipe for a football team's dinner"])
     margin = lambda h: float((x @ np.asarray(h["coef"]).T + h["intercept"])[0, 0])  # noqa: E731 (>0: sports)

@@ -7,9 +7,9 @@ import datasets
 import pytest
 
 from p2m.schemas import TaskSpec
-from p2m.tools.catalog import DatasetError
-from p2m.tools.datasets import load_examples
-from p2m.tools.hub import download_dataset, search_hub
+from p2m.tools.retrieval.catalog import DatasetError
+from p2m.tools.retrieval.datasets import load_examples
+from p2m.tools.retrieval.hub import download_dataset, search_hub
 
 
 class FakeApi:
@@ -58,7 +58,7 @@ def test_a_run_searches_the_hub_and_downloads_the_chosen_dataset(tmp_path, monke
     """--hub with the Hub replaced by stand-ins: search lists, load downloads, training runs."""
     from p2m import runner
     from p2m.config import RunConfig
-    from p2m.tools import hub
+    from p2m.tools.retrieval import hub
 
     features = datasets.Features({"text": datasets.Value("string"),
                                   "label": datasets.ClassLabel(names=["negative", "positive"])})

@@ -1,5 +1,5 @@
 """Language detection for datasets and queries."""
-from p2m.tools.languages import language_mismatch, languages
+from p2m.tools.retrieval.languages import language_mismatch, languages
 
 
 def test_language_words_and_name_codes():

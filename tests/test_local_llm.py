@@ -95,7 +95,7 @@ def test_label_scores_give_a_distribution_from_one_prompt_evaluation(llm):
     """Issue 32: the teacher scores every label (first differing token where it decides, token by
     token where labels share it) instead of decoding a JSON answer."""
     from p2m.schemas import TaskSpec
-    from p2m.tools.evaluate import label_answers, teacher_distributions, teacher_messages
+    from p2m.tools.scoring.predictions import label_answers, teacher_distributions, teacher_messages
 
     task = TaskSpec(instruction="Classify the sentiment of a movie review as positive or negative.",
                     labels=["negative", "positive"],

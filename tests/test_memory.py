@@ -2,7 +2,7 @@
 import pytest
 from transformers import BertConfig, BertForSequenceClassification, Qwen2Config, Qwen2ForCausalLM
 
-from p2m.tools.memory import GB, MemoryBudgetError, budget_bytes, estimate_bytes, plan_memory
+from p2m.tools.training.memory import GB, MemoryBudgetError, budget_bytes, estimate_bytes, plan_memory
 
 
 def tiny_lm():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from p2m.tools.metrics import entity_metrics, generation_metrics, normalize_answer, parse_entities, qa_metrics
+from p2m.tools.scoring.metrics import entity_metrics, generation_metrics, normalize_answer, parse_entities, qa_metrics
 
 
 def test_squad_normalisation_and_best_of_gold_answers():

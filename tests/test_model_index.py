@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from p2m.schemas import TaskSpec
-from p2m.tools.model_index import ModelEntry, load_model_catalog, search_models
-from p2m.tools.models import MINILM, local_models
+from p2m.tools.retrieval.model_index import ModelEntry, load_model_catalog, search_models
+from p2m.tools.retrieval.models import MINILM, local_models
 
 
 @pytest.fixture(scope="module")

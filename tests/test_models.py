@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from p2m.schemas import TaskSpec
-from p2m.tools import models
-from p2m.tools.models import MINILM, MPNET, ModelChoiceError, choose_model
+from p2m.tools.retrieval import models
+from p2m.tools.retrieval.models import MINILM, MPNET, ModelChoiceError, choose_model
 
 TASK = TaskSpec(instruction="Classify sentiment", labels=["negative", "positive"])
 

@@ -6,7 +6,7 @@ import zipfile
 import pytest
 
 from p2m.agent.local_model import LocalModelError
-from p2m.tools import mpnet
+from p2m.tools.encoders import mpnet
 
 
 def carriers(tmp_path, weights=b"weights", parts=3):

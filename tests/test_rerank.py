@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from p2m.agent.scripted_llm import ScriptedLLM
-from p2m.tools.catalog import CatalogEntry
-from p2m.tools.datasets import collapse_duplicates
-from p2m.tools.rerank import _selection_model, expand_query, rerank_by_likelihood, rerank_by_vote
+from p2m.tools.retrieval.catalog import CatalogEntry
+from p2m.tools.retrieval.datasets import collapse_duplicates
+from p2m.tools.retrieval.rerank import _selection_model, expand_query, rerank_by_likelihood, rerank_by_vote
 
 import numpy as np
 

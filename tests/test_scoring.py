@@ -5,7 +5,7 @@ import pytest
 
 from p2m.agent.scripted_llm import ScriptedLLM
 from p2m.scoring import score_run
-from p2m.tools.cascade import save_threshold
+from p2m.tools.scoring.cascade import save_threshold
 
 
 

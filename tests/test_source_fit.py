@@ -2,8 +2,8 @@
 import random
 
 from p2m.schemas import Example, TaskSpec
-from p2m.tools.data_store import read_jsonl
-from p2m.tools.source_fit import ABLATION_P, fold_ablation, input_fit, sign_test
+from p2m.tools.data.data_store import read_jsonl
+from p2m.tools.retrieval.source_fit import ABLATION_P, fold_ablation, input_fit, sign_test
 
 
 def demos(shared, name, per_label=2, seed=5):

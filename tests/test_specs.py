@@ -120,7 +120,7 @@ def test_each_generation_round_asks_the_teacher_for_new_subjects(tmp_path):
 
 def test_the_planner_is_offered_only_calls_that_are_legal_now(tmp_path):
     from p2m.agent.llm import decision_schema
-    from p2m.tools.models import local_models
+    from p2m.tools.retrieval.models import local_models
     from p2m.tools.specs import offered_tools
 
     c, s = ctx(tmp_path), initial_state()
@@ -141,7 +141,7 @@ def test_only_models_that_can_be_this_tasks_student_are_offered(tmp_path, monkey
     """The embedded GGUF is on disk but is the run's LLM, not a student: a planner that names it
     would only be overridden by the guard (seen with the 0.5B planning the e2e run)."""
     from p2m.agent.llm import decision_schema
-    from p2m.tools import models
+    from p2m.tools.retrieval import models
     from p2m.tools.specs import offered_tools
 
     gguf = tmp_path / "q.gguf"
@@ -164,7 +164,7 @@ def test_only_models_that_can_be_this_tasks_student_are_offered(tmp_path, monkey
 def test_a_chosen_student_is_trained_before_another_is_chosen(tmp_path, monkeypatch):
     """Seen with the 0.5B planning beside two models on disk (MiniLM, mpnet): it chose one, then
     the other, 30 times, and the run ended at max tool calls with nothing trained."""
-    from p2m.tools import models
+    from p2m.tools.retrieval import models
     from p2m.tools.specs import offered_tools
 
     other = tmp_path / "other"
@@ -253,7 +253,7 @@ def test_a_dataset_whose_labels_hurt_the_demonstrations_is_rejected(tmp_path, sh
     import json
     import random
 
-    from p2m.tools.catalog import DatasetError, load_catalog
+    from p2m.tools.retrieval.catalog import DatasetError, load_catalog
 
     rows = [json.loads(line) for line in (shared / "datasets" / "sst2" / "train.jsonl").read_text().splitlines()]
     rng = random.Random(3)
@@ -289,7 +289,7 @@ def test_label_inputs_turns_the_users_unlabelled_texts_into_teacher_labelled_row
     demonstration is never added."""
     from p2m.agent.scripted_llm import ScriptedLLM
     from p2m.schemas import Example
-    from p2m.tools.data_store import user_rows
+    from p2m.tools.data.data_store import user_rows
 
     texts = [f"message number {i}" for i in range(12)]
     task = TASK.model_copy(update={"unlabelled": texts + ["good"]})  # "good" is a demonstration

@@ -2,7 +2,7 @@ import pytest
 
 from p2m.agent.scripted_llm import ScriptedLLM
 from p2m.schemas import TaskSpecError
-from p2m.tools.task import MAX_PROMPT_CHARS, load_task_file, parse_task, read_prompt
+from p2m.tools.data.task import MAX_PROMPT_CHARS, load_task_file, parse_task, read_prompt
 
 
 def test_yaml_task_file(tmp_path):
@@ -66,7 +66,7 @@ def test_free_text_needs_llm():
 
 def test_unlabelled_texts_from_a_file_or_the_task_file(tmp_path):
     """Issue 32 item 2: `--unlabelled FILE` (JSONL or one text a line) and `unlabelled:`."""
-    from p2m.tools.task import read_unlabelled
+    from p2m.tools.data.task import read_unlabelled
 
     (tmp_path / "inbox.txt").write_text("my card was charged twice\n\nthe app crashes on start\n")
     assert read_unlabelled(tmp_path / "inbox.txt") == ["my card was charged twice", "the app crashes on start"]

@@ -6,8 +6,8 @@ from p2m.agent.scripted_llm import ScriptedLLM
 from p2m.agent.trace import TraceWriter
 from p2m.config import RunConfig
 from p2m.schemas import TaskSpec
-from p2m.tools import datasets as ds
-from p2m.tools.catalog import load_catalog
+from p2m.tools.retrieval import datasets as ds
+from p2m.tools.retrieval.catalog import load_catalog
 from p2m.tools.specs.load_dataset import load_dataset as load_dataset_tool
 
 TASK = TaskSpec(instruction="Is the question about a person?", labels=["person", "other"])

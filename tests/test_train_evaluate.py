@@ -4,9 +4,10 @@ import pytest
 
 from p2m.config import TrainConfig
 from p2m.schemas import Example, TaskSpec
-from p2m.tools.evaluate import evaluate_model, teacher_score
-from p2m.tools.metrics import classification_metrics
-from p2m.tools.train import TrainingError, split_validation, train_classifier
+from p2m.tools.scoring.predictions import evaluate_model, teacher_score
+from p2m.tools.scoring.metrics import classification_metrics
+from p2m.tools.training.finetune import TrainingError, split_validation
+from p2m.tools.families.classification.model import train_classifier
 
 LABELS = ["negative", "positive"]
 
@@ -28,7 +29,7 @@ def test_metrics_report_failures_and_per_class():
 
 def test_schedule_gives_small_data_enough_steps():
     from p2m.config import TrainConfig
-    from p2m.tools.train import schedule
+    from p2m.tools.training.finetune import schedule
 
     assert schedule(2000, TrainConfig()) == (32, 4.0)          # big data: as configured
     assert schedule(720, TrainConfig()) == (16, 4.0)           # halve the batch before adding epochs
@@ -76,7 +77,7 @@ def test_teacher_score_with_scripted_llm(shared):
 def test_the_teacher_sees_every_label_with_demonstrations_sorted_by_label():
     """Issue 32: the teacher's prompt took the first 8 demonstrations; sorted by label (as
     bench.unseen gives them), TREC's teacher saw two of its six labels."""
-    from p2m.tools.evaluate import teacher_messages
+    from p2m.tools.scoring.predictions import teacher_messages
 
     labels = ["abbreviation", "description", "entity", "human", "location", "numeric"]
     demos = [{"input": f"question {i} about {label}?", "output": label} for label in labels for i in range(3)]
@@ -92,7 +93,7 @@ def test_the_teacher_sees_every_label_with_demonstrations_sorted_by_label():
 
 def test_a_scoring_teacher_labels_by_its_most_probable_label():
     from p2m.agent.scripted_llm import ScriptedLLM
-    from p2m.tools.evaluate import teacher_predict
+    from p2m.tools.scoring.predictions import teacher_predict
 
     llm = ScriptedLLM([{"purpose": "teacher", "probs": {"negative": 0.3, "positive": 0.7}},
                        {"purpose": "teacher", "probs": {"negative": 0.6, "positive": 0.4}}])

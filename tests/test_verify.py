@@ -1,8 +1,8 @@
-"""tools/verify.py: a generated row checked by its family's structure and metric."""
+"""tools/generation/verify.py: a generated row checked by its family's structure and metric."""
 import pytest
 
 from p2m.schemas import Example, TaskSpec
-from p2m.tools.verify import AGREE, similarity, structural_problem
+from p2m.tools.generation.verify import AGREE, similarity, structural_problem
 
 QA = TaskSpec(instruction="Answer from the context", task_type="extractive_qa")
 NER = TaskSpec(instruction="Tag people and places", task_type="ner", labels=["person", "location"])

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from p2m.schemas import TaskSpec
-from .cascade import load_threshold
-from .families import FAMILIES, family
+from p2m.tools.scoring.cascade import load_threshold
+from p2m.tools.families import FAMILIES, family
 from p2m.run_files import CASCADE
 
 

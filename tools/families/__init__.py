@@ -8,8 +8,8 @@ from typing import Any, Optional
 
 from p2m.config import TrainConfig
 from p2m.schemas import Example, Metrics, TaskSpec
-from p2m.tools.baselines import NAME as BASELINE, is_baseline, load_baseline
-from p2m.tools.head import is_head, load_head, predict_linear
+from p2m.tools.scoring.baselines import NAME as BASELINE, is_baseline, load_baseline
+from p2m.tools.training.head import is_head, load_head, predict_linear
 from . import classification, extractive_qa, text2text, ner  # noqa: F401,I001  (each registers itself, in this order)
 from .base import FAMILIES, Family, family, register
 

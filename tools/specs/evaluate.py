@@ -5,11 +5,11 @@ from typing import Any, Optional
 
 from p2m.agent.context import RunContext
 from p2m.schemas import Example
-from p2m.tools.assess import (BASELINE, bootstrap_ci, compare, estimate, fit_cascade, predict_plan, select_and_publish,
+from p2m.tools.scoring.assess import (BASELINE, bootstrap_ci, compare, estimate, fit_cascade, predict_plan, select_and_publish,
                       student_predictor, test_plan)
-from p2m.tools.evaluate import evaluate_model, gold_answers
+from p2m.tools.scoring.predictions import evaluate_model, gold_answers
 from p2m.tools.families import score_for
-from p2m.tools.folds import fold_count, row_fold
+from p2m.tools.scoring.folds import fold_count, row_fold
 from .base import State, ToolArgs, ToolSpec
 from p2m.run_files import FAILURES, METRICS, TEST_FAILURES, TRAIN
 

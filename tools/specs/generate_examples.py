@@ -7,9 +7,9 @@ from typing import Any, Literal, Optional
 from pydantic import Field, create_model
 
 from p2m.agent.context import RunContext
-from p2m.tools.folds import demo_folds, fold_count
-from p2m.tools.attributes import propose_subjects
-from p2m.tools.generate import generate_examples as generate
+from p2m.tools.scoring.folds import demo_folds, fold_count
+from p2m.tools.generation.attributes import propose_subjects
+from p2m.tools.generation.generate import generate_examples as generate
 from .base import MAX_TOOL_FAILURES, State, ToolArgs, ToolSpec
 from p2m.run_files import FAILURES
 

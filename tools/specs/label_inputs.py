@@ -9,8 +9,8 @@ from pydantic import Field, create_model
 
 from p2m.agent.context import RunContext
 from p2m.schemas import Example
-from p2m.tools.evaluate import label_with_teacher
-from p2m.tools.folds import fold_count
+from p2m.tools.scoring.predictions import label_with_teacher
+from p2m.tools.scoring.folds import fold_count
 from .base import State, ToolArgs, ToolSpec
 from .generate_examples import HOLDOUT_EVERY, calls_left
 from p2m.run_files import UNLABELLED

@@ -7,13 +7,13 @@ from pydantic import Field, create_model
 
 from p2m.agent.context import RunContext
 from p2m.schemas import Example
-from p2m.tools import datasets as ds
-from p2m.tools.catalog import DatasetError
-from p2m.tools.folds import fold_count
-from p2m.tools.source_fit import fold_ablation, input_fit
+from p2m.tools.retrieval import datasets as ds
+from p2m.tools.retrieval.catalog import DatasetError
+from p2m.tools.scoring.folds import fold_count
+from p2m.tools.retrieval.source_fit import fold_ablation, input_fit
 from .base import State, ToolArgs, ToolSpec
-from p2m.tools.hub import download_dataset
-from p2m.tools.evaluate import label_with_teacher
+from p2m.tools.retrieval.hub import download_dataset
+from p2m.tools.scoring.predictions import label_with_teacher
 
 
 class LoadArgs(ToolArgs):

@@ -6,9 +6,9 @@ from typing import Any, Optional
 from pydantic import Field
 
 from p2m.agent.context import RunContext
-from p2m.tools import datasets as ds
+from p2m.tools.retrieval import datasets as ds
 from .base import State, ToolArgs, ToolSpec
-from p2m.tools.hub import search_hub
+from p2m.tools.retrieval.hub import search_hub
 
 
 class SearchArgs(ToolArgs):

@@ -9,7 +9,7 @@ from typing import Any, Literal, Optional
 from pydantic import Field, create_model
 
 from p2m.agent.context import RunContext
-from p2m.tools.assess import NoGoldRows, fold_rows, test_plan
+from p2m.tools.scoring.assess import NoGoldRows, fold_rows, test_plan
 from p2m.tools.families import train_for
 from .base import State, ToolArgs, ToolSpec
 from p2m.run_files import CHOICE, TRAIN

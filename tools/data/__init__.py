@@ -1,0 +1,1 @@
+"""A run's rows: the data store, the task file, a dataset's columns as input/output pairs."""

@@ -1,0 +1,1 @@
+"""The sentence encoders on disk: MiniLM (the shared embedder) and all-mpnet-base-v2."""

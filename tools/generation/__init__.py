@@ -1,0 +1,1 @@
+"""Synthetic rows from the LLM: attributes, the shape of each family's row, verification."""

@@ -1,0 +1,70 @@
+"""The shape a generated row takes in each free-text family: the structure the family needs,
+asked of the LLM as a JSON schema, and turned into an input/output pair.
+
+- extractive QA: a context, a question about it, and the answer copied from the context
+  (input "Context: ...\\nQuestion: ...", as SQuAD-style rows and `tools/families/extractive_qa/model.py` read it);
+- NER: a sentence and its typed entity mentions, each a span of the sentence (output
+  "type: text; type: text", or "none");
+- text2text: an input and its output.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from pydantic import BaseModel, Field
+
+from p2m.schemas import TaskSpec
+from p2m.tools.generation.verify import entity_types
+
+
+class GeneratedPair(BaseModel):
+    """A new input with its expected output."""
+
+    input: str = Field(description="the new input text", max_length=1000)
+    output: str = Field(description="the expected output for that input", max_length=1000)
+
+
+class GeneratedQA(BaseModel):
+    """A new passage, a question it answers, and the answer copied word for word from it."""
+
+    context: str = Field(description="a new passage of two to five sentences", max_length=1500)
+    question: str = Field(description="a question the passage answers", max_length=300)
+    answer: str = Field(description="the shortest span of the passage that answers the question, copied exactly",
+                        max_length=200)
+
+
+class Mention(BaseModel):
+    type: str = Field(description="the entity type", max_length=40)
+    text: str = Field(description="the entity's words, copied exactly from the sentence", max_length=120)
+
+
+class GeneratedSentence(BaseModel):
+    """A new sentence and every named entity in it."""
+
+    sentence: str = Field(description="a new sentence", max_length=600)
+    entities: list[Mention] = Field(default_factory=list, max_length=12,
+                                    description="every named entity of the sentence (empty when none)")
+
+
+def row_schema(task: TaskSpec) -> type[BaseModel]:
+    """What the LLM is asked to write for one row of `task` (free-text families)."""
+    return {"extractive_qa": GeneratedQA, "ner": GeneratedSentence}.get(task.task_type, GeneratedPair)
+
+
+def to_pair(reply: BaseModel) -> tuple[str, str]:
+    """(input, output) of a generated row in the family's own format."""
+    if isinstance(reply, GeneratedQA):
+        return f"Context: {reply.context.strip()}\nQuestion: {reply.question.strip()}", reply.answer.strip()
+    if isinstance(reply, GeneratedSentence):
+        mentions = [f"{m.type.strip().lower()}: {' '.join(m.text.split())}" for m in reply.entities
+                    if m.type.strip() and m.text.strip()]
+        return reply.sentence.strip(), "; ".join(mentions) or "none"
+    return getattr(reply, "input", "").strip(), getattr(reply, "output", "").strip()
+
+
+def type_hint(task: TaskSpec) -> Optional[str]:
+    """For NER, the entity types to use, said in the prompt (None for other families)."""
+    if task.task_type != "ner":
+        return None
+    types = sorted(entity_types(task))
+    return f"Entity types: {', '.join(types)}." if types else None

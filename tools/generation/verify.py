@@ -1,0 +1,95 @@
+"""Verification of a generated row by its family, never by exact string match of free text.
+
+Two checks, each the family's own:
+- `structural_problem`: what the row must be to be a row of its family at all. An extractive
+  QA answer is a span of its context; an NER mention lies in its sentence with a type the task
+  knows; code (when every demonstration's output parses as Python) parses.
+- `similarity`: how close one of the verifier's sampled answers is to the written output, by the
+  family's metric: token F1 (SQuAD) for QA, entity F1 for NER, sentence chrF++ for text2text.
+  A row is kept when the mean over the votes reaches `AGREE` (`agreement` in generate.py):
+  correct code written another way scores by its characters, not 0.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from functools import lru_cache
+from typing import Optional
+
+from p2m.schemas import Example, TaskSpec
+from p2m.tools.scoring.metrics import normalize_answer, parse_entities, squad_f1
+from p2m.tools.families.extractive_qa.model import answer_start, split_qa
+
+AGREE = {"extractive_qa": 0.2, "ner": 0.5, "text2text": 0.3}
+"""Mean similarity of the votes at which a row of the family is kept (classification: the
+label's share of the votes, above one half). Chosen on train-split rows by a rule written
+before (docs/data.md, bench.verify_agreement): the lowest that kept no wrong row of 40. On
+WNUT-17 no threshold told right from wrong rows (most rows have no entity), so NER keeps 0.5."""
+
+
+def structural_problem(task: TaskSpec, example: Example) -> Optional[str]:
+    """Why `example` cannot be a row of its task's family (a drop reason), or None."""
+    if task.task_type == "extractive_qa":
+        context, question = split_qa(example.input)
+        if not context or not question:
+            return "no_context_or_question"
+        if not example.output.strip() or answer_start(context, example.output.strip()) < 0:
+            return "answer_not_in_context"
+    elif task.task_type == "ner":
+        sentence = _squash(example.input).lower()
+        types = entity_types(task)
+        for kind, mention in parse_entities(example.output):
+            if types and kind not in types:
+                return "unknown_entity_type"
+            if _squash(mention).lower() not in sentence:
+                return "span_not_in_sentence"
+    elif task.task_type == "text2text" and writes_python(task) and not parses(example.output):
+        return "code_does_not_parse"
+    return None
+
+
+def similarity(task: TaskSpec, answer: str, written: str) -> float:
+    """How close one verifier answer is to the written output, in [0, 1], by the family's metric."""
+    if task.task_type == "extractive_qa":
+        return squad_f1(answer, written) if normalize_answer(written) else float(not normalize_answer(answer))
+    if task.task_type == "ner":
+        mine, theirs = set(parse_entities(answer)), set(parse_entities(written))
+        if not mine and not theirs:
+            return 1.0
+        same = len(mine & theirs)
+        return 2 * same / (len(mine) + len(theirs))
+    if answer.strip() == written.strip():
+        return 1.0
+    return _chrf().sentence_score(answer, [written]).score / 100
+
+
+@lru_cache(maxsize=1)
+def _chrf():
+    from sacrebleu.metrics import CHRF
+
+    return CHRF(word_order=2)
+
+
+def entity_types(task: TaskSpec) -> set[str]:
+    """The entity types the task knows: its labels, else those its demonstrations use."""
+    if task.labels:
+        return {label.strip().lower() for label in task.labels}
+    return {kind for e in task.examples for kind, _ in parse_entities(e.output)}
+
+
+def writes_python(task: TaskSpec) -> bool:
+    """Every demonstration's output parses as Python and at least one is more than a name."""
+    outputs = [e.output for e in task.examples]
+    return bool(outputs) and all(parses(o) for o in outputs) and any(re.search(r"[(\[.=]", o) for o in outputs)
+
+
+def parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,1 @@
+"""Scoring: predictions, metrics, folds, the honest assessment, baselines and the cascade."""

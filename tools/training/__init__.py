@@ -1,0 +1,1 @@
+"""Training the student: the shared fine-tuning routine, the head on frozen embeddings, memory."""
