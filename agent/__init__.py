@@ -1,1 +1,2 @@
-"""What makes an LLM an agent: the LLM layer, budgets and accounting, the trace writer."""
+"""The agent's decisions: the planner, the default policy, the guard, the planner's gate and the state
+it reads (the LangGraph wiring that runs them is in graph/)."""

@@ -26,10 +26,10 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from p2m.agent.factory import run_teacher  # noqa: E402
-from p2m.rundir import RunDir  # noqa: E402
+from p2m.llm.factory import run_teacher  # noqa: E402
+from p2m.runfolder.rundir import RunDir  # noqa: E402
 from p2m.tools.scoring.cascade import calibrate, cascade_answers, confident, route  # noqa: E402
-from p2m.tools.data.data_store import DataStore, read_jsonl  # noqa: E402
+from p2m.runfolder.data_store import DataStore, read_jsonl  # noqa: E402
 from p2m.tools.scoring.predictions import teacher_distributions, top_label  # noqa: E402
 
 

@@ -21,10 +21,10 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.record import append, commit  # noqa: E402
-from p2m.agent.factory import make_llm  # noqa: E402
+from p2m.llm.factory import make_llm  # noqa: E402
 from p2m.predict import predict_texts  # noqa: E402
-from p2m.rundir import RunDir  # noqa: E402
-from p2m.tools.data.data_store import read_jsonl  # noqa: E402
+from p2m.runfolder.rundir import RunDir  # noqa: E402
+from p2m.runfolder.data_store import read_jsonl  # noqa: E402
 from p2m.tools.scoring.predictions import teacher_predict  # noqa: E402
 
 

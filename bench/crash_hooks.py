@@ -3,7 +3,7 @@ as SQLite's crash tests do, chosen by the environment:
 
 - `P2M_CRASH=replace:N:before` / `replace:N:after`: SIGKILL at the Nth rename (`os.replace`),
   just before it (a fsynced temporary not yet in place) or just after it (before the folder's fsync).
-- `P2M_CRASH=torn:N`: the Nth durable append (`p2m.files.append_durably`) writes half of its bytes,
+- `P2M_CRASH=torn:N`: the Nth durable append (`p2m.core.files.append_durably`) writes half of its bytes,
   then the process is killed: a torn last line.
 - `P2M_CRASH=short:N`: every Nth unbuffered append write writes at most half of what it is given
   (the caller must loop); the run must still finish with every row whole.
@@ -49,8 +49,8 @@ class _Appender:
 
 
 def install(spec: str) -> None:
-    """Patch `os.replace` and the appends of `p2m.files` per `spec` (see the module docstring)."""
-    from p2m import files
+    """Patch `os.replace` and the appends of `p2m.core.files` per `spec` (see the module docstring)."""
+    from p2m.core import files
 
     kind, _, rest = spec.partition(":")
     n, _, when = rest.partition(":")
@@ -90,8 +90,8 @@ def install(spec: str) -> None:
 
 
 def main() -> int:
-    import p2m.agent.trace  # noqa: F401  (imported first so their `append_durably` gets patched)
-    import p2m.tools.data.data_store  # noqa: F401
+    import p2m.runfolder.trace  # noqa: F401  (imported first so their `append_durably` gets patched)
+    import p2m.runfolder.data_store  # noqa: F401
     from p2m.cli import main as p2m_main
 
     install(os.environ.get("P2M_CRASH", ""))

@@ -26,13 +26,13 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.unseen import TASKS, demonstrations  # noqa: E402
-from p2m.agent.context import RunContext  # noqa: E402
-from p2m.agent.factory import make_llm  # noqa: E402
-from p2m.agent.trace import TraceWriter  # noqa: E402
-from p2m.config import RunConfig  # noqa: E402
-from p2m.schemas import Example, TaskSpec  # noqa: E402
+from p2m.runfolder.context import RunContext  # noqa: E402
+from p2m.llm.factory import make_llm  # noqa: E402
+from p2m.runfolder.trace import TraceWriter  # noqa: E402
+from p2m.core.config import RunConfig  # noqa: E402
+from p2m.core.schemas import Example, TaskSpec  # noqa: E402
 from p2m.tools.families import fit_baseline, predict_baseline  # noqa: E402
-from p2m.tools.data.data_store import read_jsonl  # noqa: E402
+from p2m.runfolder.data_store import read_jsonl  # noqa: E402
 from p2m.tools.specs.generate_examples import generate_examples  # noqa: E402
 
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 
 def scenario(args: argparse.Namespace, faults: dict[str, float]) -> dict:
-    from p2m.agent.cache import ResponseCache
-    from p2m.agent.openai_llm import OpenAILLM
+    from p2m.llm.cache import ResponseCache
+    from p2m.llm.openai_llm import OpenAILLM
     from bench.fake_openai import FakeOpenAI
-    from p2m.schemas import TaskSpec
+    from p2m.core.schemas import TaskSpec
     from p2m.tools.generation.generate import generate_examples
 
     task = TaskSpec(instruction="Classify the sentiment of a product review.",

@@ -17,9 +17,9 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from p2m.config import RunConfig  # noqa: E402
-from p2m.schemas import TaskSpec  # noqa: E402
-from p2m.tools.data.data_store import DataStore, read_jsonl  # noqa: E402
+from p2m.core.config import RunConfig  # noqa: E402
+from p2m.core.schemas import TaskSpec  # noqa: E402
+from p2m.runfolder.data_store import DataStore, read_jsonl  # noqa: E402
 from p2m.tools.encoders.embed import embedder_path  # noqa: E402
 from p2m.tools.families import predict_for, score_for  # noqa: E402
 from p2m.tools.families.classification.model import train_classifier  # noqa: E402

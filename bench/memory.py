@@ -31,9 +31,9 @@ def train_once(family: str, shared: Path, rows: int, steps: int) -> dict:
     """Runs in the child: train `steps` steps and report the plan the trainer used."""
     import logging
 
-    from p2m.config import TrainConfig
-    from p2m.schemas import Example, TaskSpec
-    from p2m.tools.data.data_store import read_jsonl
+    from p2m.core.config import TrainConfig
+    from p2m.core.schemas import Example, TaskSpec
+    from p2m.runfolder.data_store import read_jsonl
     from p2m.tools.families import train_for
     from p2m.tools.retrieval.models import choose_model
 

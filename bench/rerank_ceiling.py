@@ -45,7 +45,7 @@ def main() -> int:
     ap.add_argument("--seeds", type=int, default=3)
     args = ap.parse_args()
 
-    from p2m.tools.data.data_store import read_jsonl
+    from p2m.runfolder.data_store import read_jsonl
     from p2m.tools.retrieval.dataset_index import DatasetIndex
     from p2m.tools.retrieval.catalog import load_catalog
     from p2m.tools.retrieval.datasets import search_datasets

@@ -81,7 +81,7 @@ def task_of(q: dict[str, Any]) -> Any:
     `examples`), or None for a bare prompt."""
     if "task_type" not in q:
         return None
-    from p2m.schemas import TaskSpec
+    from p2m.core.schemas import TaskSpec
 
     return TaskSpec(instruction=q["prompt"], task_type=q["task_type"], labels=q.get("labels"),
                     examples=q.get("examples") or [])
@@ -146,8 +146,8 @@ def main() -> int:
                     help="score the ranked lists a --rankings run wrote, with the current judgments")
     args = ap.parse_args()
 
-    from p2m.agent.factory import make_llm
-    from p2m.tools.data.data_store import read_jsonl
+    from p2m.llm.factory import make_llm
+    from p2m.runfolder.data_store import read_jsonl
     from p2m.tools.retrieval.dataset_index import head_text
     from p2m.tools.retrieval.catalog import load_catalog
     from p2m.tools.retrieval.datasets import (INPUT_WEIGHT, MPNET, TASK_WORDS, base_name, card_key,

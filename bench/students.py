@@ -60,9 +60,9 @@ def run() -> dict:
                     help="text-to-text: also score the pretrained model before training")
     args = ap.parse_args()
 
-    from p2m.config import TrainConfig
-    from p2m.schemas import Example, TaskSpec
-    from p2m.tools.data.data_store import read_jsonl
+    from p2m.core.config import TrainConfig
+    from p2m.core.schemas import Example, TaskSpec
+    from p2m.runfolder.data_store import read_jsonl
     from p2m.tools.scoring.predictions import evaluate_model
     from p2m.tools.families import train_for
     from p2m.tools.retrieval.models import choose_model

@@ -24,9 +24,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
-    from p2m.agent.factory import make_llm
-    from p2m.schemas import Demonstration, Example, TaskSpec
-    from p2m.tools.data.data_store import read_jsonl
+    from p2m.llm.factory import make_llm
+    from p2m.core.schemas import Demonstration, Example, TaskSpec
+    from p2m.runfolder.data_store import read_jsonl
     from p2m.tools.scoring.predictions import teacher_score
 
     task_dir = Path(args.task_dir)

@@ -34,9 +34,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.record import append, commit  # noqa: E402
 from bench.unseen import TASKS, demonstrations  # noqa: E402
-from p2m.agent.factory import make_llm  # noqa: E402
-from p2m.schemas import TaskSpec  # noqa: E402
-from p2m.tools.data.data_store import read_jsonl  # noqa: E402
+from p2m.llm.factory import make_llm  # noqa: E402
+from p2m.core.schemas import TaskSpec  # noqa: E402
+from p2m.runfolder.data_store import read_jsonl  # noqa: E402
 from p2m.tools.scoring.predictions import teacher_distributions, teacher_predict, top_label  # noqa: E402
 from p2m.tools.training.head import accuracy, fit_linear  # noqa: E402
 

@@ -41,17 +41,17 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.record import append, commit  # noqa: E402
 from p2m.calibrate import calibrate_run  # noqa: E402
-from p2m.agent.factory import make_llm  # noqa: E402
-from p2m.config import CLASSIFIERS, RunConfig, TrainConfig  # noqa: E402
+from p2m.llm.factory import make_llm  # noqa: E402
+from p2m.core.config import CLASSIFIERS, RunConfig, TrainConfig  # noqa: E402
 from p2m.runner import start  # noqa: E402
-from p2m.schemas import Example, TaskSpec  # noqa: E402
-from p2m.tools.data.data_store import DataStore, read_jsonl  # noqa: E402
+from p2m.core.schemas import Example, TaskSpec  # noqa: E402
+from p2m.runfolder.data_store import DataStore, read_jsonl  # noqa: E402
 from p2m.tools.scoring.cascade import cascade_answers, routed  # noqa: E402
 from p2m.tools.scoring.predictions import teacher_predict  # noqa: E402
 from p2m.tools.training.head import is_head, load_head  # noqa: E402
 from p2m.tools.families.classification.model import head_name  # noqa: E402
 from p2m.tools.families import fit_baseline, predict_baseline, predict_for, score_for  # noqa: E402
-from p2m.tools.scoring.metrics import parse_entities  # noqa: E402
+from p2m.tools.families.ner.metric import parse_entities  # noqa: E402
 
 # Written before any run: what a user would type for each task.
 TASKS = {

@@ -24,9 +24,9 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from p2m.agent.factory import make_llm, teacher_spec  # noqa: E402
-from p2m.schemas import Example, TaskSpec  # noqa: E402
-from p2m.tools.data.data_store import read_jsonl  # noqa: E402
+from p2m.llm.factory import make_llm, teacher_spec  # noqa: E402
+from p2m.core.schemas import Example, TaskSpec  # noqa: E402
+from p2m.runfolder.data_store import read_jsonl  # noqa: E402
 from p2m.tools.generation.generate import verifier_answers  # noqa: E402
 from p2m.tools.generation.verify import AGREE, similarity  # noqa: E402
 

@@ -8,12 +8,13 @@ from typing import Any, Optional
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.graph import END, START, StateGraph
 
-from p2m.agent.context import RunContext
-from p2m.files import redact
-from p2m.rundir import RunError
-from .nodes import make_act, make_guard, make_planner, make_report
-from .router import after_act
-from .state import AgentState
+from p2m.runfolder.context import RunContext
+from p2m.core.files import redact
+from p2m.runfolder.rundir import RunError
+from p2m.agent.planner import make_planner
+from p2m.graph.nodes import make_act, make_guard, make_report
+from p2m.agent.router import after_act
+from p2m.agent.state import AgentState
 
 THREAD = {"configurable": {"thread_id": "run"}}
 WRITTEN_TYPES = {"msgpack", "null", "empty", "bytes", "bytearray"}  # what JsonPlusSerializer writes

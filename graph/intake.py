@@ -15,7 +15,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 from pydantic import ValidationError
 
-from p2m.schemas import DEFAULT_METRIC, TASK_TYPE_ALIASES, TaskSpec, TaskSpecError
+from p2m.core.schemas import DEFAULT_METRIC, TASK_TYPE_ALIASES, TaskSpec, TaskSpecError
 from p2m.tools.data.task import parse_task
 
 CHAT_THREAD = {"configurable": {"thread_id": "chat"}}

@@ -9,13 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from p2m.agent.factory import run_teacher
-from .rundir import RunDir, RunError
+from p2m.llm.factory import run_teacher
+from p2m.runfolder.rundir import RunDir, RunError
 from p2m.tools.scoring.assess import is_gold
 from p2m.tools.scoring.cascade import calibrate, confident, save_threshold
-from p2m.tools.data.data_store import normalize
+from p2m.runfolder.data_store import normalize
 from p2m.tools.scoring.predictions import teacher_distributions, top_label
-from .run_files import CALIBRATION, UNLABELLED
+from p2m.runfolder.run_files import CALIBRATION, UNLABELLED
 
 
 def calibration_texts(run: RunDir, texts: Optional[list[str]], n: int) -> list[str]:

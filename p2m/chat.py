@@ -11,14 +11,14 @@ from typing import Any, Callable, Optional
 
 from langgraph.types import Command
 
-from . import runner
-from .config import RunConfig
-from .files import write_json_atomic
+from p2m import runner
+from p2m.core.config import RunConfig
+from p2m.core.files import write_json_atomic
 from p2m.graph.graph import sqlite_checkpointer
 from p2m.graph.intake import CHAT_THREAD, build_intake
-from .rundir import RunDir
-from .schemas import TaskSpec
-from .run_files import CHAT_CONFIG, CHECKPOINTS
+from p2m.runfolder.rundir import RunDir
+from p2m.core.schemas import TaskSpec
+from p2m.runfolder.run_files import CHAT_CONFIG, CHECKPOINTS
 
 
 def chat(out: str | Path, config: RunConfig, resume: bool = False,

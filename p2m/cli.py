@@ -8,31 +8,31 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from .config import RunConfig
-from .config_flags import add_setting_flags, apply_setting_flags
-from .files import RedactingStream, add_secret
-from .rundir import RunDir
-from p2m.agent.factory import default_spec, LLMSpecError
-from .runner import default_run_dir, start, resume, RunError
-from p2m.agent.trace import read_trace
-from .trace_view import render_step, render_timeline, step_detail
-from .scoring import score_run
-from .data_view import browse
-from .errors_view import errors, render as render_errors
-from .calibrate import calibrate_run
-from .fork import fork_point, fork_run
-from .compare import compare_runs, render as render_compare
-from .live import follow
+from p2m.core.config import RunConfig
+from p2m.config_flags import add_setting_flags, apply_setting_flags
+from p2m.core.files import RedactingStream, add_secret
+from p2m.runfolder.rundir import RunDir
+from p2m.llm.factory import default_spec, LLMSpecError
+from p2m.runner import default_run_dir, start, resume, RunError
+from p2m.runfolder.trace import read_trace
+from p2m.trace_view import render_step, render_timeline, step_detail
+from p2m.scoring import score_run
+from p2m.data_view import browse
+from p2m.errors_view import errors, render as render_errors
+from p2m.calibrate import calibrate_run
+from p2m.fork import fork_point, fork_run
+from p2m.compare import compare_runs, render as render_compare
+from p2m.live import follow
 from p2m.tools.data.task import load_task_file
 from p2m.tools.data.task import read_unlabelled
-from p2m.tools.export import export_onnx
+from p2m.tools.scoring.export import export_onnx
 from p2m.tools.families import train_for
-from .ui import build_app, launch
-from .doctor import diagnose
-from .predict import predict_texts
-from .serve import serve as serve_run
-from .llm_server import serve
-from .schemas import TaskSpecError
+from p2m.ui import build_app, launch
+from p2m.doctor import diagnose
+from p2m.predict import predict_texts
+from p2m.serve import serve as serve_run
+from p2m.llm_server import serve
+from p2m.core.schemas import TaskSpecError
 from p2m.tools.retrieval.catalog import DatasetError
 
 
@@ -191,7 +191,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from .chat import chat
+    from p2m.chat import chat
 
     out = args.resume or args.out or str(default_run_dir())
     config = apply_setting_flags(args, RunConfig(llm=args.llm or default_spec(), catalog=args.catalog or [],
@@ -276,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="run directory (default runs/run-DATE)")
     run.add_argument("--model", help="force a student model directory")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
-    add_setting_flags(run)  # --epochs, --classifier, --max-iterations, --generate-n, ...: p2m/config.py
+    add_setting_flags(run)  # --epochs, --classifier, --max-iterations, --generate-n, ...: core/config.py
     run.set_defaults(func=cmd_run)
 
     res = sub.add_parser("resume", help="continue an interrupted run")

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from p2m.agent.trace import read_trace
-from .errors_view import predictions
-from .rundir import RunDir, RunError
-from .schemas import Example
+from p2m.runfolder.trace import read_trace
+from p2m.errors_view import predictions
+from p2m.runfolder.rundir import RunDir, RunError
+from p2m.core.schemas import Example
 from p2m.tools.scoring.assess import metric_value
-from .run_files import SELECTION
+from p2m.runfolder.run_files import SELECTION
 
 
 def _answers(run: RunDir) -> dict[str, dict[str, Any]]:

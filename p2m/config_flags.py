@@ -1,6 +1,6 @@
 """Command-line flags built from RunConfig's typed sections (train, budget, data): one flag per
 field (`--max-iterations` sets `budget.max_iterations`), its type and choices from the field's
-annotation, its help from the field's docstring. A setting is declared once, in p2m/config.py."""
+annotation, its help from the field's docstring. A setting is declared once, in core/config.py."""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +11,7 @@ from dataclasses import fields
 from functools import lru_cache
 from typing import Any, Literal, Optional, Union
 
-from .config import Budget, DataConfig, RunConfig, TrainConfig
+from p2m.core.config import Budget, DataConfig, RunConfig, TrainConfig
 
 SECTIONS = {"train": TrainConfig, "budget": Budget, "data": DataConfig}
 PREFIX = "setting__"  # argparse dests of these flags: setting__<section>__<field>

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from .rundir import RunDir
+from p2m.runfolder.rundir import RunDir
 
 SHOWN_SOURCE = ("name", "row", "model", "sample", "conditioned_on", "error_driven", "fold", "relabelled_by",
                 "original_label", "agreement", "drop_reason")

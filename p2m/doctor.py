@@ -7,8 +7,8 @@ from typing import Any, Optional
 
 from pydantic import BaseModel
 
-from p2m.agent.factory import default_spec, make_llm
-from p2m.agent.local_model import gguf_name, sha256_file
+from p2m.llm.factory import default_spec, make_llm
+from p2m.llm.local_model import gguf_name, sha256_file
 
 
 class Ready(BaseModel):

@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .rundir import RunDir, RunError
-from p2m.tools.scoring.metrics import classification_metrics
+from p2m.runfolder.rundir import RunDir, RunError
+from p2m.tools.families.classification.metric import classification_metrics
 from p2m.tools.generation.verify import similarity
-from .run_files import SELECTION
+from p2m.runfolder.run_files import SELECTION
 
 WORST = 20
 

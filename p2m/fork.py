@@ -19,15 +19,15 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from p2m.agent.context import RunContext
-from p2m.agent.trace import TraceWriter, read_trace
-from .config import RunConfig
-from .rundir import APPEND_ONLY, MODEL_EXTRAS, STEPS, RunDir, RunError
-from .runner import check_run_name
-from .schemas import Example, TaskSpec
-from p2m.tools.data.data_store import user_rows
+from p2m.runfolder.context import RunContext
+from p2m.runfolder.trace import TraceWriter, read_trace
+from p2m.core.config import RunConfig
+from p2m.runfolder.rundir import APPEND_ONLY, MODEL_EXTRAS, STEPS, RunDir, RunError
+from p2m.runner import check_run_name
+from p2m.core.schemas import Example, TaskSpec
+from p2m.runfolder.data_store import user_rows
 from p2m.tools.specs import REGISTRY
-from .run_files import CHECKPOINTS, CONFIG, LLM_CACHE, MODEL, SELECTION, STEP, TEACHER
+from p2m.runfolder.run_files import CHECKPOINTS, CONFIG, LLM_CACHE, MODEL, SELECTION, STEP, TEACHER
 
 USER_KINDS = ("user", "user_test")  # rows the task itself gives: replaced by the forked task's
 

@@ -6,10 +6,10 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from p2m.agent.trace import read_trace
-from .rundir import RunDir
-from .trace_view import timeline_rows
-from .run_files import DATA, EXAMPLES, STEP, STEPS
+from p2m.runfolder.trace import read_trace
+from p2m.runfolder.rundir import RunDir
+from p2m.trace_view import timeline_rows
+from p2m.runfolder.run_files import DATA, EXAMPLES, STEP, STEPS
 
 
 def live_status(run_dir: str | Path) -> dict[str, Any]:

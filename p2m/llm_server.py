@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from p2m.agent.local_llm import LocalLLM, model_params_without_extra_bufts, threads
-from .exposure import server_key
+from p2m.llm.local_llm import LocalLLM, model_params_without_extra_bufts, threads
+from p2m.exposure import server_key
 
 # Qwen's chat format with llama-cpp-python's tool-calling support; JSON mode with a schema
 # (`response_format` json_object + schema) is decoded under a grammar.

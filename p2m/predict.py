@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from p2m.agent.factory import run_teacher
-from .rundir import RunDir
+from p2m.llm.factory import run_teacher
+from p2m.runfolder.rundir import RunDir
 from p2m.tools.scoring.cascade import routed
 from p2m.tools.scoring.predictions import teacher_predict
 from p2m.tools.families import predict_for

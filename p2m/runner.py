@@ -6,21 +6,21 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Optional
 
-from p2m.agent.accounting import Usage
-from p2m.agent.cache import ResponseCache
-from p2m.agent.context import RunContext
-from p2m.agent.factory import make_llm, teacher_spec
-from p2m.agent.llm import LLM
-from p2m.agent.trace import TraceWriter
-from .config import RunConfig
-from .rundir import RunDir, RunError
-from .schemas import TaskSpec
-from p2m.tools.data.data_store import read_labelled, user_rows
+from p2m.llm.accounting import Usage
+from p2m.llm.cache import ResponseCache
+from p2m.runfolder.context import RunContext
+from p2m.llm.factory import make_llm, teacher_spec
+from p2m.llm.llm import LLM
+from p2m.runfolder.trace import TraceWriter
+from p2m.core.config import RunConfig
+from p2m.runfolder.rundir import RunDir, RunError
+from p2m.core.schemas import TaskSpec
+from p2m.runfolder.data_store import read_labelled, user_rows
 from p2m.tools.retrieval.catalog import load_catalog
 from p2m.tools.data.task import load_task_file, parse_task, read_prompt, read_unlabelled, task_from_dict
 from p2m.tools.retrieval.models import choose_model
-from p2m.graph.state import initial_state
-from .run_files import CHAT, CHECKPOINTS, LLM_CACHE
+from p2m.agent.state import initial_state
+from p2m.runfolder.run_files import CHAT, CHECKPOINTS, LLM_CACHE
 
 __all__ = ["RunError", "create_run", "execute", "open_context", "resume", "start"]
 

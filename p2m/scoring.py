@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from p2m.agent.factory import run_teacher
-from .rundir import RunDir
+from p2m.llm.factory import run_teacher
+from p2m.runfolder.rundir import RunDir
 from p2m.tools.scoring.cascade import cascade_answers, routed
-from p2m.tools.data.data_store import read_labelled
+from p2m.runfolder.data_store import read_labelled
 from p2m.tools.scoring.assess import metric_value
 from p2m.tools.scoring.predictions import evaluate_model, teacher_predict
 

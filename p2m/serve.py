@@ -16,10 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Optional
 
-from p2m.agent.factory import run_teacher
-from .exposure import loopback_name, server_key
-from .predict import predict_texts
-from .rundir import RunDir
+from p2m.llm.factory import run_teacher
+from p2m.exposure import loopback_name, server_key
+from p2m.predict import predict_texts
+from p2m.runfolder.rundir import RunDir
 
 MAX_BODY = 1_000_000  # bytes of one request
 MAX_TEXTS = 1000  # texts of one request

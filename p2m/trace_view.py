@@ -5,8 +5,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from p2m.agent.trace import read_trace
-from .rundir import RunDir
+from p2m.runfolder.trace import read_trace
+from p2m.runfolder.rundir import RunDir
 from p2m.tools.specs import REGISTRY
 
 

@@ -12,20 +12,20 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-from p2m.agent.factory import make_llm, run_teacher
-from .exposure import LoopbackOnly, is_loopback, ui_auth
-from .rundir import RunDir, RunError, has_model
-from p2m.tools.scoring.baselines import NAME as BASELINE
-from .schemas import TaskSpec
-from .trace_view import step_detail, timeline_rows
-from .data_view import browse
-from .errors_view import errors
-from .fork import fork_point, fork_run
-from .compare import compare_runs
-from .live import live_status, status_line
-from .plots import plot_images
-from . import runner
-from .config import RunConfig
+from p2m.llm.factory import make_llm, run_teacher
+from p2m.exposure import LoopbackOnly, is_loopback, ui_auth
+from p2m.runfolder.rundir import RunDir, RunError, has_model
+from p2m.tools.families.baselines import NAME as BASELINE
+from p2m.core.schemas import TaskSpec
+from p2m.trace_view import step_detail, timeline_rows
+from p2m.data_view import browse
+from p2m.errors_view import errors
+from p2m.fork import fork_point, fork_run
+from p2m.compare import compare_runs
+from p2m.live import live_status, status_line
+from p2m.graph.plots import plot_images
+from p2m import runner
+from p2m.core.config import RunConfig
 from p2m.tools.scoring.cascade import routed
 from p2m.tools.scoring.predictions import teacher_predict
 from p2m.tools.families import predict_for

@@ -83,8 +83,8 @@ def sst2_catalog(shared, tmp_path_factory) -> Path:
 def finish_tiny_sst2_run(sst2_catalog, tiny_model_dir):
     """finish(out) -> out: a finished SST-2 run with no LLM, the tiny model, one epoch, one iteration."""
     from p2m import runner
-    from p2m.config import RunConfig
-    from p2m.schemas import TaskSpec
+    from p2m.core.config import RunConfig
+    from p2m.core.schemas import TaskSpec
 
     def finish(out: Path) -> Path:
         config = RunConfig(llm="none", catalog=[str(sst2_catalog)], model=str(tiny_model_dir))

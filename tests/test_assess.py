@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from p2m.agent.context import RunContext
-from p2m.agent.scripted_llm import ScriptedLLM
-from p2m.agent.trace import TraceWriter
-from p2m.config import RunConfig
-from p2m.schemas import Example, TaskSpec
+from p2m.runfolder.context import RunContext
+from p2m.llm.scripted_llm import ScriptedLLM
+from p2m.runfolder.trace import TraceWriter
+from p2m.core.config import RunConfig
+from p2m.core.schemas import Example, TaskSpec
 from p2m.tools import families
 from p2m.tools.scoring import assess
 from p2m.tools.scoring import predictions as evaluate
@@ -111,7 +111,7 @@ def test_an_evaluation_rerun_after_a_kill_replaces_its_own_history_entry(tmp_pat
 
 
 def test_a_baseline_that_wins_on_validation_is_published_and_runs(tmp_path, monkeypatch):
-    from p2m.report import build_report
+    from p2m.graph.report import build_report
     from p2m.scoring import score_run
 
     task = TaskSpec(instruction="Topic of a sentence", labels=["cooking", "sports"],
@@ -159,7 +159,7 @@ def test_demonstration_folds_score_each_fold_with_models_that_never_saw_it(tmp_p
                        for i, w in enumerate(words)] +
                       [{"purpose": "teacher", "json": {"label": "positive"}} for _ in range(6)])
     ctx = context(tmp_path, task, llm, config)
-    from p2m.tools.data.data_store import user_rows
+    from p2m.runfolder.data_store import user_rows
 
     ctx.store.add(user_rows(ctx.task))
     generate_examples_tool(ctx, n=16)
@@ -223,7 +223,7 @@ def test_the_fold_estimate_publishes_the_baseline_when_it_is_ahead_whatever_gene
         tmp_path, monkeypatch):
     """Issue 32: a student at 0.633 on the demonstration folds (baseline 0.90) was published
     because it read 0.75 on 12 generated validation rows."""
-    from p2m.report import build_report
+    from p2m.graph.report import build_report
 
     demos, task = FILM_DEMOS, film_task()
     ctx = context(tmp_path, task)
@@ -258,7 +258,7 @@ def test_when_the_gold_folds_cannot_tell_them_apart_held_out_teacher_labelled_in
     student agreed with it on 0.90 and the baseline on 0.62 (and on the test rows the student
     read 0.734 against 0.628). Generated rows never break the tie; a large gold gap is never
     overruled."""
-    from p2m.report import build_report
+    from p2m.graph.report import build_report
 
     demos, task = FILM_DEMOS, film_task()
     dirs = {name: student_dir(tmp_path, name) for name in ("S", "S0", "S1")}
@@ -303,7 +303,7 @@ def test_a_teacher_one_fold_row_behind_the_baseline_still_breaks_the_tie_one_cle
     """bench.unseen SST-2 seed 2 (1d04945): the teacher read 3 of 4 fold rows and the baseline 4,
     so the agreement step was skipped and the baseline (0.546 on 500 test rows) was published over
     a student at 0.786. One row is no evidence; only a paired interval below 0 closes the step."""
-    from p2m.report import build_report
+    from p2m.graph.report import build_report
 
     demos, task = FILM_DEMOS, film_task()
     dirs = {name: student_dir(tmp_path, name) for name in ("S", "S0", "S1")}

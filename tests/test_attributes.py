@@ -1,6 +1,6 @@
 """Attribute-conditioned generation: subjects proposed per round, drawn per call, diversity measured."""
-from p2m.agent.scripted_llm import ScriptedLLM
-from p2m.schemas import TaskSpec
+from p2m.llm.scripted_llm import ScriptedLLM
+from p2m.core.schemas import TaskSpec
 from p2m.tools.generation.attributes import (MAX_CHARS, MIN_CHARS, demo_lengths, describe, distinct_2, draw, max_chars,
                                   propose_subjects, trim_to_sentence)
 from p2m.tools.generation.generate import generate_examples

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from p2m.cli import main
-from p2m.schemas import Example, TaskSpec
-from p2m.tools.data.data_store import DataStore
+from p2m.core.schemas import Example, TaskSpec
+from p2m.runfolder.data_store import DataStore
 from p2m.tools.retrieval.catalog import CatalogEntry, DatasetError
 from p2m.tools.retrieval.datasets import load_examples
 
@@ -108,16 +108,16 @@ def test_disk_full_while_appending_examples_keeps_whole_rows(tmp_path, monkeypat
     def full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("p2m.files.os.fsync", full)
+    monkeypatch.setattr("p2m.core.files.os.fsync", full)
     with pytest.raises(OSError, match="No space"):
         store.add([Example(input="lost", output="negative", source={"kind": "user"})])
-    monkeypatch.setattr("p2m.files.os.fsync", real_fsync)
+    monkeypatch.setattr("p2m.core.files.os.fsync", real_fsync)
     assert store.path.read_bytes() == before
 
 
 def test_disk_full_while_writing_json_leaves_the_old_file(tmp_path, monkeypatch):
-    from p2m.agent.context import RunContext
-    from p2m.config import RunConfig
+    from p2m.runfolder.context import RunContext
+    from p2m.core.config import RunConfig
 
     ctx = RunContext(run_dir=tmp_path, task=TASK, config=RunConfig(), llm=None, trace=None)
     ctx.write_json("state.json", {"v": 1})
@@ -152,7 +152,7 @@ def test_out_of_memory_halves_the_batch_size(tiny_model_dir, tmp_path, monkeypat
     import torch
     from transformers import BertForSequenceClassification
 
-    from p2m.config import TrainConfig
+    from p2m.core.config import TrainConfig
     from p2m.tools.families.classification.model import train_classifier
 
     real_forward = BertForSequenceClassification.forward

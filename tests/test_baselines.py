@@ -1,9 +1,9 @@
 """The demonstrations-only baseline of each family: fitted from demonstrations, saved as JSON,
 and run by predict_for like a trained student."""
-from p2m.schemas import Example, TaskSpec
-from p2m.tools.scoring.baselines import is_baseline, save_baseline
+from p2m.core.schemas import Example, TaskSpec
+from p2m.tools.families.baselines import is_baseline, save_baseline
 from p2m.tools.families import fit_baseline, predict_baseline
-from p2m.rundir import has_model
+from p2m.runfolder.rundir import has_model
 from p2m.tools.families import predict_for
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 APPEND = ("import sys; from bench import crash_hooks; import os; crash_hooks.install(os.environ['P2M_CRASH']);"
-          "from p2m import files\n"
+          "from p2m.core import files\n"
           "for i in range(4): files.append_durably(__import__('pathlib').Path(sys.argv[1]), "
           "(__import__('json').dumps({'row': i, 'pad': 'x' * 40}) + '\\n').encode())")
 

@@ -1,8 +1,8 @@
 """bench.diversity's stand-in for validation failures: the demonstrations-only model's mistakes."""
 from bench.diversity import baseline_failures
 from bench.unseen import TASKS, demonstrations
-from p2m.schemas import TaskSpec
-from p2m.tools.data.data_store import read_jsonl
+from p2m.core.schemas import TaskSpec
+from p2m.runfolder.data_store import read_jsonl
 
 
 def test_failures_are_real_mistakes_with_gold_and_predicted_labels(shared):

@@ -3,9 +3,9 @@ dataset's train split that the run never held."""
 import json
 
 from p2m import runner
-from p2m.config import RunConfig
-from p2m.schemas import Example, TaskSpec
-from p2m.tools.data.data_store import DataStore
+from p2m.core.config import RunConfig
+from p2m.core.schemas import Example, TaskSpec
+from p2m.runfolder.data_store import DataStore
 
 POS = ["a wonderful film", "great acting", "i loved it", "a delight", "funny and warm"]
 NEG = ["a dull mess", "terrible acting", "i hated it", "a bore", "ugly and cold"]

@@ -1,5 +1,5 @@
 """The LLM reply cache: replies stored redacted."""
-from p2m.agent.cache import ResponseCache, cache_key
+from p2m.llm.cache import ResponseCache, cache_key
 
 
 def test_replies_are_stored_without_secrets(tmp_path, monkeypatch):

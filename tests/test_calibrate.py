@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from p2m.agent.scripted_llm import ScriptedLLM
+from p2m.llm.scripted_llm import ScriptedLLM
 from p2m.calibrate import calibrate_run, calibration_texts
-from p2m.rundir import RunDir, RunError
+from p2m.runfolder.rundir import RunDir, RunError
 from p2m.tools.scoring.cascade import confident, load_threshold
 
 

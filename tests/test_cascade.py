@@ -47,8 +47,8 @@ def test_no_threshold_when_nothing_meets_the_budget_or_too_few_rows_to_show_it()
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory, sst2_catalog, tiny_model_dir):
     from p2m import runner
-    from p2m.config import RunConfig
-    from p2m.schemas import TaskSpec
+    from p2m.core.config import RunConfig
+    from p2m.core.schemas import TaskSpec
 
     out = tmp_path_factory.mktemp("cascade") / "run"
     config = RunConfig(llm="none", catalog=[str(sst2_catalog)], model=str(tiny_model_dir))
@@ -67,7 +67,7 @@ def test_every_published_classifier_carries_its_threshold_and_the_report_says_so
 
 
 def test_predict_answers_with_confidence_and_hands_unsure_rows_to_the_teacher(finished, tmp_path, capsys):
-    from p2m.agent.scripted_llm import ScriptedLLM
+    from p2m.llm.scripted_llm import ScriptedLLM
     from p2m.cli import main
     from p2m.predict import predict_texts
     from p2m.tools.scoring.cascade import save_threshold
@@ -122,7 +122,7 @@ def test_serve_answers_on_loopback_and_asks_for_a_key_elsewhere(finished, monkey
 
 def test_the_throughput_bench_times_all_three_on_the_same_texts(finished):
     from bench.cascade_throughput import measure
-    from p2m.agent.scripted_llm import ScriptedLLM
+    from p2m.llm.scripted_llm import ScriptedLLM
     from p2m.tools.scoring.cascade import save_threshold
 
     save_threshold(finished / "model", {"threshold": 1.01, "budget": 0.02})  # the teacher answers all

@@ -1,9 +1,11 @@
 """train_classifier's choice of student: a head on frozen sentence embeddings, fine-tuning, or
 ("auto") the head first and fine-tuning only when the head leaves room on validation."""
+from types import SimpleNamespace
+
 import pytest
 
-from p2m.config import TrainConfig
-from p2m.schemas import Example
+from p2m.core.config import TrainConfig
+from p2m.core.schemas import Example
 from p2m.tools.families.classification import model as train_module
 from p2m.tools.encoders.embed import minilm_path
 from p2m.tools.training.head import is_head, load_head
@@ -29,6 +31,14 @@ def split():
 def quick(**kw):
     """A short training; no rival encoders unless a test names them (mpnet may be on disk)."""
     return TrainConfig(epochs=1, min_steps=2, batch_size=8, **{"rival_heads": (), **kw})
+
+
+def fake_finetune(monkeypatch, tmp_path, best_val: float, n_val: int = 4) -> None:
+    """Fine-tuning replaced by a result read `best_val` on validation (the Trainer's log empty)."""
+    trained = train_module.TrainResult(path=str(tmp_path / "model"), train_s=1.0, examples_per_s=1.0, n_train=8,
+                                       n_val=n_val, best_val=best_val, epochs_run=1.0, batch_size=8)
+    monkeypatch.setattr(train_module, "finetune", lambda *a, **k: (
+        trained, SimpleNamespace(state=SimpleNamespace(log_history=[]))))
 
 
 def test_auto_keeps_a_perfect_head_and_never_fine_tunes(tmp_path):
@@ -57,9 +67,7 @@ def test_a_head_that_ties_the_fine_tuned_model_replaces_it(tmp_path, monkeypatch
     real = train_module.fit_head_student
     monkeypatch.setattr(train_module, "fit_head_student",
                         lambda *a: (lambda h, v, s: (h, 0.99, s))(*real(*a)))
-    monkeypatch.setattr(train_module, "fit_and_save", lambda *a, **k: train_module.TrainResult(
-        path=str(tmp_path / "model"), train_s=1.0, examples_per_s=1.0, n_train=8, n_val=4,
-        best_val=0.99, epochs_run=1.0, batch_size=8))
+    fake_finetune(monkeypatch, tmp_path, best_val=0.99)
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / "config.json").write_text("{}")
     result = train_classifier(minilm_path(), train, LABELS, tmp_path, quick(), progress=False, val_rows=val)
@@ -117,9 +125,7 @@ def test_auto_keeps_a_rival_encoders_head_only_when_it_reads_higher_on_validatio
         return {"encoder": model_path, "constant": "positive"}, scores[model_path], 1.0
 
     monkeypatch.setattr(train_module, "fit_head_student", head)
-    monkeypatch.setattr(train_module, "fit_and_save", lambda *a, **k: train_module.TrainResult(
-        path=str(tmp_path / "model"), train_s=1.0, examples_per_s=1.0, n_train=8, n_val=4,
-        best_val=0.6, epochs_run=1.0, batch_size=8))
+    fake_finetune(monkeypatch, tmp_path, best_val=0.6)
     result = train_classifier(minilm_path(), train, LABELS, tmp_path / "a", quick(rival_heads=(rival,)),
                               progress=False, val_rows=val)
     assert result.kind == "head" and result.head_val == 0.75 and result.train_s == 2.0
@@ -138,8 +144,6 @@ def test_a_head_ties_a_fine_tuned_model_whose_accuracy_has_more_decimals(tmp_pat
     train, val = split()
     monkeypatch.setattr(train_module, "fit_head_student",
                         lambda *a, **k: ({"encoder": "minilm", "constant": "positive"}, 0.7833, 1.0))
-    monkeypatch.setattr(train_module, "fit_and_save", lambda *a, **k: train_module.TrainResult(
-        path=str(tmp_path / "model"), train_s=1.0, examples_per_s=1.0, n_train=8, n_val=60,
-        best_val=47 / 60, epochs_run=1.0, batch_size=8))
+    fake_finetune(monkeypatch, tmp_path, best_val=47 / 60, n_val=60)
     result = train_classifier(minilm_path(), train, LABELS, tmp_path, quick(), progress=False, val_rows=val)
     assert result.kind == "head" and result.candidates == {"head:minilm": 0.7833, "finetuned": 0.7833}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from p2m.agent.scripted_llm import ScriptedLLM
-from p2m.schemas import TaskSpec
+from p2m.llm.scripted_llm import ScriptedLLM
+from p2m.core.schemas import TaskSpec
 from p2m.tools.data.columns import ColumnError, ColumnMapping, apply_mapping, choose_mapping, heuristic_mapping
 
 TASK = TaskSpec(instruction="Classify sentiment", labels=["negative", "positive"])

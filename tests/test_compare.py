@@ -5,7 +5,7 @@ import pytest
 
 from p2m.cli import main
 from p2m.compare import compare_runs
-from p2m.rundir import RunDir, RunError
+from p2m.runfolder.rundir import RunDir, RunError
 
 
 @pytest.fixture(scope="module")

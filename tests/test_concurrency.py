@@ -5,7 +5,7 @@ import asyncio
 import threading
 import time
 
-from p2m.agent.concurrency import run_limited
+from p2m.llm.concurrency import run_limited
 
 
 def test_results_in_job_order_and_concurrency_capped():

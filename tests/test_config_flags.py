@@ -4,7 +4,7 @@ from dataclasses import fields
 
 import pytest
 
-from p2m.config import RunConfig
+from p2m.core.config import RunConfig
 from p2m.config_flags import SECTIONS, add_setting_flags, apply_setting_flags, field_docs
 
 

@@ -1,6 +1,6 @@
 """The run's examples on disk."""
-from p2m.schemas import Example
-from p2m.tools.data.data_store import DataStore
+from p2m.core.schemas import Example
+from p2m.runfolder.data_store import DataStore
 
 
 def test_rows_are_stored_whole_deduplicated_and_without_secrets(tmp_path, monkeypatch):
@@ -18,8 +18,8 @@ def test_rows_are_stored_whole_deduplicated_and_without_secrets(tmp_path, monkey
 
 def test_rows_added_since_a_count_are_summarised_by_source_and_output(tmp_path):
     """Issue 36: each tool call's trace line says which rows it added."""
-    from p2m.schemas import Example
-    from p2m.tools.data.data_store import DataStore
+    from p2m.core.schemas import Example
+    from p2m.runfolder.data_store import DataStore
 
     store = DataStore(tmp_path)
     store.add([Example(input="old", output="a", source={"kind": "user"})])
@@ -34,8 +34,8 @@ def test_rows_added_since_a_count_are_summarised_by_source_and_output(tmp_path):
 
 
 def test_dropped_rows_live_apart_from_the_data(tmp_path):
-    from p2m.schemas import Example
-    from p2m.tools.data.data_store import DataStore
+    from p2m.core.schemas import Example
+    from p2m.runfolder.data_store import DataStore
 
     store = DataStore(tmp_path)
     store.add_dropped([Example(input="x", output="a", source={"kind": "generated", "drop_reason": "low_agreement"})])

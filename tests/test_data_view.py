@@ -3,10 +3,10 @@ import json
 
 from p2m import runner
 from p2m.cli import main
-from p2m.config import RunConfig
+from p2m.core.config import RunConfig
 from p2m.data_view import browse
-from p2m.schemas import Example, TaskSpec
-from p2m.tools.data.data_store import DataStore
+from p2m.core.schemas import Example, TaskSpec
+from p2m.runfolder.data_store import DataStore
 
 TASK = TaskSpec(instruction="Classify sentiment", labels=["negative", "positive"],
                 examples=[{"input": "great", "output": "positive"}, {"input": "awful", "output": "negative"}])
@@ -48,7 +48,7 @@ def test_the_command_line_lists_rows_as_json(tmp_path, capsys):
 
 def test_rows_say_which_step_added_them(tmp_path, capsys):
     """Issue 36 item 2: filter by the step (round) that added the rows, from the lengths each step kept."""
-    from p2m.rundir import RunDir
+    from p2m.runfolder.rundir import RunDir
 
     runner.create_run(TASK, RunConfig(llm="none"), tmp_path / "run")
     run = RunDir(tmp_path / "run")

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from p2m.schemas import TaskSpec
+from p2m.core.schemas import TaskSpec
 from p2m.tools.retrieval import datasets as ds
 from p2m.tools.retrieval.catalog import load_catalog
 
@@ -35,7 +35,7 @@ def test_search_finds_the_right_dataset_first(catalog, query, expected):
 
 
 def test_llm_selection_reorders_hits_with_votes_and_reasons(catalog):
-    from p2m.agent.scripted_llm import ScriptedLLM
+    from p2m.llm.scripted_llm import ScriptedLLM
 
     pick = {"purpose": "rerank", "json": {"chosen": [{"name": "trec", "reason": "questions"}]}}
     llm = ScriptedLLM([pick, pick])
@@ -189,7 +189,7 @@ def test_a_dataset_in_another_language_is_unfit_and_not_relabelled(tmp_path):
 
 
 def test_the_search_embedder_is_a_setting_with_its_own_index(catalog, monkeypatch, tmp_path):
-    from p2m.config import DataConfig
+    from p2m.core.config import DataConfig
 
     with pytest.raises(ValueError, match="search_embedder"):
         DataConfig(search_embedder="bert")

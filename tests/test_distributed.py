@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 from p2m import runner
-from p2m.config import RunConfig
-from p2m.schemas import TaskSpec
+from p2m.core.config import RunConfig
+from p2m.core.schemas import TaskSpec
 
 
 def test_torchrun_two_cpu_processes_train_a_run(tmp_path, sst2_catalog, tiny_model_dir):

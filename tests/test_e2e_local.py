@@ -4,7 +4,7 @@ import json
 
 
 from p2m import runner
-from p2m.config import RunConfig
+from p2m.core.config import RunConfig
 
 
 def test_free_text_run_with_the_local_llm(tmp_path, tiny_model_dir):

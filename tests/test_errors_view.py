@@ -5,10 +5,10 @@ import pytest
 
 from p2m import runner
 from p2m.cli import main
-from p2m.config import RunConfig
+from p2m.core.config import RunConfig
 from p2m.errors_view import errors, render
-from p2m.rundir import RunError
-from p2m.schemas import TaskSpec
+from p2m.runfolder.rundir import RunError
+from p2m.core.schemas import TaskSpec
 
 TASK = TaskSpec(instruction="Classify sentiment", labels=["negative", "positive"],
                 examples=[{"input": "great", "output": "positive"}, {"input": "awful", "output": "negative"}])

@@ -1,7 +1,7 @@
 import pytest
 
-from p2m.agent.factory import LLMSpecError, default_spec, make_llm
-from p2m.agent.scripted_llm import ScriptedLLM
+from p2m.llm.factory import LLMSpecError, default_spec, make_llm
+from p2m.llm.scripted_llm import ScriptedLLM
 
 
 def test_none_is_no_llm():
@@ -44,7 +44,7 @@ def test_openai_without_key_or_url_is_a_clear_error(monkeypatch):
 
 
 def test_the_teacher_is_the_1_5b_beside_the_embedded_0_5b_and_the_runs_llm_otherwise():
-    from p2m.agent.factory import teacher_spec
+    from p2m.llm.factory import teacher_spec
 
     assert teacher_spec("local") == "local:1.5b"  # its mirror is installed by the [local] extra
     assert teacher_spec("openai:gpt-4o-mini") == "openai:gpt-4o-mini"

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from p2m.agent.openai_llm import OpenAILLM
-from p2m.agent.retry import ContextLengthError, LLMOutputError
+from p2m.llm.openai_llm import OpenAILLM
+from p2m.llm.retry import ContextLengthError, LLMOutputError
 from bench.fake_openai import FakeOpenAI, instance
 
 

@@ -5,8 +5,8 @@ import pytest
 
 from dataclasses import replace
 
-from p2m.config import TrainConfig
-from p2m.schemas import Example, TaskSpec
+from p2m.core.config import TrainConfig
+from p2m.core.schemas import Example, TaskSpec
 from p2m.tools.families import predict_for, score_for, train_for
 from p2m.tools.families.ner.model import bio_tags, entities_text
 from p2m.tools.families.extractive_qa.model import split_qa
@@ -60,7 +60,7 @@ def test_ner_round_trip_and_training(tiny_model_dir, tmp_path):
 
 
 def test_every_family_is_registered_once_with_all_its_parts():
-    from p2m.schemas import TASK_TYPES
+    from p2m.core.schemas import TASK_TYPES
     from p2m.tools.families import FAMILIES, family, register
 
     assert sorted(FAMILIES) == sorted(TASK_TYPES)

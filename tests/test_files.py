@@ -1,7 +1,7 @@
 """Durable writes and redaction."""
 import json
 
-from p2m.files import append_durably, redact, write_json_atomic
+from p2m.core.files import append_durably, redact, write_json_atomic
 
 
 def test_redact_keys_env_secrets_and_url_credentials(monkeypatch):
@@ -31,7 +31,7 @@ def test_an_append_after_a_torn_line_does_not_glue_onto_it(tmp_path):
 def test_stderr_is_redacted_and_tuples_stay_tuples(monkeypatch):
     import io
 
-    from p2m.files import RedactingStream
+    from p2m.core.files import RedactingStream
 
     monkeypatch.setenv("OPENAI_API_KEY", "key-from-env-123456")
     inner = io.StringIO()
@@ -64,7 +64,7 @@ def test_redact_covers_every_credential_form_the_probe_found(monkeypatch):
 
 
 def test_a_registered_secret_is_redacted_everywhere():
-    from p2m.files import add_secret
+    from p2m.core.files import add_secret
 
     add_secret("flag-given-key-2718")
     assert redact({"k": ["serve with flag-given-key-2718"]}) == {"k": ["serve with [redacted]"]}

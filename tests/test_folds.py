@@ -1,5 +1,5 @@
 """Demonstration folds: balanced, and a fold's rows never train the models that score it."""
-from p2m.schemas import Example, TaskSpec
+from p2m.core.schemas import Example, TaskSpec
 from p2m.tools.scoring.folds import demo_folds, fold_count, held_out_demos, row_fold, task_seeing, usable_for
 
 TASK = TaskSpec(instruction="Sentiment", labels=["neg", "pos", "mixed"],

@@ -6,13 +6,13 @@ import sqlite3
 import pytest
 
 from p2m import runner
-from p2m.agent.scripted_llm import ScriptedLLM
-from p2m.agent.trace import read_trace
+from p2m.llm.scripted_llm import ScriptedLLM
+from p2m.runfolder.trace import read_trace
 from p2m.cli import main
-from p2m.config import RunConfig
+from p2m.core.config import RunConfig
 from p2m.fork import fork_run, set_option
-from p2m.rundir import RunDir, RunError
-from p2m.schemas import TaskSpec
+from p2m.runfolder.rundir import RunDir, RunError
+from p2m.core.schemas import TaskSpec
 
 DEMOS = [{"input": "a joy to watch", "output": "positive"}, {"input": "a dull mess", "output": "negative"}]
 TASK = TaskSpec(instruction="Classify the sentiment of a movie review as positive or negative.",

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import json
 
-from p2m.agent.context import RunContext
-from p2m.agent.llm import tool_schema
-from p2m.agent.scripted_llm import ScriptedLLM
-from p2m.agent.trace import TraceWriter
-from p2m.config import RunConfig
-from p2m.graph.gate import PlannerGate, handle
-from p2m.graph.nodes import make_planner
-from p2m.graph.state import initial_state
-from p2m.schemas import TaskSpec
+from p2m.runfolder.context import RunContext
+from p2m.llm.llm import tool_schema
+from p2m.llm.scripted_llm import ScriptedLLM
+from p2m.runfolder.trace import TraceWriter
+from p2m.core.config import RunConfig
+from p2m.agent.gate import PlannerGate, handle
+from p2m.agent.planner import make_planner
+from p2m.agent.state import initial_state
+from p2m.core.schemas import TaskSpec
 from p2m.tools.retrieval.catalog import CatalogEntry
 
 TASK = TaskSpec(instruction="Classify sentiment", labels=["negative", "positive"])

@@ -1,5 +1,5 @@
-from p2m.agent.scripted_llm import ScriptedLLM
-from p2m.schemas import Example, TaskSpec
+from p2m.llm.scripted_llm import ScriptedLLM
+from p2m.core.schemas import Example, TaskSpec
 from p2m.tools.generation.generate import BLOCK, SHARE_CAP, call_order, generate_examples, label_plan, temperature_for
 
 TASK = TaskSpec(instruction="Classify sentiment", labels=["negative", "positive"],

@@ -2,14 +2,14 @@ from pathlib import Path
 
 import pytest
 
-from p2m.agent.context import RunContext
-from p2m.agent.scripted_llm import ScriptedLLM
-from p2m.agent.trace import TraceWriter
-from p2m.config import RunConfig
-from p2m.graph.guard import check
-from p2m.graph.policy import default_step
-from p2m.graph.state import initial_state
-from p2m.schemas import TaskSpec
+from p2m.runfolder.context import RunContext
+from p2m.llm.scripted_llm import ScriptedLLM
+from p2m.runfolder.trace import TraceWriter
+from p2m.core.config import RunConfig
+from p2m.agent.guard import check
+from p2m.agent.policy import default_step
+from p2m.agent.state import initial_state
+from p2m.core.schemas import TaskSpec
 
 TASK = TaskSpec(instruction="sentiment", labels=["negative", "positive"], target={"metric": "accuracy", "value": 0.9})
 
@@ -46,7 +46,7 @@ def test_policy_order(tmp_path):
 def test_the_target_is_met_on_the_gold_estimate_lower_bound_never_the_test(tmp_path, entry, met):
     """Issue 32: target_met read the gold test metric's point value (a run on three fold rows
     stopped at chrF 0.60 with an interval of 0.01-1.0)."""
-    from p2m.graph.router import target_met
+    from p2m.agent.router import target_met
 
     assert target_met({**initial_state(), "history": [entry]}, ctx(tmp_path)) is met
 
@@ -159,7 +159,7 @@ def test_relabel_only_for_relabel_candidates_and_with_an_llm(tmp_path):
 
 
 def test_dollar_budget_stops_the_run(tmp_path):
-    from p2m.graph.router import budget_stop
+    from p2m.agent.router import budget_stop
 
     llm = ScriptedLLM([])
     c = ctx(tmp_path, llm=llm)

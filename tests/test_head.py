@@ -1,7 +1,7 @@
 """A head on frozen sentence embeddings: fitted, saved as JSON, run by predict_for like any
 student, and portable (the packaged MiniLM is named, not its install path)."""
-from p2m.rundir import has_model
-from p2m.schemas import TaskSpec
+from p2m.runfolder.rundir import has_model
+from p2m.core.schemas import TaskSpec
 from p2m.tools.encoders.embed import minilm_path
 from p2m.tools.families import predict_for
 from p2m.tools.training.head import (accuracy, encoder_name, fit_linear, is_head, load_head, predict_linear,

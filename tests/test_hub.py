@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import datasets
 import pytest
 
-from p2m.schemas import TaskSpec
+from p2m.core.schemas import TaskSpec
 from p2m.tools.retrieval.catalog import DatasetError
 from p2m.tools.retrieval.datasets import load_examples
 from p2m.tools.retrieval.hub import download_dataset, search_hub
@@ -57,7 +57,7 @@ def test_download_failure_names_the_dataset(tmp_path):
 def test_a_run_searches_the_hub_and_downloads_the_chosen_dataset(tmp_path, monkeypatch, tiny_model_dir):
     """--hub with the Hub replaced by stand-ins: search lists, load downloads, training runs."""
     from p2m import runner
-    from p2m.config import RunConfig
+    from p2m.core.config import RunConfig
     from p2m.tools.retrieval import hub
 
     features = datasets.Features({"text": datasets.Value("string"),

@@ -22,6 +22,7 @@ def modules() -> dict[str, Path]:
 
 
 MODULES = modules()
+PACKAGE_DIRS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
 
 
 def imports(name: str) -> list[tuple[str, int, bool]]:
@@ -91,3 +92,28 @@ def test_imports_inside_functions_are_for_heavy_libraries_only():
                 for name in MODULES for t, line, inner in imports(name)
                 if inner and t in MODULES and not heavy(t)]
     assert not needless
+
+
+def room(module: str) -> str:
+    """The folder a module lives in: a top folder (p2m.agent, p2m.core, ...) or one of tools/'s
+    rooms (p2m.tools.scoring, p2m.tools.families, ...); `p2m` for the entry points."""
+    parts = module.split(".")
+    if len(parts) >= 3 and parts[1] == "tools":
+        return ".".join(parts[:3])
+    package = ".".join(parts[:2])
+    return package if len(parts) >= 2 and package in PACKAGE_DIRS else parts[0]
+
+
+def test_folders_import_downward_only():
+    """Issue 37: no two folders import each other, at any depth (the folder graph has no cycle),
+    so the tree reads top to bottom: entry points, graph, agent, tools, llm, runfolder, core."""
+    edges: dict[str, set[str]] = {}
+    for name in MODULES:
+        for target, _, _ in imports(name):
+            if target in MODULES and room(target) != room(name):
+                edges.setdefault(room(name), set()).add(room(target))
+    rooms = set(edges) | {t for ts in edges.values() for t in ts}
+    graph = {r: edges.get(r, set()) for r in rooms}
+    cycles = sorted(f"{a} -> {b}" for a in graph for b in graph[a] if reaches(graph, b, a))
+    assert not cycles
+    assert "p2m.core" in rooms and not graph.get("p2m.core")  # the ground floor imports no folder

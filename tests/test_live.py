@@ -5,12 +5,12 @@ import sys
 import threading
 
 from p2m import runner
-from p2m.agent.trace import TraceWriter
+from p2m.runfolder.trace import TraceWriter
 from p2m.cli import main
-from p2m.config import RunConfig
+from p2m.core.config import RunConfig
 from p2m.live import follow, live_status, status_line
-from p2m.rundir import RunDir
-from p2m.schemas import TaskSpec
+from p2m.runfolder.rundir import RunDir
+from p2m.core.schemas import TaskSpec
 
 
 def half_run(tmp_path, pid):

@@ -1,11 +1,11 @@
 import pytest
 from pydantic import BaseModel
 
-from p2m.agent.accounting import Usage
-from p2m.agent.cache import ResponseCache
-from p2m.agent.llm import LLMBudgetExceeded, extract_json
-from p2m.agent.retry import LLMOutputError, TransientLLMError, classify_error
-from p2m.agent.scripted_llm import ScriptedLLM, ScriptExhausted
+from p2m.llm.accounting import Usage
+from p2m.llm.cache import ResponseCache
+from p2m.llm.llm import LLMBudgetExceeded, extract_json
+from p2m.llm.retry import LLMOutputError, TransientLLMError, classify_error
+from p2m.llm.scripted_llm import ScriptedLLM, ScriptExhausted
 
 
 class Answer(BaseModel):

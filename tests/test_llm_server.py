@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 from pydantic import BaseModel, Field
 
-from p2m.agent.openai_llm import OpenAILLM
+from p2m.llm.openai_llm import OpenAILLM
 
 pytest.importorskip("llama_cpp.server", reason="llama-cpp-python's server extra not installed")
 pytestmark = pytest.mark.slow

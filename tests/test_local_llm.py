@@ -4,7 +4,7 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel
 
-from p2m.agent.local_llm import LocalLLM
+from p2m.llm.local_llm import LocalLLM
 
 
 @pytest.fixture(scope="module")
@@ -48,12 +48,12 @@ def test_tool_proposal_is_always_a_known_tool(llm):
 def test_the_grammar_decodes_only_the_calls_that_are_legal_now(llm, tmp_path):
     """Asked outright for illegal calls (a made-up model, 1000 epochs, scoring before training),
     the embedded model can still only produce a call the state allows, with listed arguments."""
-    from p2m.agent.context import RunContext
-    from p2m.agent.trace import TraceWriter
-    from p2m.config import RunConfig
-    from p2m.graph.guard import check
-    from p2m.graph.state import initial_state
-    from p2m.schemas import TaskSpec
+    from p2m.runfolder.context import RunContext
+    from p2m.runfolder.trace import TraceWriter
+    from p2m.core.config import RunConfig
+    from p2m.agent.guard import check
+    from p2m.agent.state import initial_state
+    from p2m.core.schemas import TaskSpec
     from p2m.tools.specs import offered_tools
 
     task = TaskSpec(instruction="sentiment", labels=["negative", "positive"])
@@ -94,7 +94,7 @@ def test_continuation_logprob_prefers_the_task_a_card_serves(llm):
 def test_label_scores_give_a_distribution_from_one_prompt_evaluation(llm):
     """Issue 32: the teacher scores every label (first differing token where it decides, token by
     token where labels share it) instead of decoding a JSON answer."""
-    from p2m.schemas import TaskSpec
+    from p2m.core.schemas import TaskSpec
     from p2m.tools.scoring.predictions import label_answers, teacher_distributions, teacher_messages
 
     task = TaskSpec(instruction="Classify the sentiment of a movie review as positive or negative.",
@@ -112,7 +112,7 @@ def test_label_scores_give_a_distribution_from_one_prompt_evaluation(llm):
 
 def test_loaded_models_are_closed_before_the_interpreter_tears_down(monkeypatch):
     """A Llama left to the garbage collector at exit is freed after the modules it needs."""
-    from p2m.agent import local_llm
+    from p2m.llm import local_llm
 
     closed = []
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from p2m.agent import local_model as lm
+from p2m.llm import local_model as lm
 
 
 def _parts(tmp_path: Path, chunks: list[bytes]) -> list[Path]:

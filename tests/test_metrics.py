@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from p2m.tools.scoring.metrics import entity_metrics, generation_metrics, normalize_answer, parse_entities, qa_metrics
+from p2m.tools.families.ner.metric import entity_metrics, parse_entities
+from p2m.tools.families.text2text.metric import generation_metrics
+from p2m.tools.families.extractive_qa.metric import normalize_answer, qa_metrics
 
 
 def test_squad_normalisation_and_best_of_gold_answers():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from p2m.schemas import TaskSpec
+from p2m.core.schemas import TaskSpec
 from p2m.tools.retrieval.model_index import ModelEntry, load_model_catalog, search_models
 from p2m.tools.retrieval.models import MINILM, local_models
 
@@ -36,9 +36,9 @@ def test_size_budget_and_popularity():
 
 def test_choose_model_tool_explains_an_unloadable_best_match(tmp_path, shared, monkeypatch):
     monkeypatch.setenv("P2M_CACHE", str(tmp_path / "cache"))  # MiniLM alone on disk, whatever this machine assembled
-    from p2m.agent.context import RunContext
-    from p2m.agent.trace import TraceWriter
-    from p2m.config import RunConfig
+    from p2m.runfolder.context import RunContext
+    from p2m.runfolder.trace import TraceWriter
+    from p2m.core.config import RunConfig
     from p2m.tools.specs.choose_model import choose_model as choose_model_tool
 
     catalog = tmp_path / "models.jsonl"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from p2m.schemas import TaskSpec
+from p2m.core.schemas import TaskSpec
 from p2m.tools.retrieval import models
 from p2m.tools.retrieval.models import MINILM, MPNET, ModelChoiceError, choose_model
 

@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from p2m.agent.local_model import LocalModelError
+from p2m.llm.local_model import LocalModelError
 from p2m.tools.encoders import mpnet
 
 

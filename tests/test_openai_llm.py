@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from pydantic import BaseModel, Field
 
-from p2m.agent.openai_llm import OpenAILLM, refuses_response_format, response_format
-from p2m.agent.retry import LLMOutputError
+from p2m.llm.openai_llm import OpenAILLM, refuses_response_format, response_format
+from p2m.llm.retry import LLMOutputError
 from bench.fake_openai import FakeOpenAI
 
 

@@ -1,7 +1,7 @@
 """LLM rerank by majority vote and query expansion, with a scripted LLM."""
 from __future__ import annotations
 
-from p2m.agent.scripted_llm import ScriptedLLM
+from p2m.llm.scripted_llm import ScriptedLLM
 from p2m.tools.retrieval.catalog import CatalogEntry
 from p2m.tools.retrieval.datasets import collapse_duplicates
 from p2m.tools.retrieval.rerank import _selection_model, expand_query, rerank_by_likelihood, rerank_by_vote

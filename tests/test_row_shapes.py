@@ -1,5 +1,5 @@
 """tools/generation/row_shapes.py: generated QA and NER rows take their family's structure."""
-from p2m.schemas import TaskSpec
+from p2m.core.schemas import TaskSpec
 from p2m.tools.generation.row_shapes import GeneratedPair, GeneratedQA, GeneratedSentence, row_schema, to_pair, type_hint
 
 QA = TaskSpec(instruction="Answer from the context", task_type="extractive_qa")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from p2m import runner
-from p2m.config import RunConfig
-from p2m.schemas import TaskSpec
+from p2m.core.config import RunConfig
+from p2m.core.schemas import TaskSpec
 from p2m.scoring import score_run
 
 

@@ -1,8 +1,8 @@
-"""The names of a run's files live in p2m/run_files.py only: no module spells one out again."""
+"""The names of a run's files live in runfolder/run_files.py only: no module spells one out again."""
 import re
 from pathlib import Path
 
-from p2m import run_files
+from p2m.runfolder import run_files
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = {k: v for k, v in vars(run_files).items() if k.isupper() and isinstance(v, str)}
@@ -17,7 +17,7 @@ def test_no_module_spells_out_a_run_files_name():
     files = [n for n in NAMES.values() if "." in n and n != run_files.CONFIG]
     pattern = re.compile(r"""["'](%s)["']""" % "|".join(re.escape(n) for n in files))
     spelled = []
-    for folder in ("p2m", "agent", "tools", "graph"):
+    for folder in ("p2m", "core", "agent", "llm", "runfolder", "tools", "graph"):
         for path in (ROOT / folder).rglob("*.py"):
             if path.name == "run_files.py":
                 continue
@@ -25,4 +25,4 @@ def test_no_module_spells_out_a_run_files_name():
                 code = line.split("#")[0]
                 if pattern.search(code) and "label=" not in code:  # a UI label may name a file
                     spelled.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
-    assert not spelled, "use the names in p2m/run_files.py:\n" + "\n".join(spelled)
+    assert not spelled, "use the names in runfolder/run_files.py:\n" + "\n".join(spelled)

@@ -5,13 +5,13 @@ import textwrap
 
 import pytest
 
-from p2m.rundir import RunDir, RunError
+from p2m.runfolder.rundir import RunDir, RunError
 
 
 def test_a_second_process_is_refused_with_the_holders_pid(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time
-        from p2m.rundir import RunDir
+        from p2m.runfolder.rundir import RunDir
         with RunDir({str(tmp_path)!r}).lock():
             print("held", flush=True)
             time.sleep(60)

@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from p2m.schemas import Example, TaskSpec, Target
+from p2m.core.schemas import Example, TaskSpec, Target
 
 
 def test_defaults_and_label_inference():

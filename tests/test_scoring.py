@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from p2m.agent.scripted_llm import ScriptedLLM
+from p2m.llm.scripted_llm import ScriptedLLM
 from p2m.scoring import score_run
 from p2m.tools.scoring.cascade import save_threshold
 

@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = [p for folder in ("p2m", "agent", "tools", "graph") for p in (ROOT / folder).rglob("*.py")]
+SOURCES = [p for folder in ("p2m", "core", "agent", "llm", "runfolder", "tools", "graph") for p in (ROOT / folder).rglob("*.py")]
 
 
 def test_trust_remote_code_is_never_switched_on():

@@ -1,8 +1,8 @@
 """The input-fit check on real data: a dataset of another kind of text is refused, its own is not."""
 import random
 
-from p2m.schemas import Example, TaskSpec
-from p2m.tools.data.data_store import read_jsonl
+from p2m.core.schemas import Example, TaskSpec
+from p2m.runfolder.data_store import read_jsonl
 from p2m.tools.retrieval.source_fit import ABLATION_P, fold_ablation, input_fit, sign_test
 
 

@@ -3,13 +3,14 @@ from dataclasses import replace
 
 import pytest
 
-from p2m.agent.context import RunContext
-from p2m.agent.trace import TraceWriter
-from p2m.config import RunConfig
-from p2m.graph.guard import check
-from p2m.graph.nodes import make_act, planner_messages
-from p2m.graph.state import initial_state
-from p2m.schemas import TaskSpec
+from p2m.runfolder.context import RunContext
+from p2m.runfolder.trace import TraceWriter
+from p2m.core.config import RunConfig
+from p2m.agent.guard import check
+from p2m.agent.planner import planner_messages
+from p2m.graph.nodes import make_act
+from p2m.agent.state import initial_state
+from p2m.core.schemas import TaskSpec
 from p2m.tools.specs import REGISTRY, ToolArgs, ToolSpec, build_tools
 from p2m.trace_view import timeline_rows
 
@@ -98,7 +99,7 @@ def test_views_read_the_results_their_tools_write(tool):
 
 
 def test_each_generation_round_asks_the_teacher_for_new_subjects(tmp_path):
-    from p2m.agent.scripted_llm import ScriptedLLM
+    from p2m.llm.scripted_llm import ScriptedLLM
     from p2m.tools.specs.generate_examples import round_subjects
 
     def reply(*subjects):
@@ -119,7 +120,7 @@ def test_each_generation_round_asks_the_teacher_for_new_subjects(tmp_path):
 
 
 def test_the_planner_is_offered_only_calls_that_are_legal_now(tmp_path):
-    from p2m.agent.llm import decision_schema
+    from p2m.llm.llm import decision_schema
     from p2m.tools.retrieval.models import local_models
     from p2m.tools.specs import offered_tools
 
@@ -140,7 +141,7 @@ def test_the_planner_is_offered_only_calls_that_are_legal_now(tmp_path):
 def test_only_models_that_can_be_this_tasks_student_are_offered(tmp_path, monkeypatch):
     """The embedded GGUF is on disk but is the run's LLM, not a student: a planner that names it
     would only be overridden by the guard (seen with the 0.5B planning the e2e run)."""
-    from p2m.agent.llm import decision_schema
+    from p2m.llm.llm import decision_schema
     from p2m.tools.retrieval import models
     from p2m.tools.specs import offered_tools
 
@@ -202,8 +203,8 @@ def test_a_student_the_user_chose_is_not_switched_by_the_planner(tmp_path):
 
 
 def test_error_driven_rows_and_a_plain_retrain_are_offered_only_when_legal(tmp_path):
-    from p2m.agent.llm import decision_schema
-    from p2m.agent.scripted_llm import ScriptedLLM
+    from p2m.llm.llm import decision_schema
+    from p2m.llm.scripted_llm import ScriptedLLM
     from p2m.tools.specs import offered_tools
 
     c = replace(ctx(tmp_path), llm=ScriptedLLM([], max_calls=1000))
@@ -223,7 +224,7 @@ def test_error_driven_rows_and_a_plain_retrain_are_offered_only_when_legal(tmp_p
 def test_generation_closes_after_two_rounds_in_a_row_that_kept_nothing(tmp_path):
     """A round that kept no row (the LLM failing, every row a duplicate) was asked again and
     again by the policy until the step budget (30) was spent."""
-    from p2m.agent.scripted_llm import ScriptedLLM
+    from p2m.llm.scripted_llm import ScriptedLLM
     from p2m.tools.specs.generate_examples import SPEC
 
     c = replace(ctx(tmp_path), llm=ScriptedLLM([], max_calls=1000))
@@ -237,7 +238,7 @@ def test_generation_closes_after_two_rounds_in_a_row_that_kept_nothing(tmp_path)
 
 
 def test_round_sizes_offered_stay_within_the_cap_and_the_call_budget(tmp_path):
-    from p2m.agent.scripted_llm import ScriptedLLM
+    from p2m.llm.scripted_llm import ScriptedLLM
     from p2m.tools.specs import offered_tools
 
     c = ctx(tmp_path)
@@ -287,9 +288,9 @@ def test_label_inputs_turns_the_users_unlabelled_texts_into_teacher_labelled_row
     """Issue 32 item 2: the user's own inputs (an inbox) are labelled by the teacher, its
     distribution kept; every 5th is a validation row; a text equal to a test row or a
     demonstration is never added."""
-    from p2m.agent.scripted_llm import ScriptedLLM
-    from p2m.schemas import Example
-    from p2m.tools.data.data_store import user_rows
+    from p2m.llm.scripted_llm import ScriptedLLM
+    from p2m.core.schemas import Example
+    from p2m.runfolder.data_store import user_rows
 
     texts = [f"message number {i}" for i in range(12)]
     task = TASK.model_copy(update={"unlabelled": texts + ["good"]})  # "good" is a demonstration
@@ -327,7 +328,7 @@ def test_label_inputs_turns_the_users_unlabelled_texts_into_teacher_labelled_row
 def test_label_inputs_saves_its_progress_per_chunk(tmp_path, monkeypatch):
     """A run killed while labelling a thousand texts resumes after the last saved chunk, not
     from the first text (the progress file is written every CHUNK texts)."""
-    from p2m.agent.scripted_llm import ScriptedLLM
+    from p2m.llm.scripted_llm import ScriptedLLM
     from p2m.tools.specs import label_inputs as module
 
     texts = [f"message number {i}" for i in range(module.CHUNK + 5)]
@@ -357,7 +358,7 @@ def test_label_inputs_stops_at_half_the_wall_budget_not_at_a_call_budget(tmp_pat
     generation and scoring), and says where and why it stopped."""
     import time
 
-    from p2m.agent.scripted_llm import ScriptedLLM
+    from p2m.llm.scripted_llm import ScriptedLLM
     from p2m.tools.specs import label_inputs as module
 
     texts = [f"message number {i}" for i in range(3 * module.CHUNK)]

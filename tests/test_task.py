@@ -1,7 +1,7 @@
 import pytest
 
-from p2m.agent.scripted_llm import ScriptedLLM
-from p2m.schemas import TaskSpecError
+from p2m.llm.scripted_llm import ScriptedLLM
+from p2m.core.schemas import TaskSpecError
 from p2m.tools.data.task import MAX_PROMPT_CHARS, load_task_file, parse_task, read_prompt
 
 

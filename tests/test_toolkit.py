@@ -1,11 +1,11 @@
 """Tools as plain functions on a run context: relabelling, and where error-driven rows come from."""
 from __future__ import annotations
 
-from p2m.agent.context import RunContext
-from p2m.agent.scripted_llm import ScriptedLLM
-from p2m.agent.trace import TraceWriter
-from p2m.config import RunConfig
-from p2m.schemas import TaskSpec
+from p2m.runfolder.context import RunContext
+from p2m.llm.scripted_llm import ScriptedLLM
+from p2m.runfolder.trace import TraceWriter
+from p2m.core.config import RunConfig
+from p2m.core.schemas import TaskSpec
 from p2m.tools.retrieval import datasets as ds
 from p2m.tools.retrieval.catalog import load_catalog
 from p2m.tools.specs.load_dataset import load_dataset as load_dataset_tool
@@ -42,7 +42,7 @@ def test_relabel_is_refused_without_an_llm(tmp_path, sst2_catalog):
 
 
 def test_generator_sees_validation_mistakes_never_test_rows(tmp_path, tiny_model_dir):
-    from p2m.schemas import Example
+    from p2m.core.schemas import Example
     from p2m.tools.specs.evaluate import evaluate as evaluate_tool
     from p2m.tools.specs.generate_examples import generate_examples as generate_examples_tool
     from p2m.tools.specs.train import train as train_tool
@@ -77,7 +77,7 @@ def test_generator_sees_validation_mistakes_never_test_rows(tmp_path, tiny_model
 def test_rerank_plan_defaults_to_likelihood_locally_and_votes_with_an_endpoint():
     import pytest
 
-    from p2m.config import DataConfig
+    from p2m.core.config import DataConfig
     from p2m.tools.specs.search_datasets import rerank_plan
 
     class Fake:

@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from p2m.config import TrainConfig
-from p2m.schemas import Example, TaskSpec
+from p2m.core.config import TrainConfig
+from p2m.core.schemas import Example, TaskSpec
 from p2m.tools.scoring.predictions import evaluate_model, teacher_score
-from p2m.tools.scoring.metrics import classification_metrics
+from p2m.tools.families.classification.metric import classification_metrics
 from p2m.tools.training.finetune import TrainingError, split_validation
 from p2m.tools.families.classification.model import train_classifier
 
@@ -28,7 +28,7 @@ def test_metrics_report_failures_and_per_class():
 
 
 def test_schedule_gives_small_data_enough_steps():
-    from p2m.config import TrainConfig
+    from p2m.core.config import TrainConfig
     from p2m.tools.training.finetune import schedule
 
     assert schedule(2000, TrainConfig()) == (32, 4.0)          # big data: as configured
@@ -65,7 +65,7 @@ def test_training_rejects_bad_data(tiny_model_dir, tmp_path):
 
 
 def test_teacher_score_with_scripted_llm(shared):
-    from p2m.agent.scripted_llm import ScriptedLLM
+    from p2m.llm.scripted_llm import ScriptedLLM
 
     test = rows(shared, "test", 4)
     replies = [{"json": {"label": e.output}} for e in test[:3]] + [{"content": "???"}]
@@ -92,7 +92,7 @@ def test_the_teacher_sees_every_label_with_demonstrations_sorted_by_label():
 
 
 def test_a_scoring_teacher_labels_by_its_most_probable_label():
-    from p2m.agent.scripted_llm import ScriptedLLM
+    from p2m.llm.scripted_llm import ScriptedLLM
     from p2m.tools.scoring.predictions import teacher_predict
 
     llm = ScriptedLLM([{"purpose": "teacher", "probs": {"negative": 0.3, "positive": 0.7}},

@@ -6,9 +6,9 @@ import json
 import pytest
 
 from p2m import runner
-from p2m.config import RunConfig
-from p2m.rundir import RunDir
-from p2m.schemas import TaskSpec
+from p2m.core.config import RunConfig
+from p2m.runfolder.rundir import RunDir
+from p2m.core.schemas import TaskSpec
 from p2m.ui import Session, list_runs, playground, run_path, trace_table
 
 TASK = TaskSpec(instruction="Classify movie review sentiment.", labels=["negative", "positive"])

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from p2m import runner
-from p2m.config import RunConfig
-from p2m.schemas import TaskSpec
+from p2m.core.config import RunConfig
+from p2m.core.schemas import TaskSpec
 from p2m.ui import build_app, launch
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -1,7 +1,7 @@
 """tools/generation/verify.py: a generated row checked by its family's structure and metric."""
 import pytest
 
-from p2m.schemas import Example, TaskSpec
+from p2m.core.schemas import Example, TaskSpec
 from p2m.tools.generation.verify import AGREE, similarity, structural_problem
 
 QA = TaskSpec(instruction="Answer from the context", task_type="extractive_qa")

@@ -12,7 +12,7 @@ from typing import Any, Literal, Optional, Sequence
 from pydantic import BaseModel, Field, create_model
 
 from p2m.prompts import render
-from p2m.schemas import TaskSpec
+from p2m.core.schemas import TaskSpec
 
 INPUT_NAMES = ("input", "text", "sentence", "review", "content", "question", "document", "utterance",
                "query", "prompt", "context", "premise", "intent", "source", "headline", "title")

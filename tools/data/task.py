@@ -9,9 +9,9 @@ import yaml
 from pydantic import ValidationError
 
 from p2m.prompts import render
-from p2m.schemas import TaskSpec, TaskSpecError
+from p2m.core.schemas import TaskSpec, TaskSpecError
 from p2m.tools.families import FAMILIES
-from p2m.agent.retry import LLMOutputError
+from p2m.llm.retry import LLMOutputError
 
 MAX_PROMPT_CHARS = 20_000
 TASK_FILE_KEYS = {"instruction", "examples", "task_type", "labels", "target", "test", "unlabelled"}

@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Optional
 
-from p2m.agent.local_model import LocalModelError, cache_dir, join_parts, sha256_file
+from p2m.llm.local_model import LocalModelError, cache_dir, join_parts, sha256_file
 
 NAME = "all-mpnet-base-v2"
 

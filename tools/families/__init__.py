@@ -6,9 +6,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
 
-from p2m.config import TrainConfig
-from p2m.schemas import Example, Metrics, TaskSpec
-from p2m.tools.scoring.baselines import NAME as BASELINE, is_baseline, load_baseline
+from p2m.core.config import TrainConfig
+from p2m.core.schemas import Example, Metrics, TaskSpec
+from p2m.tools.families.baselines import NAME as BASELINE, is_baseline, load_baseline
 from p2m.tools.training.head import is_head, load_head, predict_linear
 from . import classification, extractive_qa, text2text, ner  # noqa: F401,I001  (each registers itself, in this order)
 from .base import FAMILIES, Family, family, register

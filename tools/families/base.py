@@ -1,18 +1,33 @@
 """What a task family is, and the registry that each family's module adds itself to once.
 
-Everything family-specific lives in that module (`classification.py`, `extractive_qa.py`,
-`ner.py`, `text2text.py`); the rest of p2m asks the registry (`family(task.task_type)`) instead
-of branching on family names. Adding a family = one module here + its name in
-`schemas.TASK_TYPES` / `DEFAULT_METRIC` + its test.
+Everything family-specific lives in that family's folder (`classification/`, `extractive_qa/`,
+`ner/`, `text2text/`: its `Family` in `__init__.py`, its trainer and predictor in `model.py`, its
+metric in `metric.py`); the rest of p2m asks the registry (`family(task.task_type)`) instead of
+branching on family names. Adding a family = one folder here + its name in
+`schemas.TASK_TYPES` / `DEFAULT_METRIC` + its test. Every metric is a fraction in [0, 1], as
+accuracy is, so one target scale fits all families.
 """
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
-from p2m.schemas import Example, Metrics, TaskSpec
+from p2m.core.schemas import Example, Metrics, TaskSpec
+
+MAX_FAILURES = 50  # wrong rows kept per scoring, for the error view and error-driven generation
+
+
+def failing_examples(inputs: Optional[Sequence[str]], preds: Sequence[str], golds: Sequence[str],
+                     wrong: Sequence[bool]) -> list[dict[str, str]]:
+    """The first MAX_FAILURES wrong rows as {input, expected, predicted} (inputs cut at 2,000 chars)."""
+    out = []
+    for i, bad in enumerate(wrong):
+        if bad and len(out) < MAX_FAILURES:
+            out.append({"input": (inputs[i] if inputs else "")[:2000], "expected": golds[i],
+                        "predicted": preds[i]})
+    return out
 
 
 @dataclass(frozen=True)

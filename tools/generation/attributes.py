@@ -11,7 +11,7 @@ from typing import Any, Optional, Sequence
 from pydantic import BaseModel, Field
 
 from p2m.prompts import render
-from p2m.schemas import TaskSpec
+from p2m.core.schemas import TaskSpec
 
 LENGTHS = ("a few words", "one short sentence", "one long sentence", "two or three sentences")
 LENGTH_SPREAD = (0.6, 1.6)  # a drawn length is a demonstration's word count times this range

@@ -11,11 +11,11 @@ from typing import Annotated, Any, Optional
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, Field, create_model
 
-from p2m.agent.concurrency import run_limited
+from p2m.llm.concurrency import run_limited
 from p2m.prompts import render
-from p2m.schemas import Example, TaskSpec
+from p2m.core.schemas import Example, TaskSpec
 from p2m.tools.generation.attributes import demo_lengths, describe, distinct_2, draw, max_chars, trim_to_sentence
-from p2m.tools.data.data_store import normalize
+from p2m.runfolder.data_store import normalize
 from p2m.tools.scoring.folds import row_fold, task_seeing
 from p2m.tools.scoring.predictions import _answer_model, scores_labels, teacher_distributions, teacher_messages, top_label
 from p2m.tools.encoders.embed import embed

@@ -16,8 +16,9 @@ import re
 from functools import lru_cache
 from typing import Optional
 
-from p2m.schemas import Example, TaskSpec
-from p2m.tools.scoring.metrics import normalize_answer, parse_entities, squad_f1
+from p2m.core.schemas import Example, TaskSpec
+from p2m.tools.families.extractive_qa.metric import normalize_answer, squad_f1
+from p2m.tools.families.ner.metric import parse_entities
 from p2m.tools.families.extractive_qa.model import answer_start, split_qa
 
 AGREE = {"extractive_qa": 0.2, "ner": 0.5, "text2text": 0.3}

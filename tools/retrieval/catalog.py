@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from p2m.tools.data.data_store import read_jsonl
+from p2m.runfolder.data_store import read_jsonl
 
 
 class DatasetError(ValueError):

@@ -9,9 +9,9 @@ from typing import Any, Optional
 
 import numpy as np
 
-from p2m.schemas import TASK_TYPE_ALIASES, Example, TaskSpec
+from p2m.core.schemas import TASK_TYPE_ALIASES, Example, TaskSpec
 from p2m.tools.retrieval.catalog import CatalogEntry, DatasetError
-from p2m.tools.data.data_store import read_jsonl
+from p2m.runfolder.data_store import read_jsonl
 from p2m.tools.retrieval.rerank import expand_query, rerank_by_likelihood, rerank_by_vote
 from p2m.tools.data.columns import ColumnError, choose_mapping, apply_mapping
 from p2m.tools.encoders.embed import embed

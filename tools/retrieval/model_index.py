@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, Field
 
-from p2m.schemas import TaskSpec
+from p2m.core.schemas import TaskSpec
 from p2m.tools.families import family
 
 ENCODER_WORDS = re.compile(r"(?<![a-z])bert|roberta|electra|deberta|minilm|mpnet|albert-(base|large)|"

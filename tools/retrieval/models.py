@@ -5,11 +5,11 @@ import json
 from pathlib import Path
 from typing import Optional
 
-from p2m.schemas import ModelChoice, TaskSpec
+from p2m.core.schemas import ModelChoice, TaskSpec
 from p2m.tools.encoders.embed import minilm_path
 from p2m.tools.families import family
 from p2m.tools.encoders.mpnet import SplitZip, cached_folder, mpnet_path
-from p2m.agent.local_model import LocalModelError, ModelFile, cache_dir, resolve_model
+from p2m.llm.local_model import LocalModelError, ModelFile, cache_dir, resolve_model
 
 # Architectures that take a sequence-classification head on top of an encoder.
 ENCODER_TYPES = {"bert", "roberta", "distilbert", "deberta", "deberta-v2", "electra", "xlm-roberta",

@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from p2m.schemas import Example, TaskSpec
+from p2m.core.schemas import Example, TaskSpec
 from p2m.tools.encoders.embed import embed
-from p2m.tools.scoring.folds import demo_folds, demo_rows, held_out_demos, usable_for
+from p2m.runfolder.data_store import demo_rows
+from p2m.tools.scoring.folds import demo_folds, held_out_demos, usable_for
 from p2m.tools.training.head import fit_linear, predict_linear
 
 FIT_THRESHOLD = 0.43

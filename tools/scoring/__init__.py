@@ -1,1 +1,2 @@
-"""Scoring: predictions, metrics, folds, the honest assessment, baselines and the cascade."""
+"""Scoring and publishing: predictions of student and teacher, folds, the honest assessment (what
+is published), the cascade, and the model card written beside the weights."""

@@ -19,16 +19,17 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from p2m.agent.context import RunContext
-from p2m.schemas import Example, TaskSpec
-from p2m.tools.scoring.baselines import NAME as BASELINE, save_baseline
+from p2m.runfolder.context import RunContext
+from p2m.core.schemas import Example, TaskSpec
+from p2m.tools.families.baselines import NAME as BASELINE, save_baseline
 from p2m.tools.scoring.predictions import evaluate_model, gold_answers, teacher_predict
-from p2m.tools.scoring.folds import demo_folds, demo_rows, fold_count, held_out_demos, task_seeing, usable_for
+from p2m.runfolder.data_store import demo_rows
+from p2m.tools.scoring.folds import demo_folds, fold_count, held_out_demos, task_seeing, usable_for
 from p2m.tools.families import fit_baseline, predict_baseline, predict_for, score_for
-from p2m.tools.export import write_model_card
+from p2m.tools.scoring.export import write_model_card
 from p2m.tools.scoring.cascade import calibrate, cascade_answers, confident, route, save_threshold
 from p2m.tools.training.head import is_head
-from p2m.run_files import CHOICE, METRICS, MODEL, SELECTION, TEACHER
+from p2m.runfolder.run_files import CHOICE, METRICS, MODEL, SELECTION, TEACHER
 
 BOOTSTRAP_SAMPLES = 300
 MIN_GOLD_VALIDATION = 20  # gold validation rows enough to decide on (fewer: too wide an interval)

@@ -18,10 +18,10 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from p2m.files import write_json_atomic
-from p2m.tools.scoring.baselines import is_baseline, load_baseline
+from p2m.core.files import write_json_atomic
+from p2m.tools.families.baselines import is_baseline, load_baseline
 from p2m.tools.training.head import is_head, linear_scores, load_head
-from p2m.run_files import CASCADE
+from p2m.runfolder.run_files import CASCADE
 
 CARD_SECTION = "## Cascade"
 

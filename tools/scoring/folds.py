@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from p2m.schemas import Example, TaskSpec
+from p2m.runfolder.data_store import demo_rows
+from p2m.core.schemas import Example, TaskSpec
 
 
 def fold_count(task: TaskSpec, wanted: int) -> int:
@@ -51,12 +52,6 @@ def task_seeing(task: TaskSpec, folds: list[int], keep: set[int]) -> TaskSpec:
     """The task with only the demonstrations of the folds in `keep` (for prompts)."""
     demos = [d for d, f in zip(task.examples, folds) if f in keep]
     return task.model_copy(update={"examples": demos})
-
-
-def demo_rows(task: TaskSpec, split: str = "train") -> list[Example]:
-    """The demonstrations as rows, each with provenance 'user' and its index (its fold's key)."""
-    return [Example(input=d.input, output=d.output, split=split, source={"kind": "user", "row": i})
-            for i, d in enumerate(task.examples)]
 
 
 def held_out_demos(task: TaskSpec, folds: list[int], fold: int) -> list[Example]:

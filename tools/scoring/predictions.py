@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, create_model
 
 from p2m.prompts import render
-from p2m.schemas import Example, Metrics, TaskSpec
+from p2m.core.schemas import Example, Metrics, TaskSpec
 from p2m.tools.families import predict_for, score_for
 from p2m.tools.scoring.folds import demo_folds, task_seeing
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional
 
-from p2m.agent.context import RunContext
+from p2m.runfolder.context import RunContext
 from . import (choose_model, evaluate, finish, generate_examples, label_inputs, load_dataset, search_datasets,
                train)
 from .base import MAX_TOOL_FAILURES, ToolArgs, ToolSpec

@@ -9,7 +9,7 @@ from typing import Any, Callable, Literal, Mapping, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from p2m.agent.context import RunContext
+from p2m.runfolder.context import RunContext
 
 MAX_TOOL_FAILURES = 2  # consecutive failures after which a tool is no longer offered
 

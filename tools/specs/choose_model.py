@@ -5,11 +5,11 @@ from typing import Any, Literal, Optional, Union
 
 from pydantic import Field, create_model
 
-from p2m.agent.context import RunContext
+from p2m.runfolder.context import RunContext
 from p2m.tools.retrieval.models import choose_model as choose, local_models
 from .base import State, ToolArgs, ToolSpec
 from p2m.tools.retrieval.model_index import load_model_catalog, search_models
-from p2m.run_files import CHOICE
+from p2m.runfolder.run_files import CHOICE
 
 
 class ChooseModelArgs(ToolArgs):

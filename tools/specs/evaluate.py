@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from p2m.agent.context import RunContext
-from p2m.schemas import Example
+from p2m.runfolder.context import RunContext
+from p2m.core.schemas import Example
 from p2m.tools.scoring.assess import (BASELINE, bootstrap_ci, compare, estimate, fit_cascade, predict_plan, select_and_publish,
                       student_predictor, test_plan)
 from p2m.tools.scoring.predictions import evaluate_model, gold_answers
 from p2m.tools.families import score_for
 from p2m.tools.scoring.folds import fold_count, row_fold
 from .base import State, ToolArgs, ToolSpec
-from p2m.run_files import FAILURES, METRICS, TEST_FAILURES, TRAIN
+from p2m.runfolder.run_files import FAILURES, METRICS, TEST_FAILURES, TRAIN
 
 MAX_VALIDATION = 200  # validation rows scored per evaluation (selection, error mining)
 

@@ -5,7 +5,7 @@ from typing import Any, Optional
 
 from pydantic import Field
 
-from p2m.agent.context import RunContext
+from p2m.runfolder.context import RunContext
 from .base import State, ToolArgs, ToolSpec
 from .generate_examples import can_generate
 

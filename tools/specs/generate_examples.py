@@ -6,12 +6,12 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field, create_model
 
-from p2m.agent.context import RunContext
+from p2m.runfolder.context import RunContext
 from p2m.tools.scoring.folds import demo_folds, fold_count
 from p2m.tools.generation.attributes import propose_subjects
 from p2m.tools.generation.generate import generate_examples as generate
 from .base import MAX_TOOL_FAILURES, State, ToolArgs, ToolSpec
-from p2m.run_files import FAILURES
+from p2m.runfolder.run_files import FAILURES
 
 PLANNER_RESERVE = 12  # LLM calls a generation round leaves for the planner's remaining decisions
 MIN_ROUND = 8  # a round smaller than this is not worth starting

@@ -7,13 +7,13 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field, create_model
 
-from p2m.agent.context import RunContext
-from p2m.schemas import Example
+from p2m.runfolder.context import RunContext
+from p2m.core.schemas import Example
 from p2m.tools.scoring.predictions import label_with_teacher
 from p2m.tools.scoring.folds import fold_count
 from .base import State, ToolArgs, ToolSpec
 from .generate_examples import HOLDOUT_EVERY, calls_left
-from p2m.run_files import UNLABELLED
+from p2m.runfolder.run_files import UNLABELLED
 
 CHOICES = (25, 50, 100, 200, 400, 800)  # texts per call, offered up to what is left
 CHUNK = 25  # texts labelled between two saves of the progress

@@ -5,8 +5,8 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field, create_model
 
-from p2m.agent.context import RunContext
-from p2m.schemas import Example
+from p2m.runfolder.context import RunContext
+from p2m.core.schemas import Example
 from p2m.tools.retrieval import datasets as ds
 from p2m.tools.retrieval.catalog import DatasetError
 from p2m.tools.scoring.folds import fold_count

@@ -5,7 +5,7 @@ from typing import Any, Optional
 
 from pydantic import Field
 
-from p2m.agent.context import RunContext
+from p2m.runfolder.context import RunContext
 from p2m.tools.retrieval import datasets as ds
 from .base import State, ToolArgs, ToolSpec
 from p2m.tools.retrieval.hub import search_hub

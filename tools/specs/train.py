@@ -8,11 +8,11 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field, create_model
 
-from p2m.agent.context import RunContext
+from p2m.runfolder.context import RunContext
 from p2m.tools.scoring.assess import NoGoldRows, fold_rows, test_plan
 from p2m.tools.families import train_for
 from .base import State, ToolArgs, ToolSpec
-from p2m.run_files import CHOICE, TRAIN
+from p2m.runfolder.run_files import CHOICE, TRAIN
 
 MIN_TRAIN_ROWS = 8
 RETRAIN_EPOCHS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)  # offered when only the epochs can change

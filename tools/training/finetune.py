@@ -6,12 +6,12 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
-from p2m.config import TrainConfig
-from p2m.schemas import Example
+from p2m.core.config import TrainConfig
+from p2m.core.schemas import Example
 from p2m.tools.training.memory import plan_memory
 
 logger = logging.getLogger(__name__)
@@ -171,6 +171,30 @@ def early_stopping(cfg: TrainConfig, epochs: float, validating: bool,
                     # validation rows are what once grew a run to 24 GB
                     prediction_loss_only=metric == "loss")
     return settings, [EarlyStoppingCallback(max(cfg.early_stopping_patience, round(epochs / 4)))]
+
+
+def finetune(model: Any, tokenizer: Any, train_ds: Any, val_ds: Any, collator: Any, out_dir: Path,
+             cfg: TrainConfig, n_train: int, val_rows: list[Example], progress: bool, seq_len: int, *,
+             metric: str = "loss", compute_metrics: Any = None, score_val: Optional[Any] = None,
+             before_save: Optional[Any] = None, extra_epochs: bool = True, warmup_share: float = 0.0,
+             settings: Optional[dict[str, Any]] = None,
+             overrides: Optional[dict[str, Any]] = None) -> tuple[TrainResult, Any]:
+    """The one fine-tuning sequence every family's trainer runs on its own model and datasets:
+    schedule (`extra_epochs=False`: no epochs added for small data), early stopping on `metric`,
+    TrainingArguments fitted to the memory budget (the family's `settings`, then the caller's
+    `overrides`), the Trainer, then `fit_and_save`. Returns the result and the Trainer."""
+    from transformers import Trainer
+
+    batch_size, epochs = schedule(n_train, cfg if extra_epochs else replace(cfg, max_epochs=cfg.epochs))
+    stopping, callbacks = early_stopping(cfg, epochs, val_ds is not None, metric=metric)
+    extra = dict(settings or {})
+    if warmup_share:
+        extra["warmup_steps"] = int(warmup_share * epochs * n_train / batch_size)
+    args = trainer_args(out_dir, cfg, batch_size, epochs, progress, model=model, seq_len=seq_len,
+                        **{**extra, **stopping, **(overrides or {})})
+    trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, data_collator=collator,
+                      processing_class=tokenizer, compute_metrics=compute_metrics, callbacks=callbacks)
+    return fit_and_save(trainer, tokenizer, out_dir, n_train, val_rows, score_val, before_save), trainer
 
 
 def fit_and_save(trainer: Any, tokenizer: Any, out_dir: Path, n_train: int, val_rows: list[Example],

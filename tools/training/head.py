@@ -13,7 +13,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from p2m.files import write_json_atomic
+from p2m.core.files import write_json_atomic
 from p2m.tools.encoders.embed import embed, minilm_path
 from p2m.tools.encoders.mpnet import cached_folder
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from p2m.schemas import Example, Metrics, TaskSpec
+from p2m.core.schemas import Example, Metrics, TaskSpec
 from p2m.tools.families.base import Family, lazy, register, trainer
 from p2m.tools.training.head import fit_linear, predict_linear
-from p2m.tools.scoring.metrics import classification_metrics
+from p2m.tools.families.classification.metric import classification_metrics
 
 
 CLASSIFY_MAX_LENGTH = 128  # tokens, when TrainConfig.max_length is not set

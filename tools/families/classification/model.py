@@ -11,12 +11,11 @@ from typing import Any, Optional
 
 import numpy as np
 
-from p2m.config import CLASSIFIERS, TrainConfig
-from p2m.schemas import Example
+from p2m.core.config import CLASSIFIERS, TrainConfig
+from p2m.core.schemas import Example
 from p2m.tools.families.classification import CLASSIFY_MAX_LENGTH
 from p2m.tools.encoders import mpnet
-from p2m.tools.training.finetune import (TrainingError, TrainResult, early_stopping, fit_and_save, hold_out,
-                                         schedule, trainer_args)
+from p2m.tools.training.finetune import TrainingError, TrainResult, finetune, hold_out
 from p2m.tools.training.head import accuracy, encoder_name, fit_linear, save_head
 
 def _accuracy(eval_pred: Any) -> dict[str, float]:
@@ -115,8 +114,8 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
     `auto_find_batch_size`).
     """
     from datasets import Dataset
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer,
-                              DataCollatorWithPadding, Trainer, set_seed)
+    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
+                              set_seed)
 
     if cfg.classifier not in CLASSIFIERS:
         raise TrainingError(f"train.classifier must be {', '.join(CLASSIFIERS[:-1])} or {CLASSIFIERS[-1]}, "
@@ -155,18 +154,12 @@ def train_classifier(model_path: str, examples: list[Example], labels: list[str]
         return ds.map(lambda b: tokenizer(b["text"], truncation=True, max_length=length),
                       batched=True, remove_columns=["text"])
 
-    batch_size, epochs = schedule(len(train_rows), cfg)
-    train_ds = encode(train_rows)
-    val_ds = encode(val_rows) if val_rows else None
-    stopping, callbacks = early_stopping(cfg, epochs, val_ds is not None, metric="accuracy")
-    args = trainer_args(out_dir, cfg, batch_size, epochs, progress, model=model, seq_len=length,
-                        **{**dict(per_device_eval_batch_size=64, data_seed=cfg.seed,
-                                  warmup_steps=int(0.06 * epochs * len(train_rows) / batch_size)),
-                           **stopping, **trainer_overrides})
-    trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
-                      data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
-                      compute_metrics=_accuracy, callbacks=callbacks)
-    result = fit_and_save(trainer, tokenizer, out_dir, len(train_rows), val_rows)
+    result, trainer = finetune(model, tokenizer, encode(train_rows), encode(val_rows) if val_rows else None,
+                               DataCollatorWithPadding(tokenizer), out_dir, cfg, len(train_rows), val_rows, progress,
+                               length, metric="accuracy", compute_metrics=_accuracy, warmup_share=0.06,
+                               settings=dict(per_device_eval_batch_size=64, data_seed=cfg.seed),
+                               overrides=trainer_overrides)
+    out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1))
     tried["finetuned"] = None if result.best_val is None else round(result.best_val, 4)
     if head is not None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-from p2m.schemas import Example, Metrics, TaskSpec
+from p2m.core.schemas import Example, Metrics, TaskSpec
 from p2m.tools.families.extractive_qa.model import MAX_LENGTH, split_qa
 from p2m.tools.families.base import Family, lazy, register, trainer
-from p2m.tools.scoring.metrics import qa_metrics, normalize_answer
+from p2m.tools.families.extractive_qa.metric import qa_metrics, normalize_answer
 
 
 def score(task: TaskSpec, preds: list[str], golds: list[str], inputs: Optional[list[str]] = None,

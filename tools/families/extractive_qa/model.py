@@ -7,11 +7,10 @@ from typing import Any, Optional
 
 import numpy as np
 
-from p2m.config import TrainConfig
-from p2m.schemas import Example
-from p2m.tools.training.finetune import (TrainingError, TrainResult, early_stopping, fit_and_save, hold_out,
-                                         schedule, trainer_args)
-from p2m.tools.scoring.metrics import qa_metrics
+from p2m.core.config import TrainConfig
+from p2m.core.schemas import Example
+from p2m.tools.training.finetune import TrainingError, TrainResult, finetune, hold_out
+from p2m.tools.families.extractive_qa.metric import qa_metrics
 
 _QA = re.compile(r"^\s*Context:\s*(?P<context>.*?)\s*\n\s*Question:\s*(?P<question>.*?)\s*$", re.S)
 MAX_LENGTH, STRIDE, MAX_ANSWER_TOKENS = 256, 64, 30
@@ -91,8 +90,7 @@ def train_qa(model_path: str, examples: list[Example], out_dir: str | Path, cfg:
              **trainer_overrides: Any) -> TrainResult:
     """Fine-tune an encoder with a span-prediction head; rows whose answer is not in the context
     are left out (they teach nothing an extractive model can do)."""
-    from transformers import (AutoModelForQuestionAnswering, AutoTokenizer, DataCollatorWithPadding,
-                              Trainer, set_seed)
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer, DataCollatorWithPadding, set_seed
 
     train_ex, val_ex = hold_out(examples, val_rows, cfg, stratify=False)
     rows = qa_rows(train_ex)
@@ -104,17 +102,11 @@ def train_qa(model_path: str, examples: list[Example], out_dir: str | Path, cfg:
     model = AutoModelForQuestionAnswering.from_pretrained(model_path)
     window = _window(model, cfg.max_length or MAX_LENGTH)
     model.config.p2m_max_length = window  # prediction cuts features as training did
-    batch_size, epochs = schedule(len(rows), cfg)
     val = qa_rows(val_ex)
     val_ds = _features(tokenizer, val, True, window) if val else None
-    stopping, callbacks = early_stopping(cfg, epochs, val_ds is not None)
-    trainer = Trainer(model=model, args=trainer_args(out_dir, cfg, batch_size, epochs, progress,
-                                                     model=model, seq_len=window,
-                                                     **{**stopping, **trainer_overrides}),
-                      train_dataset=_features(tokenizer, rows, True, window), eval_dataset=val_ds,
-                      data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
-                      callbacks=callbacks)
-    return fit_and_save(trainer, tokenizer, out_dir, len(rows), val_ex, _score)
+    return finetune(model, tokenizer, _features(tokenizer, rows, True, window), val_ds,
+                    DataCollatorWithPadding(tokenizer), out_dir, cfg, len(rows), val_ex, progress, window,
+                    score_val=_score, overrides=trainer_overrides)[0]
 
 
 def _score(model_dir: Path, rows: list[Example]) -> float:

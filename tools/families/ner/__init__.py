@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from p2m.schemas import Example, TaskSpec
+from p2m.core.schemas import Example, TaskSpec
 from p2m.tools.families.ner.model import MAX_LENGTH
 from p2m.tools.families.base import Family, lazy, register, scorer, trainer
-from p2m.tools.scoring.metrics import parse_entities
+from p2m.tools.families.ner.metric import parse_entities
 
 
 def fit_baseline(task: TaskSpec, demos: list[Example]) -> dict[str, Any]:
@@ -37,7 +37,7 @@ FAMILY = register(Family(
     name="ner",
     train=trainer("p2m.tools.families.ner.model:train_ner", labelled=True),
     predict=lazy("p2m.tools.families.ner.model:predict_ner"),
-    score=scorer("p2m.tools.scoring.metrics:entity_metrics"),
+    score=scorer("p2m.tools.families.ner.metric:entity_metrics"),
     fit_baseline=fit_baseline,
     predict_baseline=predict_baseline,
     max_length=MAX_LENGTH,

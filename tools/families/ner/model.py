@@ -9,11 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from p2m.config import TrainConfig
-from p2m.schemas import Example
-from p2m.tools.scoring.metrics import parse_entities, entity_metrics
-from p2m.tools.training.finetune import (TrainingError, TrainResult, early_stopping, fit_and_save, hold_out,
-                                         schedule, trainer_args)
+from p2m.core.config import TrainConfig
+from p2m.core.schemas import Example
+from p2m.tools.families.ner.metric import parse_entities, entity_metrics
+from p2m.tools.training.finetune import TrainingError, TrainResult, finetune, hold_out
 
 MAX_LENGTH = 128  # tokens, when TrainConfig.max_length is not set
 
@@ -71,8 +70,8 @@ def train_ner(model_path: str, examples: list[Example], types: list[str], out_di
               **trainer_overrides: Any) -> TrainResult:
     """Fine-tune a token-classification head, stopping early on the validation loss; the
     reported validation score is entity-level F1."""
-    from transformers import (AutoModelForTokenClassification, AutoTokenizer,
-                              DataCollatorForTokenClassification, Trainer, set_seed)
+    from transformers import (AutoModelForTokenClassification, AutoTokenizer, DataCollatorForTokenClassification,
+                              set_seed)
 
     if len(examples) < 2:
         raise TrainingError(f"only {len(examples)} NER training rows")
@@ -86,16 +85,10 @@ def train_ner(model_path: str, examples: list[Example], types: list[str], out_di
         model_path, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=label2id)
     length = cfg.max_length or MAX_LENGTH
     model.config.p2m_max_length = length  # prediction truncates as training did
-    batch_size, epochs = schedule(len(train_ex), cfg)
     val_ds = _encode(tokenizer, val_ex, label2id, length) if val_ex else None
-    stopping, callbacks = early_stopping(cfg, epochs, val_ds is not None)
-    trainer = Trainer(model=model, args=trainer_args(out_dir, cfg, batch_size, epochs, progress,
-                                                     model=model, seq_len=length,
-                                                     **{**stopping, **trainer_overrides}),
-                      train_dataset=_encode(tokenizer, train_ex, label2id, length), eval_dataset=val_ds,
-                      data_collator=DataCollatorForTokenClassification(tokenizer),
-                      processing_class=tokenizer, callbacks=callbacks)
-    return fit_and_save(trainer, tokenizer, out_dir, len(train_ex), val_ex, _score)
+    return finetune(model, tokenizer, _encode(tokenizer, train_ex, label2id, length), val_ds,
+                    DataCollatorForTokenClassification(tokenizer), out_dir, cfg, len(train_ex), val_ex, progress,
+                    length, score_val=_score, overrides=trainer_overrides)[0]
 
 
 def _score(model_dir: Path, rows: list[Example]) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from p2m.schemas import Example, TaskSpec
+from p2m.core.schemas import Example, TaskSpec
 from p2m.tools.families.text2text.model import MAX_LENGTH
 from p2m.tools.families.base import Family, lazy, register, scorer, trainer
 from p2m.tools.encoders.embed import embed
@@ -24,7 +24,7 @@ FAMILY = register(Family(
     name="text2text",
     train=trainer("p2m.tools.families.text2text.model:train_seq2seq"),
     predict=lazy("p2m.tools.families.text2text.model:predict_seq2seq"),
-    score=scorer("p2m.tools.scoring.metrics:generation_metrics"),
+    score=scorer("p2m.tools.families.text2text.metric:generation_metrics"),
     fit_baseline=fit_baseline,
     predict_baseline=predict_baseline,
     max_length=MAX_LENGTH,

@@ -9,15 +9,13 @@ with `TrainConfig`'s LoRA settings, merged before saving.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
 
-from p2m.config import TrainConfig
-from p2m.schemas import Example
-from p2m.tools.training.finetune import (TrainingError, TrainResult, early_stopping, fit_and_save, hold_out,
-                                         schedule, trainer_args)
-from p2m.tools.scoring.metrics import generation_metrics
+from p2m.core.config import TrainConfig
+from p2m.core.schemas import Example
+from p2m.tools.training.finetune import TrainingError, TrainResult, finetune, hold_out
+from p2m.tools.families.text2text.metric import generation_metrics
 
 LORA_ABOVE = 100_000_000
 MAX_LENGTH = 192  # tokens, when TrainConfig.max_length is not set
@@ -86,7 +84,7 @@ def train_seq2seq(model_path: str, examples: list[Example], out_dir: str | Path,
                   val_rows: Optional[list[Example]] = None,
                   **trainer_overrides: Any) -> TrainResult:
     """Fine-tune a causal LM on input/output pairs; validation is chrF++ on held-out rows."""
-    from transformers import Trainer, set_seed
+    from transformers import set_seed
 
     if len(examples) < 2:
         raise TrainingError(f"only {len(examples)} text-to-text training rows")
@@ -104,25 +102,20 @@ def train_seq2seq(model_path: str, examples: list[Example], out_dir: str | Path,
                                                  lora_dropout=cfg.lora_dropout,
                                                  target_modules="all-linear", task_type="CAUSAL_LM"))
     length = cfg.max_length or MAX_LENGTH
-    # Smaller batches for small data, but no extra epochs: a 0.6B model's step costs seconds on
-    # a CPU (160 CoNaLa rows at batch 32 made 5 optimiser steps in an epoch).
-    batch_size, epochs = schedule(len(train_ex), replace(cfg, max_epochs=cfg.epochs))
-    val_ds = _encode(tokenizer, val_ex, length) if val_ex else None
-    stopping, callbacks = early_stopping(cfg, epochs, val_ds is not None)
-    args = trainer_args(out_dir, cfg, batch_size, epochs, progress, model=model, seq_len=length,
-                        **{**dict(weight_decay=0.0, remove_unused_columns=False,
-                                  per_device_eval_batch_size=2,
-                                  learning_rate=cfg.lora_learning_rate if use_lora else cfg.learning_rate),
-                           **stopping, **trainer_overrides})
-    trainer = Trainer(model=model, args=args, train_dataset=_encode(tokenizer, train_ex, length),
-                      eval_dataset=val_ds, data_collator=_collate(tokenizer.pad_token_id),
-                      processing_class=tokenizer, callbacks=callbacks)
 
     def merge(t: Any) -> None:  # LoRA adapters folded into the weights before saving
         if use_lora:
             t.model = t.model.merge_and_unload()
 
-    return fit_and_save(trainer, tokenizer, out_dir, len(train_ex), val_ex, _score, before_save=merge)
+    val_ds = _encode(tokenizer, val_ex, length) if val_ex else None
+    return finetune(model, tokenizer, _encode(tokenizer, train_ex, length), val_ds, _collate(tokenizer.pad_token_id),
+                    out_dir, cfg, len(train_ex), val_ex, progress, length, score_val=_score, before_save=merge,
+                    # smaller batches for small data, but no extra epochs: a 0.6B model's step costs
+                    # seconds on a CPU (160 CoNaLa rows at batch 32 made 5 optimiser steps an epoch)
+                    extra_epochs=False,
+                    settings=dict(weight_decay=0.0, remove_unused_columns=False, per_device_eval_batch_size=2,
+                                  learning_rate=cfg.lora_learning_rate if use_lora else cfg.learning_rate),
+                    overrides=trainer_overrides)[0]
 
 
 def _score(model_dir: Path, rows: list[Example]) -> float:

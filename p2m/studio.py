@@ -11,11 +11,11 @@ from pathlib import Path
 
 # Absolute imports: `langgraph dev` loads this file by its path, outside the package.
 from p2m import runner
-from p2m.agent.factory import default_spec
-from p2m.config import RunConfig
-from p2m.rundir import RunDir
+from p2m.llm.factory import default_spec
+from p2m.core.config import RunConfig
+from p2m.runfolder.rundir import RunDir
 from p2m.graph.graph import build_graph
-from p2m.tools.data.data_store import user_rows
+from p2m.runfolder.data_store import user_rows
 from p2m.tools.data.task import load_task_file
 
 

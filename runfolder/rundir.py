@@ -1,7 +1,7 @@
 """RUN/: the one module that reads and writes a run directory's files (their names: `run_files`).
 
     task.json, config.json    the task and the settings the run was started with
-    data/examples.jsonl       every row with its split and provenance (tools/data/data_store.py)
+    data/examples.jsonl       every row with its split and provenance (runfolder/data_store.py)
     model_choice.json         the chosen student; train.json: the last training job
     metrics.json              every gold-scored iteration, the baselines, the published model
     selection.json            what validation chose; model/: the published model
@@ -19,12 +19,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from .config import RunConfig
-from .files import write_json_atomic
-from .run_files import (CASCADE, CHOICE, CONFIG, DATA, DROPPED, EXAMPLES, LOCK, MODEL, REPORT, STEP, STEPS,
+from p2m.core.config import RunConfig
+from p2m.core.files import write_json_atomic
+from p2m.runfolder.run_files import (CASCADE, CHOICE, CONFIG, DATA, DROPPED, EXAMPLES, LOCK, MODEL, REPORT, STEP, STEPS,
                         TASK, TRACE)
-from .schemas import TaskSpec
-from p2m.tools.data.data_store import DataStore
+from p2m.core.schemas import TaskSpec
+from p2m.runfolder.data_store import DataStore
 
 MODEL_FILES = ("config.json", "head.json", "baseline.json")  # a student (fine-tuned or a head) or a baseline
 FIXED = (TASK, CONFIG, REPORT)  # set at creation, or written at the end: never part of a step

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from p2m.agent.context import RunContext
-from .state import AgentState
+from p2m.runfolder.context import RunContext
+from p2m.agent.state import AgentState
 from p2m.tools.specs import REGISTRY
 
 

@@ -20,8 +20,8 @@ from collections import defaultdict, deque
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from .llm import LLM, Messages, Reply
-from .retry import TransientLLMError
+from p2m.llm.llm import LLM, Messages, Reply
+from p2m.llm.retry import TransientLLMError
 
 
 class ScriptExhausted(RuntimeError):

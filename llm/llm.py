@@ -13,9 +13,9 @@ from typing import Any, Optional, Sequence, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .accounting import Usage, estimate_tokens
-from .cache import ResponseCache, cache_key
-from .retry import ContextLengthError, LLMOutputError, classify_error, make_retrying
+from p2m.llm.accounting import Usage, estimate_tokens
+from p2m.llm.cache import ResponseCache, cache_key
+from p2m.llm.retry import ContextLengthError, LLMOutputError, classify_error, make_retrying
 
 T = TypeVar("T", bound=BaseModel)
 Messages = list[dict[str, str]]

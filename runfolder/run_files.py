@@ -1,4 +1,4 @@
-"""The name of every file a run folder holds, in one place (`p2m.rundir` reads and writes them;
+"""The name of every file a run folder holds, in one place (`p2m.runfolder.rundir` reads and writes them;
 its docstring draws the layout). A leaf module: the data store and the tools import it without
 importing the run folder's code."""
 

@@ -15,9 +15,9 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from .llm import LLM, Messages, Reply
-from .local_model import MODELS, ModelFile, model_file, resolve_model
-from .retry import ContextLengthError
+from p2m.llm.llm import LLM, Messages, Reply
+from p2m.llm.local_model import MODELS, ModelFile, model_file, resolve_model
+from p2m.llm.retry import ContextLengthError
 
 _MODELS: dict[tuple[str, int, int, bool], Any] = {}
 _LOAD_LOCK = threading.Lock()

@@ -4,11 +4,11 @@ from __future__ import annotations
 import os
 from typing import Any, Optional
 
-from .llm import LLM
-from .local_model import installed, model_file
-from .openai_llm import OpenAILLM
-from .local_llm import LocalLLM
-from .scripted_llm import ScriptedLLM
+from p2m.llm.llm import LLM
+from p2m.llm.local_model import installed, model_file
+from p2m.llm.openai_llm import OpenAILLM
+from p2m.llm.local_llm import LocalLLM
+from p2m.llm.scripted_llm import ScriptedLLM
 
 
 class LLMSpecError(ValueError):

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from p2m.config import RunConfig
-from p2m.rundir import RunDir
-from p2m.schemas import TaskSpec
-from p2m.tools.data.data_store import DataStore
-from .llm import LLM
-from .trace import TraceWriter
+from p2m.core.config import RunConfig
+from p2m.runfolder.rundir import RunDir
+from p2m.core.schemas import TaskSpec
+from p2m.runfolder.data_store import DataStore
+from p2m.llm.llm import LLM
+from p2m.runfolder.trace import TraceWriter
 
 
 @dataclass

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from p2m.files import redact
+from p2m.core.files import redact
 
 logger = logging.getLogger(__name__)
 

@@ -166,7 +166,7 @@ class RunConfig:
     teacher: Optional[str] = None
     """LLM spec of the teacher, which labels datasets, verifies generated rows and is scored as a
     baseline. None: the run's LLM, except that beside the embedded 0.5B it is the embedded 1.5B
-    when installed (`agent/factory.py:teacher_spec`)."""
+    when installed (`llm/factory.py:teacher_spec`)."""
     model: Optional[str] = None
     """Force a student model (a local path or a known name)."""
     model_catalog: list[str] = field(default_factory=list)

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from p2m.files import write_json_atomic
+from p2m.core.files import write_json_atomic
 
 
 BASELINE_FILE = "baseline.json"

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from p2m.agent.context import RunContext
+from p2m.runfolder.context import RunContext
 from p2m.tools.specs import REGISTRY
-from .state import AgentState
+from p2m.agent.state import AgentState
 
 
 def check(proposal: dict[str, Any], state: AgentState, ctx: RunContext) -> Optional[str]:

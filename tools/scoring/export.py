@@ -6,10 +6,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from p2m.schemas import TaskSpec
+from p2m.core.schemas import TaskSpec
 from p2m.tools.scoring.cascade import load_threshold
 from p2m.tools.families import FAMILIES, family
-from p2m.run_files import CASCADE
+from p2m.runfolder.run_files import CASCADE
 
 
 def write_model_card(model_dir: str | Path, task: TaskSpec, base_model: str,

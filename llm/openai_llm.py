@@ -6,8 +6,8 @@ import threading
 import warnings
 from typing import Any, Optional, Sequence
 
-from .llm import LLM, Messages, Reply, schema_instruction
-from .retry import LLMOutputError
+from p2m.llm.llm import LLM, Messages, Reply, schema_instruction
+from p2m.llm.retry import LLMOutputError
 
 # How a structured call asks the server for JSON, strictest first. `json_schema` is OpenAI's
 # structured output (also vLLM, Ollama, llama.cpp's C++ server); `json_object_schema` is JSON

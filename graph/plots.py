@@ -4,9 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from .rundir import RunDir
-from p2m.tools.scoring.baselines import NAME as BASELINE
-from .run_files import METRICS, TRAIN
+from p2m.runfolder.rundir import RunDir
+from p2m.tools.families.baselines import NAME as BASELINE
+from p2m.runfolder.run_files import METRICS, TRAIN
 
 
 def write_plots(run_dir: str | Path) -> dict[str, str]:

@@ -7,10 +7,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from p2m.files import append_durably, redact
-from p2m.schemas import Example, TaskSpec
-from p2m.tools.scoring.folds import demo_rows
-from p2m.run_files import DATA, DROPPED, EXAMPLES
+from p2m.core.files import append_durably, redact
+from p2m.core.schemas import Example, TaskSpec
+from p2m.runfolder.run_files import DATA, DROPPED, EXAMPLES
+
+
+def demo_rows(task: TaskSpec, split: str = "train") -> list[Example]:
+    """The demonstrations as rows, each with provenance 'user' and its index (its fold's key)."""
+    return [Example(input=d.input, output=d.output, split=split, source={"kind": "user", "row": i})
+            for i, d in enumerate(task.examples)]
 
 
 def normalize(text: str) -> str:

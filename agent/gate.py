@@ -16,7 +16,7 @@ from typing import Any, Iterable, Literal, Mapping, get_args, get_origin
 
 from pydantic import Field, create_model
 
-from p2m.agent.context import RunContext
+from p2m.runfolder.context import RunContext
 from p2m.tools.retrieval.models import MINILM, MPNET
 from p2m.tools.specs import REGISTRY
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from p2m.agent.context import RunContext
+from p2m.runfolder.context import RunContext
 from p2m.tools.specs import MAX_TOOL_FAILURES, REGISTRY
 from p2m.tools.specs.evaluate import has_gold_rows
 from p2m.tools.specs.generate_examples import can_generate, time_for_a_round
 from p2m.tools.specs.train import MIN_TRAIN_ROWS
-from .router import target_met
-from .state import AgentState
+from p2m.agent.router import target_met
+from p2m.agent.state import AgentState
 
 
 def default_step(state: AgentState, ctx: RunContext) -> dict[str, Any]:

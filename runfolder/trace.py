@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from p2m.files import append_durably, redact
-from p2m.schemas import TraceEvent
+from p2m.core.files import append_durably, redact
+from p2m.core.schemas import TraceEvent
 
 
 class TraceWriter:

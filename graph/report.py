@@ -4,10 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from p2m.agent.context import RunContext
-from p2m.tools.scoring.baselines import NAME as BASELINE
+from p2m.runfolder.context import RunContext
+from p2m.tools.families.baselines import NAME as BASELINE
 from p2m.tools.specs.label_inputs import per_minute, progress_of
-from .run_files import CHOICE, METRICS, MODEL, REPORT
+from p2m.runfolder.run_files import CHOICE, METRICS, MODEL, REPORT
 
 
 def verdict(student: Optional[dict[str, Any]], baselines: dict[str, Any], n: int,
