@@ -4,8 +4,16 @@ dataset's TRAIN split and scored on other rows of that split (the test split sta
 bench.unseen), with its training seconds. One JSON line per (task, n, student), appended to
 bench/results/encoders.jsonl; the rule that reads them is in docs/students.md.
 
+With `--run RUN DATASET`, the students learn from a finished run's own rows instead (its train
+split, teacher-labelled and carrying the teacher's distributions, validated on its validation
+split, as the run trained them) and are scored on `--dev` rows of DATASET's train split that
+the run never held; with `--teacher-cache` (bench.cascade_bound's cache of the teacher's labels
+of those rows) each line also gives the teacher's accuracy and the student's agreement with it.
+
     python -m bench.encoders --shared ../shared [--tasks sst2,agnews,trec] [--rows 64,256] [--dev 400]
         [--students head:minilm,finetune:minilm,head:mpnet,finetune:mpnet] [--threads 1]
+    python -m bench.encoders --run RUN ../shared/datasets/sst2 --dev 600 --students head:mpnet,finetune:mpnet
+        [--teacher-cache bench-cache.json]
 """
 from __future__ import annotations
 
@@ -18,13 +26,15 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Optional
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from p2m.core.config import TrainConfig  # noqa: E402
 from p2m.core.schemas import Example, TaskSpec  # noqa: E402
-from p2m.runfolder.data_store import read_jsonl  # noqa: E402
+from p2m.runfolder.data_store import DataStore, read_jsonl  # noqa: E402
+from p2m.runfolder.rundir import RunDir  # noqa: E402
 from p2m.tools.encoders.embed import embedder_path  # noqa: E402
 from p2m.tools.families import predict_for, score_for  # noqa: E402
 from p2m.tools.families.classification.model import train_classifier  # noqa: E402
@@ -37,20 +47,45 @@ def draw(rows: list[dict], n_train: int, n_dev: int, seed: int) -> tuple[list[di
     return picked[:n_train], picked[n_train:]
 
 
-def measure(task: TaskSpec, student: str, train: list[dict], dev: list[dict], out: Path,
-            cfg: TrainConfig) -> dict:
-    """Train one student (`kind:encoder`) on `train`, score it on `dev`: accuracy and seconds."""
+def measure(task: TaskSpec, student: str, train: list[dict] | list[Example], dev: list[dict], out: Path,
+            cfg: TrainConfig, val_rows: Optional[list[Example]] = None,
+            teacher: Optional[list[str]] = None) -> dict:
+    """Train one student (`kind:encoder`) on `train`, score it on `dev`: accuracy and seconds
+    (and, given the teacher's labels of `dev`, the student's agreement with them)."""
     kind, encoder = student.split(":", 1)
-    rows = [Example(input=r["input"], output=r["output"], source={"kind": "bench"}) for r in train]
+    rows = [r if isinstance(r, Example) else Example(input=r["input"], output=r["output"], source={"kind": "bench"})
+            for r in train]
     started = time.perf_counter()
     result = train_classifier(embedder_path(encoder), rows, task.labels or [], out,
-                              replace(cfg, classifier=kind), progress=False)
+                              replace(cfg, classifier=kind), progress=False, val_rows=val_rows)
     train_s = time.perf_counter() - started
     preds = predict_for(task, result.path, [r["input"] for r in dev])
     metric = score_for(task, preds, [r["output"] for r in dev])
-    return {"student": student, "n_train": result.n_train, "n_val": result.n_val,
+    line = {"student": student, "n_train": result.n_train, "n_val": result.n_val,
             "validation": result.best_val, "dev_accuracy": round(metric.value, 4), "n_dev": len(dev),
             "train_s": round(train_s, 1)}
+    if teacher is not None:
+        line["dev_agreement_with_teacher"] = round(sum(p == t for p, t in zip(preds, teacher)) / len(dev), 4)
+    return line
+
+
+def run_rows(run: Path, dataset: Path, n_dev: int) -> tuple[TaskSpec, list[Example], list[Example], list[dict]]:
+    """A finished run's task, its train and validation rows, and `n_dev` rows of `dataset`'s train
+    split whose input the run never held (drawn at random, seed 0, as bench.cascade_bound does)."""
+    task = RunDir(run).task()
+    store = DataStore(run)
+    held = {e.input.strip().lower() for e in store.all()} | {d.input.strip().lower() for d in task.examples} | \
+        {t.strip().lower() for t in task.unlabelled}
+    pool = [r for r in read_jsonl(dataset / "train.jsonl") if r["input"].strip().lower() not in held]
+    return task, store.split("train"), store.split("validation"), random.Random(0).sample(pool, min(n_dev, len(pool)))
+
+
+def teacher_labels(cache: Optional[str], dev: list[dict]) -> Optional[list[str]]:
+    """The teacher's labels of `dev` from bench.cascade_bound's cache, when it holds these rows."""
+    if not cache or not Path(cache).is_file():
+        return None
+    saved = json.loads(Path(cache).read_text())
+    return saved["teacher"] if saved.get("texts") == [r["input"] for r in dev] else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=1, help="torch threads")
     p.add_argument("--results", default=str(Path(__file__).parent / "results" / "encoders.jsonl"))
+    p.add_argument("--run", nargs=2, metavar=("RUN", "DATASET"),
+                   help="students learn from a finished run's rows; dev rows from DATASET's train split")
+    p.add_argument("--teacher-cache", help="bench.cascade_bound's cache of the teacher's labels of the dev rows")
     args = p.parse_args(argv)
     import torch
 
@@ -72,6 +110,20 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     out = Path(tempfile.mkdtemp(prefix="p2m-encoders-"))
     code = commit()
+    if args.run:
+        run, dataset = Path(args.run[0]), Path(args.run[1])
+        task, train, val, dev = run_rows(run, dataset, args.dev)
+        teacher = teacher_labels(args.teacher_cache, dev)
+        extra = {} if teacher is None else {
+            "teacher_dev_accuracy": round(sum(t == r["output"] for t, r in zip(teacher, dev)) / len(dev), 4)}
+        for student in args.students.split(","):
+            line = {"bench": "encoders", "code": code, "run": run.name, "dataset": dataset.name,
+                    "threads": args.threads, **extra,
+                    **measure(task, student, train, dev, out / student.replace(":", "-"), TrainConfig(),
+                              val_rows=val, teacher=teacher)}
+            append(args.results, line)
+            print(json.dumps(line), flush=True)
+        return 0
     for name in args.tasks.split(","):
         if name not in TASKS:
             raise SystemExit(f"unknown task {name!r}; known: {', '.join(TASKS)}")
