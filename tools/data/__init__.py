@@ -1,1 +1,2 @@
-"""A run's rows: the data store, the task file, a dataset's columns as input/output pairs."""
+"""A task's own inputs: the task file (YAML/JSON, or free text the LLM parses) and a dataset's
+columns turned into input/output pairs."""

@@ -1,4 +1,4 @@
-"""Task families as plugins: each module registers one `Family`; train, predict and score go
+"""Task families as plugins: each folder registers one `Family`; train, predict and score go
 through the registry."""
 from __future__ import annotations
 
