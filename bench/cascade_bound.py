@@ -22,6 +22,7 @@ import os
 import random
 import sys
 from pathlib import Path
+from typing import Any, Optional
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -31,6 +32,21 @@ from p2m.runfolder.rundir import RunDir  # noqa: E402
 from p2m.tools.scoring.cascade import calibrate, cascade_answers, confident, route  # noqa: E402
 from p2m.runfolder.data_store import DataStore, read_jsonl  # noqa: E402
 from p2m.tools.scoring.predictions import teacher_distributions, top_label  # noqa: E402
+
+
+def unseen_rows(run: Path, task: Any, dataset: Path, n: int) -> list[dict]:
+    """`n` rows of `dataset`'s train split drawn at random (seed 0) from those whose input the run
+    never held (its rows, demonstrations and unlabelled texts)."""
+    held = {e.input.strip().lower() for e in DataStore(run).all()} | \
+        {d.input.strip().lower() for d in task.examples} | {t.strip().lower() for t in task.unlabelled}
+    pool = [r for r in read_jsonl(dataset / "train.jsonl") if r["input"].strip().lower() not in held]
+    return random.Random(0).sample(pool, min(n, len(pool)))
+
+
+def cached_teacher(cache: Optional[Path], texts: list[str]) -> Optional[list[str]]:
+    """The teacher's labels of `texts` kept in `cache`, when it holds exactly these texts."""
+    saved = json.loads(cache.read_text()) if cache and cache.is_file() else {}
+    return saved["teacher"] if saved.get("texts") == texts else None
 
 
 def split_check(conf: list[float], student: list[str], teacher: list[str], gold: list[str],
@@ -72,16 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     task, config = run.task(), run.config()
     if not task.label_set:
         raise SystemExit(f"{args.run}: the cascade serves label-set tasks only")
-    held = {e.input.strip().lower() for e in DataStore(Path(args.run)).all()} | \
-        {d.input.strip().lower() for d in task.examples} | {t.strip().lower() for t in task.unlabelled}
-    pool = [r for r in read_jsonl(Path(args.dataset) / "train.jsonl") if r["input"].strip().lower() not in held]
-    rows = random.Random(0).sample(pool, min(args.n, len(pool)))
+    rows = unseen_rows(Path(args.run), task, Path(args.dataset), args.n)
     texts, gold = [r["input"] for r in rows], [r["output"] for r in rows]
     cache = Path(args.cache) if args.cache else None
-    saved = json.loads(cache.read_text()) if cache and cache.is_file() else {}
-    if saved.get("texts") == texts:
-        teacher = saved["teacher"]
-    else:
+    teacher = cached_teacher(cache, texts)
+    if teacher is None:
         teacher = [top_label(d) for d in teacher_distributions(run_teacher(config), task, texts)]
         if cache:
             cache.write_text(json.dumps({"texts": texts, "teacher": teacher}))

@@ -31,6 +31,7 @@ from typing import Optional
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench.cascade_bound import cached_teacher, unseen_rows  # noqa: E402
 from p2m.core.config import TrainConfig  # noqa: E402
 from p2m.core.schemas import Example, TaskSpec  # noqa: E402
 from p2m.runfolder.data_store import DataStore, read_jsonl  # noqa: E402
@@ -71,21 +72,10 @@ def measure(task: TaskSpec, student: str, train: list[dict] | list[Example], dev
 
 def run_rows(run: Path, dataset: Path, n_dev: int) -> tuple[TaskSpec, list[Example], list[Example], list[dict]]:
     """A finished run's task, its train and validation rows, and `n_dev` rows of `dataset`'s train
-    split whose input the run never held (drawn at random, seed 0, as bench.cascade_bound does)."""
+    split whose input the run never held (bench.cascade_bound's draw, so its teacher cache fits)."""
     task = RunDir(run).task()
     store = DataStore(run)
-    held = {e.input.strip().lower() for e in store.all()} | {d.input.strip().lower() for d in task.examples} | \
-        {t.strip().lower() for t in task.unlabelled}
-    pool = [r for r in read_jsonl(dataset / "train.jsonl") if r["input"].strip().lower() not in held]
-    return task, store.split("train"), store.split("validation"), random.Random(0).sample(pool, min(n_dev, len(pool)))
-
-
-def teacher_labels(cache: Optional[str], dev: list[dict]) -> Optional[list[str]]:
-    """The teacher's labels of `dev` from bench.cascade_bound's cache, when it holds these rows."""
-    if not cache or not Path(cache).is_file():
-        return None
-    saved = json.loads(Path(cache).read_text())
-    return saved["teacher"] if saved.get("texts") == [r["input"] for r in dev] else None
+    return task, store.split("train"), store.split("validation"), unseen_rows(run, task, dataset, n_dev)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.run:
         run, dataset = Path(args.run[0]), Path(args.run[1])
         task, train, val, dev = run_rows(run, dataset, args.dev)
-        teacher = teacher_labels(args.teacher_cache, dev)
+        teacher = cached_teacher(Path(args.teacher_cache) if args.teacher_cache else None,
+                                 [r["input"] for r in dev])
         extra = {} if teacher is None else {
             "teacher_dev_accuracy": round(sum(t == r["output"] for t, r in zip(teacher, dev)) / len(dev), 4)}
         for student in args.students.split(","):
