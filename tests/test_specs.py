@@ -381,3 +381,29 @@ def test_label_inputs_stops_at_half_the_wall_budget_not_at_a_call_budget(tmp_pat
     assert "kept for training and scoring" in result["stopped"] and "stopped:" in module.view(result)
     assert c.read_json("unlabelled.json")["labelled_up_to"] == 2 * module.CHUNK
     assert "wall budget" in module.unavailable({"labelled_inputs": 2 * module.CHUNK}, c)
+
+
+def test_only_the_published_student_is_given_the_time_left(tmp_path, monkeypatch):
+    """Fold students keep the cheaper encoder: only the run's own student may spend the time left
+    on fine-tuning a rival encoder (three trainings per iteration otherwise)."""
+    import time
+
+    from p2m.runfolder.run_files import CHOICE
+    from p2m.tools.specs import train as train_spec
+    from p2m.tools.training.finetune import TrainResult
+
+    given = []
+
+    def fake_train_for(task, path, rows, out_dir, cfg, progress=True, val_rows=None, seconds_left=None):
+        given.append(seconds_left)
+        return TrainResult(path=str(out_dir), train_s=1.0, examples_per_s=1.0, n_train=len(rows), n_val=0,
+                           best_val=None, epochs_run=1.0, batch_size=8)
+
+    monkeypatch.setattr(train_spec, "train_for", fake_train_for)
+    monkeypatch.setattr(train_spec, "test_plan", lambda c: {"mode": "folds", "k": 2})
+    monkeypatch.setattr(train_spec, "fold_rows", lambda rows, plan, fold: rows)
+    c = ctx(tmp_path)
+    c.write_json(CHOICE, {"path": "model"})
+    c.deadline = time.monotonic() + 1000
+    train_spec.train(c)
+    assert len(given) == 3 and 990 < given[0] <= 1000 and given[1:] == [None, None]

@@ -18,14 +18,17 @@ __all__ = ["FAMILIES", "Family", "family", "register", "train_for", "predict_for
 
 
 def train_for(task: TaskSpec, model_path: str, examples: list, out_dir: str | Path, cfg: TrainConfig,
-              progress: bool = True, val_rows: Optional[list] = None, **trainer_overrides: Any) -> Any:
+              progress: bool = True, val_rows: Optional[list] = None, seconds_left: Optional[float] = None,
+              **trainer_overrides: Any) -> Any:
     """Fine-tune the student the way its family needs; `trainer_overrides` go to TrainingArguments.
 
     `val_rows` (the run's validation split) drive early stopping and the best checkpoint; None
-    holds out `cfg.val_fraction` of `examples` instead."""
+    holds out `cfg.val_fraction` of `examples` instead. `seconds_left` (the run's wall budget
+    left) lets a family spend more where time pays for it (classification: a rival encoder)."""
     fam = family(task.task_type)
     cfg = replace(cfg, max_length=cfg.max_length or fam.max_length)
-    return fam.train(task, model_path, examples, out_dir, cfg, progress, val_rows, **trainer_overrides)
+    return fam.train(task, model_path, examples, out_dir, cfg, progress, val_rows, seconds_left=seconds_left,
+                     **trainer_overrides)
 
 
 def predict_for(task: TaskSpec, model_dir: str | Path, texts: list[str]) -> list[str]:

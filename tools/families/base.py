@@ -96,15 +96,18 @@ def lazy(path: str) -> Callable[..., Any]:
     return call
 
 
-def trainer(path: str, labelled: bool = False) -> Callable[..., Any]:
+def trainer(path: str, labelled: bool = False, timed: bool = False) -> Callable[..., Any]:
     """`Family.train` from a trainer `(model_path, examples, [labels,] out_dir, cfg, progress,
-    val_rows=..., **overrides)`; `labelled` passes the task's labels (or entity types)."""
+    val_rows=..., [seconds_left=...,] **overrides)`; `labelled` passes the task's labels (or
+    entity types), `timed` the run's seconds left (a trainer whose choices depend on time)."""
     fn = lazy(path)
 
     def train(task: TaskSpec, model_path: str, examples: list[Example], out_dir: str | Path, cfg: Any,
-              progress: bool = True, val_rows: Optional[list[Example]] = None, **overrides: Any) -> Any:
+              progress: bool = True, val_rows: Optional[list[Example]] = None,
+              seconds_left: Optional[float] = None, **overrides: Any) -> Any:
         labels = (task.labels or [],) if labelled else ()
-        return fn(model_path, examples, *labels, out_dir, cfg, progress, val_rows=val_rows, **overrides)
+        timing = {"seconds_left": seconds_left} if timed else {}
+        return fn(model_path, examples, *labels, out_dir, cfg, progress, val_rows=val_rows, **timing, **overrides)
 
     return train
 

@@ -34,8 +34,11 @@ def train(ctx: RunContext, epochs: float = 0) -> dict[str, Any]:
     # One directory per training job (data size, epochs): a killed job resumes from its own
     # checkpoints, a different job starts fresh.
     job = f"n{len(train_rows)}-v{len(val_rows)}-e{cfg.epochs:g}"
+    # only the published student may spend the time left on a costlier encoder; fold students
+    # keep the cheaper choice (they estimate the run; three trainings per iteration)
+    seconds_left = None if ctx.deadline is None else max(0.0, ctx.deadline - time.monotonic())
     result = train_for(ctx.task, choice["path"], train_rows, ctx.path("train", job), cfg,
-                       progress=ctx.progress, val_rows=val_rows or None)
+                       progress=ctx.progress, val_rows=val_rows or None, seconds_left=seconds_left)
     summary: dict[str, Any] = {k: v for k, v in result.__dict__.items() if k != "loss_curve"}
     summary["n_rows"] = len(train_rows)
     try:

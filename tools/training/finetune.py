@@ -39,6 +39,9 @@ class TrainResult:
     candidates: dict[str, Optional[float]] = field(default_factory=dict)
     """Every classification student tried, by name ("head:minilm", "head:mpnet", "finetuned"),
     with its validation accuracy: what the kept one was chosen over."""
+    rival_estimate_s: Optional[float] = None
+    """Estimated seconds of fine-tuning the rival encoder whose head won, when they were weighed
+    against the time left (classification under "auto")."""
 
 
 def split_validation(examples: list[Example], fraction: float, seed: int,

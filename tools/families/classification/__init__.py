@@ -26,7 +26,7 @@ def fit_baseline(task: TaskSpec, demos: list[Example]) -> dict[str, Any]:
 
 FAMILY = register(Family(
     name="classification",
-    train=trainer("p2m.tools.families.classification.model:train_classifier", labelled=True),
+    train=trainer("p2m.tools.families.classification.model:train_classifier", labelled=True, timed=True),
     predict=lazy("p2m.tools.scoring.predictions:predict_classifier"),
     score=score,
     fit_baseline=fit_baseline,
