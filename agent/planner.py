@@ -9,62 +9,23 @@ from typing import Any, Optional
 
 from p2m.agent.gate import PlannerGate
 from p2m.agent.policy import default_step
-from p2m.agent.state import AgentState
+from p2m.agent.state import AgentState, RunState, planner_lines
 from p2m.agent.router import budget_stop, score_before_stopping, target_met
 from p2m.llm.llm import LLMBudgetExceeded
 from p2m.prompts import render
 from p2m.runfolder.context import RunContext
 from p2m.runfolder.run_files import FAILURES
-from p2m.tools.specs import REGISTRY, offered_tools, tool_options
+from p2m.tools.specs import REGISTRY, offered_tools, tool_options, usual_order
 
 
 def _state_summary(state: AgentState, ctx: RunContext, gate: PlannerGate) -> str:
-    """Facts of the run for the planner, every string through the gate (agent/gate.py)."""
-    safe = gate.text
-    loaded = ", ".join(safe(n) for n in state.get("loaded") or []) or "none"
-    lines = [f"- training rows: {state.get('n_train', 0)}, test rows: {state.get('n_test', 0)}",
-             f"- catalog searched: {bool(state.get('searched'))}; datasets loaded: {loaded}"]
-    cands = [c for c in state.get("candidates", []) if c.get("compatible")]
-    if cands:
-        lines.append("- fitting datasets: " + ", ".join(safe(c["name"]) for c in cands))
-    lines.append(f"- model chosen: {safe((state.get('model') or {}).get('name', 'none'))}; "
-                 f"trained: {state.get('trained_rows', -1) >= 0}; awaiting evaluation: {state.get('needs_eval')}")
-    before: dict[str, Any] = {}
-    for h in state.get("history", []):  # the estimate decisions read; the test split is for people
-        lines.append(f"- iteration {h['iteration']}: {_estimate_line(h, safe)}; published: "
-                     f"{safe(h.get('published'))}" + _bought(before, h))
-        before = h
+    """Facts of the run for the planner, every string through the gate (agent/gate.py): the
+    store's counts, each tool's view of its own state keys, the last tool's result."""
+    lines = [f"training rows: {state.get('n_train', 0)}, test rows: {state.get('n_test', 0)}"]
+    lines += planner_lines(dict(state), gate.text)
     if state.get("last"):
-        lines.append(f"- last tool: {json.dumps(_facts(state['last'], gate), default=str)[:600]}")
-    return "\n".join(lines)
-
-
-def _estimate_line(h: dict[str, Any], safe: Any) -> str:
-    est = h.get("estimate") or {}
-    if not est.get("gold"):
-        return f"{safe(h['name'])}: no gold estimate (neither demonstration folds nor gold validation rows)"
-    return (f"{safe(h['name'])} = {est.get('value')} (95% lower bound {est.get('lower')}) estimated on gold "
-            f"rows; demonstrations-only baseline {est.get('baseline')}")
-
-
-def _estimated(h: dict[str, Any]) -> Any:
-    return (h.get("estimate") or {}).get("value")
-
-
-def _bought(before: dict[str, Any], h: dict[str, Any]) -> str:
-    """What an iteration cost since the one before (rows by source, LLM calls) and what it
-    changed in the gold metric."""
-    if "rows" not in h:
-        return ""
-    was = before.get("rows", {})
-    rows = ", ".join(f"+{h['rows'][k] - was.get(k, 0)} {k}" for k in ("user", "retrieved", "generated")
-                     if h["rows"].get(k, 0) != was.get(k, 0)) or "no new rows"
-    change = f"; change {_estimated(h) - _estimated(before):+.3f}" \
-        if _estimated(h) is not None and _estimated(before) is not None else ""
-    # Counts only, no seconds: a prompt holding wall time differs between two runs of the same
-    # task, so the same LLM would decide differently and a resumed run would miss its cache.
-    return (f"; since the last iteration: {rows}, "
-            f"{h['llm_calls'] - before.get('llm_calls', 0)} LLM calls{change}")
+        lines.append(f"last tool: {json.dumps(_facts(state['last'], gate), default=str)[:600]}")
+    return "\n".join("- " + line for line in lines)
 
 
 def _shortfall(ctx: RunContext, state: AgentState, gate: PlannerGate) -> str:
@@ -141,7 +102,7 @@ def planner_messages(state: AgentState, ctx: RunContext,
                   labels=", ".join(task.labels or []) or "-",
                   target=f"{task.target.metric} >= {task.target.value}" if task.target else "-",
                   state=_state_summary(state, ctx, gate) + _shortfall(ctx, state, gate), tools=tools)
-    return [{"role": "system", "content": render("plan")}, {"role": "user", "content": user}]
+    return [{"role": "system", "content": render("plan", order=usual_order())}, {"role": "user", "content": user}]
 
 
 def llm_plans(ctx: RunContext) -> bool:
@@ -152,7 +113,7 @@ def llm_plans(ctx: RunContext) -> bool:
 
 
 def make_planner(ctx: RunContext):
-    def planner(state: AgentState) -> dict[str, Any]:
+    def planner(state: RunState) -> dict[str, Any]:
         started = time.perf_counter()
         stop = budget_stop(state, ctx)
         if stop and score_before_stopping(state, ctx):

@@ -14,7 +14,7 @@ from p2m.runfolder.rundir import RunError
 from p2m.agent.planner import make_planner
 from p2m.graph.nodes import make_act, make_guard, make_report
 from p2m.agent.router import after_act
-from p2m.agent.state import AgentState
+from p2m.agent.state import state_schema
 
 THREAD = {"configurable": {"thread_id": "run"}}
 WRITTEN_TYPES = {"msgpack", "null", "empty", "bytes", "bytearray"}  # what JsonPlusSerializer writes
@@ -57,7 +57,7 @@ def sqlite_checkpointer(path: str | Path) -> Any:
 
 def build_graph(ctx: RunContext, checkpointer: Optional[Any] = None):
     """The compiled agent graph for one run."""
-    builder = StateGraph(AgentState)
+    builder = StateGraph(state_schema())  # the agent's keys and every registered tool's
     builder.add_node("planner", make_planner(ctx))
     builder.add_node("guard", make_guard(ctx))
     builder.add_node("act", make_act(ctx))

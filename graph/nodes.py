@@ -7,7 +7,7 @@ from typing import Any
 from p2m.agent import guard as guard_mod
 from p2m.agent.planner import llm_snapshot
 from p2m.agent.policy import default_step
-from p2m.agent.state import AgentState
+from p2m.agent.state import RunState
 from p2m.agent.router import stop_after_evaluation
 from p2m.llm.llm import LLMBudgetExceeded
 from p2m.graph.plots import write_plots
@@ -18,7 +18,7 @@ from p2m.tools.specs import REGISTRY
 
 
 def make_guard(ctx: RunContext):
-    def guard(state: AgentState) -> dict[str, Any]:
+    def guard(state: RunState) -> dict[str, Any]:
         proposal = state["proposal"] or {}
         if proposal.get("by") == "budget":
             return {}
@@ -41,7 +41,7 @@ def make_guard(ctx: RunContext):
 
 
 def make_act(ctx: RunContext):
-    def act(state: AgentState) -> dict[str, Any]:
+    def act(state: RunState) -> dict[str, Any]:
         proposal = state["proposal"]
         tool, args = proposal["tool"], proposal.get("args") or {}
         spec = REGISTRY[tool]
@@ -92,7 +92,7 @@ def make_act(ctx: RunContext):
 
 
 def make_report(ctx: RunContext):
-    def report(state: AgentState) -> dict[str, Any]:
+    def report(state: RunState) -> dict[str, Any]:
         if not state.get("history"):  # no student evaluated: the demonstrations-only model, scored
             try:
                 publish_demonstrations_only(ctx)

@@ -1,7 +1,8 @@
 """The planner's tools: one spec per module (`base.ToolSpec`), listed here in their usual order.
 
-Adding a tool is one module defining `SPEC` and one line below; the guard, the act node, the
-planner prompt, the trace and LangChain all read the registry.
+Adding a tool is one module defining `SPEC` and one line below (or `register(SPEC)` from
+anywhere); the guard, the act node, the agent's state, the planner prompt, the trace and
+LangChain all read the registry.
 """
 from __future__ import annotations
 
@@ -10,11 +11,38 @@ from typing import Any, Mapping, Optional
 from p2m.runfolder.context import RunContext
 from . import (choose_model, evaluate, finish, generate_examples, label_inputs, load_dataset, search_datasets,
                train)
-from .base import MAX_TOOL_FAILURES, ToolArgs, ToolSpec
+from .base import MAX_TOOL_FAILURES, StateKey, ToolArgs, ToolSpec
 
 REGISTRY: dict[str, ToolSpec] = {spec.name: spec for spec in (
     search_datasets.SPEC, load_dataset.SPEC, label_inputs.SPEC, generate_examples.SPEC, choose_model.SPEC, train.SPEC,
     evaluate.SPEC, finish.SPEC)}
+
+
+def register(spec: ToolSpec, before: str = "finish") -> ToolSpec:
+    """Add a tool to the registry, placed before `before` in the usual order (the end when that
+    tool is not registered); a name already taken, or a state key another tool owns, is an error."""
+    if spec.name in REGISTRY:
+        raise ValueError(f"a tool named {spec.name!r} is already registered")
+    owned = {key: name for name, other in REGISTRY.items() for key in other.state}
+    clash = sorted(set(spec.state) & set(owned))
+    if clash:
+        raise ValueError(f"{spec.name}: state key {clash[0]!r} is owned by {owned[clash[0]]}")
+    items = list(REGISTRY.items())
+    at = next((i for i, (name, _) in enumerate(items) if name == before), len(items))
+    items.insert(at, (spec.name, spec))
+    REGISTRY.clear()
+    REGISTRY.update(items)
+    return spec
+
+
+def unregister(name: str) -> None:
+    """Remove a registered tool (a plugin unloaded, a test's tool)."""
+    REGISTRY.pop(name, None)
+
+
+def usual_order() -> str:
+    """The registry's order as the planner prompt gives it: each tool with its condition."""
+    return ", ".join(f"{name} ({spec.when})" if spec.when else name for name, spec in REGISTRY.items())
 
 
 def build_tools(ctx: RunContext, names: Optional[list[str]] = None) -> list[Any]:
@@ -41,4 +69,5 @@ def tool_options(ctx: RunContext, state: Mapping[str, Any]) -> dict[str, Any]:
     return {"legal": legal, "refused": refused}
 
 
-__all__ = ["MAX_TOOL_FAILURES", "REGISTRY", "ToolArgs", "ToolSpec", "build_tools", "offered_tools", "tool_options"]
+__all__ = ["MAX_TOOL_FAILURES", "REGISTRY", "StateKey", "ToolArgs", "ToolSpec", "build_tools", "offered_tools",
+           "register", "tool_options", "unregister", "usual_order"]

@@ -1,22 +1,20 @@
 """choose_model: the pretrained student the run fine-tunes."""
 from __future__ import annotations
 
-from typing import Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import Field, create_model
+from pydantic import Field
 
 from p2m.runfolder.context import RunContext
 from p2m.tools.retrieval.models import choose_model as choose, local_models
-from .base import State, ToolArgs, ToolSpec
+from .base import narrowed, State, StateKey, Suggestion, ToolArgs, ToolSpec
+from .train import MIN_TRAIN_ROWS
 from p2m.tools.retrieval.model_index import load_model_catalog, search_models
 from p2m.runfolder.run_files import CHOICE
 
 
-class ChooseModelArgs(ToolArgs):
-    name: str = Field(default="", description="a local model path; empty picks the default")
-
-
-def choose_model(ctx: RunContext, name: str = "") -> dict[str, Any]:
+def choose_model(ctx: RunContext, name: Annotated[str, Field(
+        description="a model on local disk; empty picks the default")] = "") -> dict[str, Any]:
     """Pick the pretrained student model for the task."""
     requested = name or ctx.config.model
     candidates: list[dict[str, Any]] = []
@@ -82,15 +80,24 @@ def narrow(state: State, ctx: RunContext) -> Union[type[ToolArgs], Literal[False
             ([] if chosen else [""])
     if not names:
         return False  # nothing else fits this task: not offered (a free name would be refused)
-    return create_model("ChooseModelNow", __base__=ToolArgs, name=(
-        Literal[tuple(names)], Field(default=names[-1], description="a model on local disk")))  # type: ignore[valid-type]
+    return narrowed(SPEC.args, name=(tuple(names), names[-1]))
 
 
 def view(result: dict[str, Any]) -> str:
     return f"{result.get('name')} ({result.get('params') or '?'} parameters): {str(result.get('reason'))[:100]}"
 
 
-SPEC = ToolSpec(name="choose_model", run=choose_model, args=ChooseModelArgs, refuse=refuse, view=view,
+def suggest(state: State, ctx: RunContext) -> Suggestion:
+    n_train = state.get("n_train", 0)
+    if not state.get("model") and n_train > 0 and (n_train >= MIN_TRAIN_ROWS or state.get("history")):
+        return {"name": ""}, "pick the student model"
+    return None
+
+
+STATE = {"model": StateKey(None, "the ModelChoice",
+                          lambda v, safe: f"model chosen: {safe((v or {}).get('name', 'none'))}")}
+
+SPEC = ToolSpec(state=STATE, suggest=suggest, name="choose_model", run=choose_model, refuse=refuse, view=view,
                 unavailable=unavailable,
                 narrow=narrow,
                 update=lambda result, args, state, ctx: {"model": result, "trained_rows": -1})  # a new

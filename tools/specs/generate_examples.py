@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Optional
 
-from pydantic import Field, create_model
+from pydantic import Field
 
 from p2m.runfolder.context import RunContext
 from p2m.tools.scoring.folds import demo_folds, fold_count
 from p2m.tools.generation.attributes import propose_subjects
 from p2m.tools.generation.generate import generate_examples as generate
-from .base import MAX_TOOL_FAILURES, State, ToolArgs, ToolSpec
+from .base import narrowed, MAX_TOOL_FAILURES, State, StateKey, Suggestion, ToolArgs, ToolSpec
+from .evaluate import target_met
 from p2m.runfolder.run_files import FAILURES
 
 PLANNER_RESERVE = 12  # LLM calls a generation round leaves for the planner's remaining decisions
@@ -19,11 +20,6 @@ MAX_EMPTY_ROUNDS = 2  # rounds in a row that kept no row, after which generation
 HOLDOUT_EVERY = 5  # every 5th kept row goes to the validation split
 ROUND_TIME_SHARE = 0.5  # a round writes for at most this share of the wall time left
 TRAIN_SCORE_SHARE = 0.15  # of the wall budget, kept for training and scoring after a round
-
-
-class GenerateArgs(ToolArgs):
-    n: int = Field(default=0, ge=0, le=1000, description="how many examples; 0 means the default")
-    errors_only: bool = Field(default=False, description="imitate the inputs the model got wrong")
 
 
 def calls_left(ctx: RunContext) -> int:
@@ -45,7 +41,10 @@ def generation_room(ctx: RunContext) -> int:
     return calls_left(ctx) // (1 + max(0, ctx.config.data.verify_votes))
 
 
-def generate_examples(ctx: RunContext, n: int = 0, errors_only: bool = False) -> dict[str, Any]:
+def generate_examples(ctx: RunContext,
+                      n: Annotated[int, Field(ge=0, le=1000, description="how many examples; 0 means the default")] = 0,
+                      errors_only: Annotated[bool, Field(description="imitate the inputs the model got wrong")] = False
+                      ) -> dict[str, Any]:
     """Generate training examples with the LLM (label-balanced, deduplicated)."""
     if ctx.llm is None:
         raise RuntimeError("generate_examples needs an LLM (--llm is none)")
@@ -167,10 +166,8 @@ def narrow(state: State, ctx: RunContext) -> Optional[type[ToolArgs]]:
     (0: the default size); `errors_only` only once an evaluation has recorded errors."""
     cap = min(ctx.config.data.generate_n, generation_room(ctx))
     sizes = tuple(sorted({0} | {v for v in (10, 20, 40, 80, 160, 320) if v <= cap}))
-    errors: Any = (bool, Field(default=False, description="imitate the inputs the model got wrong")) \
-        if state.get("history") else (Literal[False], Field(default=False, description="no evaluation yet"))
-    return create_model("GenerateNow", __base__=GenerateArgs, errors_only=errors, n=(
-        Literal[sizes], Field(default=0, description="how many examples; 0 means the default")))  # type: ignore[valid-type]
+    scored: dict[str, Any] = {} if state.get("history") else {"errors_only": ((False,), False)}
+    return narrowed(SPEC.args, n=(sizes, 0), **scored)  # errors to imitate only once scored
 
 
 def refuse(args: dict[str, Any], state: State, ctx: RunContext) -> Optional[str]:
@@ -187,7 +184,26 @@ def view(result: dict[str, Any]) -> str:
             f"labels {result.get('label_counts')}")
 
 
-SPEC = ToolSpec(name="generate_examples", run=generate_examples, args=GenerateArgs,
+def suggest(state: State, ctx: RunContext) -> Suggestion:
+    """Rows when there are too few; after an evaluation short of the target (the model trained
+    on all the rows and scored), rows like the ones it got wrong, while iterations and time last."""
+    data, n_train = ctx.config.data, state.get("n_train", 0)
+    timely = time_for_a_round(state, ctx)
+    if n_train < data.min_train and can_generate(state, ctx) and (timely or n_train == 0):
+        return {"n": data.generate_n, "errors_only": False}, f"only {n_train} training rows; generate more"
+    scored = state.get("trained_rows", -1) == n_train >= 0 and not state.get("needs_eval")
+    if scored and not target_met(state, ctx) and state.get("evaluations", 0) < ctx.config.budget.max_iterations \
+            and can_generate(state, ctx) and timely:
+        return ({"n": min(data.generate_n, max(16, data.generate_n // 2)), "errors_only": True},
+                "below target: generate examples like the ones the model got wrong")
+    return None
+
+
+STATE = {"gen_rounds": StateKey(0, "generate_examples calls that kept something"),
+         "empty_rounds": StateKey(0, "generate_examples calls in a row that kept nothing"),
+         "last_round_s": StateKey(0.0, "seconds the last generation round took")}
+
+SPEC = ToolSpec(state=STATE, suggest=suggest, when="if there is too little data", name="generate_examples", run=generate_examples,
                 unavailable=unavailable, refuse=refuse, view=view, repeatable=True, narrow=narrow,
                 update=lambda result, args, state, ctx: {
                     "gen_rounds": state.get("gen_rounds", 0) + (1 if result["kept"] else 0),

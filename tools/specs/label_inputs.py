@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Optional
 
-from pydantic import Field, create_model
+from pydantic import Field
 
 from p2m.runfolder.context import RunContext
 from p2m.core.schemas import Example
 from p2m.tools.scoring.predictions import label_with_teacher
 from p2m.tools.scoring.folds import fold_count
-from .base import State, ToolArgs, ToolSpec
+from .base import narrowed, State, StateKey, Suggestion, ToolArgs, ToolSpec
 from .generate_examples import HOLDOUT_EVERY, calls_left
 from p2m.runfolder.run_files import UNLABELLED
 
@@ -26,11 +26,8 @@ def out_of_time(ctx: RunContext) -> bool:
     return ctx.deadline is not None and ctx.deadline - time.monotonic() < (1 - LABEL_SHARE) * budget
 
 
-class LabelArgs(ToolArgs):
-    n: int = Field(default=200, ge=1, le=5000, description="how many of the unlabelled texts to label now")
-
-
-def label_inputs(ctx: RunContext, n: int = 200) -> dict[str, Any]:
+def label_inputs(ctx: RunContext, n: Annotated[int, Field(
+        ge=1, le=5000, description="how many of the unlabelled texts to label now")] = 200) -> dict[str, Any]:
     """Label the next `n` of the user's unlabelled texts with the teacher (its label
     distribution kept where it scores labels); every 5th becomes a validation row."""
     texts = ctx.task.unlabelled
@@ -103,8 +100,7 @@ def narrow(state: State, ctx: RunContext) -> type[ToolArgs]:
     """`n` as an enum of counts up to what is left and what the call budget pays for."""
     room = min(len(ctx.task.unlabelled) - state.get("labelled_inputs", 0), calls_left(ctx))
     choices = tuple(c for c in CHOICES if c <= room) or (max(1, room),)
-    return create_model("LabelNow", __base__=LabelArgs, n=(
-        Literal[choices], Field(default=choices[-1], description="how many unlabelled texts to label now")))  # type: ignore[valid-type]
+    return narrowed(SPEC.args, n=(choices, choices[-1]))
 
 
 def update(result: dict[str, Any], args: dict[str, Any], state: State, ctx: RunContext) -> dict[str, Any]:
@@ -118,5 +114,14 @@ def view(result: dict[str, Any]) -> str:
             + (f"; stopped: {result['stopped']}" if result.get("stopped") else ""))
 
 
-SPEC = ToolSpec(name="label_inputs", run=label_inputs, args=LabelArgs, unavailable=unavailable, narrow=narrow,
+def suggest(state: State, ctx: RunContext) -> Suggestion:
+    if unavailable(state, ctx) is None and not state.get("model"):
+        left = min(len(ctx.task.unlabelled) - state.get("labelled_inputs", 0), 5000)
+        return {"n": left}, "the user's own unlabelled texts: the task's real inputs, labelled by the teacher"
+    return None
+
+
+STATE = {"labelled_inputs": StateKey(0, "the task's unlabelled texts label_inputs went through")}
+
+SPEC = ToolSpec(state=STATE, suggest=suggest, when="if the user gave unlabelled texts", name="label_inputs", run=label_inputs, unavailable=unavailable, narrow=narrow,
                 update=update, view=view, repeatable=True)

@@ -1,9 +1,9 @@
 """load_dataset: a retrieved dataset's rows, as they are or relabelled by the teacher."""
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Optional
 
-from pydantic import Field, create_model
+from pydantic import Field
 
 from p2m.runfolder.context import RunContext
 from p2m.core.schemas import Example
@@ -11,18 +11,15 @@ from p2m.tools.retrieval import datasets as ds
 from p2m.tools.retrieval.catalog import DatasetError
 from p2m.tools.scoring.folds import fold_count
 from p2m.tools.retrieval.source_fit import fold_ablation, input_fit
-from .base import State, ToolArgs, ToolSpec
+from .base import narrowed, State, StateKey, Suggestion, ToolArgs, ToolSpec
 from p2m.tools.retrieval.hub import download_dataset
 from p2m.tools.scoring.predictions import label_with_teacher
 
 
-class LoadArgs(ToolArgs):
-    name: str = Field(description="a dataset name returned by search_datasets")
-    relabel: bool = Field(default=False, description="label its inputs with the teacher LLM in the "
-                                                     "task's label scheme (for datasets with other labels)")
-
-
-def load_dataset(ctx: RunContext, name: str, relabel: bool = False) -> dict[str, Any]:
+def load_dataset(ctx: RunContext, name: Annotated[str, Field(description="a dataset name returned by search_datasets")],
+                 relabel: Annotated[bool, Field(description="label its inputs with the teacher LLM in the task's label "
+                                                            "scheme (for datasets with other labels)")] = False
+                 ) -> dict[str, Any]:
     """Load a catalog dataset's train and test rows as input/output pairs."""
     entry = next((e for e in ctx.catalog if e.name == name), None)
     if entry is None:
@@ -101,8 +98,7 @@ def narrow(state: State, ctx: RunContext) -> Optional[type[ToolArgs]]:
     names = [c["name"] for c in loadable(state, ctx)]
     if not names:
         return None
-    return create_model("LoadNow", __base__=LoadArgs, name=(
-        Literal[tuple(names)], Field(description="a dataset name returned by search_datasets")))  # type: ignore[valid-type]
+    return narrowed(SPEC.args, name=(tuple(names), ...))
 
 
 def refuse(args: dict[str, Any], state: State, ctx: RunContext) -> Optional[str]:
@@ -137,5 +133,27 @@ def view(result: dict[str, Any]) -> str:
             (f" ({result['relabelled']} relabelled)" if result.get("relabelled") else ""))
 
 
-SPEC = ToolSpec(name="load_dataset", run=load_dataset, args=LoadArgs, unavailable=unavailable, narrow=narrow,
+def suggest(state: State, ctx: RunContext) -> Suggestion:
+    """The first fitting candidate; else one of the top three whose inputs fit under another
+    label scheme, for the teacher to relabel. Only while nothing is loaded."""
+    if state.get("loaded"):
+        return None
+    done = set(state.get("rejected", {}))
+    candidates = state.get("candidates", [])
+    usable = [c["name"] for c in candidates if c.get("compatible") and c["name"] not in done]
+    if usable:
+        return {"name": usable[0], "relabel": False}, f"{usable[0]} matches the task's type and labels"
+    relabel = [c["name"] for c in candidates[:3] if c.get("relabel") and c["name"] not in done]
+    if relabel and ctx.llm is not None:
+        return ({"name": relabel[0], "relabel": True},
+                f"{relabel[0]} has fitting inputs under another label scheme: the teacher labels them in the "
+                "task's scheme")
+    return None
+
+
+STATE = {"loaded": StateKey([], "datasets loaded into the run",
+                           lambda v, safe: "datasets loaded: " + (", ".join(safe(n) for n in v) or "none")),
+         "rejected": StateKey({}, "dataset name -> why it was rejected")}
+
+SPEC = ToolSpec(state=STATE, suggest=suggest, when="if a dataset fits", name="load_dataset", run=load_dataset, unavailable=unavailable, narrow=narrow,
                 refuse=refuse, update=update, on_failure=on_failure, view=view)

@@ -1,21 +1,18 @@
 """search_datasets: find catalog (or Hub) datasets that fit the task."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 from pydantic import Field
 
 from p2m.runfolder.context import RunContext
 from p2m.tools.retrieval import datasets as ds
-from .base import State, ToolArgs, ToolSpec
+from .base import MAX_TOOL_FAILURES, State, StateKey, Suggestion, ToolSpec
 from p2m.tools.retrieval.hub import search_hub
 
 
-class SearchArgs(ToolArgs):
-    query: str = Field(default="", description="what to look for; empty means the task instruction")
-
-
-def search_datasets(ctx: RunContext, query: str = "") -> dict[str, Any]:
+def search_datasets(ctx: RunContext, query: Annotated[str, Field(
+        description="what to look for; empty means the task instruction")] = "") -> dict[str, Any]:
     """Search the dataset catalog for data that fits the task."""
     data = ctx.config.data
     if ctx.config.hub:
@@ -63,7 +60,22 @@ def view(result: dict[str, Any]) -> str:
                                       for c in result.get("candidates", []))
 
 
-SPEC = ToolSpec(name="search_datasets", run=search_datasets, args=SearchArgs, unavailable=unavailable,
+def fitting(candidates: list[dict], safe: Any) -> Optional[str]:
+    names = [safe(c["name"]) for c in candidates if c.get("compatible")]
+    return "fitting datasets: " + ", ".join(names) if names else None
+
+
+def suggest(state: State, ctx: RunContext) -> Suggestion:
+    if (ctx.catalog or ctx.config.hub) and not state.get("searched") and \
+            state.get("failures", {}).get("search_datasets", 0) < MAX_TOOL_FAILURES:
+        return {"query": ctx.task.instruction}, "look for existing data first"
+    return None
+
+
+STATE = {"searched": StateKey(False, "search_datasets has run", lambda v, safe: f"catalog searched: {bool(v)}"),
+         "candidates": StateKey([], "its hits, with compatibility", fitting)}
+
+SPEC = ToolSpec(name="search_datasets", run=search_datasets, unavailable=unavailable, state=STATE, suggest=suggest,
                 update=lambda result, args, state, ctx: {"searched": True,
                                                          "candidates": result["candidates"]},
                 view=view)

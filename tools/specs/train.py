@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Optional
 
-from pydantic import Field, create_model
+from pydantic import Field
 
 from p2m.runfolder.context import RunContext
 from p2m.tools.scoring.assess import NoGoldRows, fold_rows, test_plan
 from p2m.tools.families import train_for
-from .base import State, ToolArgs, ToolSpec
+from .base import narrowed, MAX_TOOL_FAILURES, State, StateKey, Suggestion, ToolArgs, ToolSpec
 from p2m.runfolder.run_files import CHOICE, TRAIN
 
 MIN_TRAIN_ROWS = 8
 RETRAIN_EPOCHS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)  # offered when only the epochs can change
 
 
-class TrainArgs(ToolArgs):
-    epochs: float = Field(default=0, ge=0, le=50, description="passes over the data; 0 = default")
-
-
-def train(ctx: RunContext, epochs: float = 0) -> dict[str, Any]:
+def train(ctx: RunContext, epochs: Annotated[float, Field(
+        ge=0, le=50, description="passes over the data; 0 = default")] = 0) -> dict[str, Any]:
     """Train the chosen model on the run's training rows (early stopping on validation; for
     classification, the better on validation of a head on its frozen embeddings and fine-tuning)."""
     choice = ctx.read_json(CHOICE)
@@ -74,8 +71,7 @@ def narrow(state: State, ctx: RunContext) -> type[ToolArgs]:
     other epochs retrain."""
     same_data = state.get("trained_rows") == state.get("n_train")
     choices = RETRAIN_EPOCHS if same_data else (0,) + RETRAIN_EPOCHS
-    return create_model("TrainNow", __base__=TrainArgs, epochs=(
-        Literal[choices], Field(default=choices[0], description="passes over the data; 0 = default")))
+    return narrowed(SPEC.args, epochs=(choices, choices[0]))
 
 
 def refuse(args: dict[str, Any], state: State, ctx: RunContext) -> Optional[str]:
@@ -86,7 +82,7 @@ def refuse(args: dict[str, Any], state: State, ctx: RunContext) -> Optional[str]
 
 def view(result: dict[str, Any]) -> str:
     tried = result.get("candidates") or {}
-    over = (f"; val of those tried: " + ", ".join(f"{k} {v}" for k, v in tried.items())) if len(tried) > 1 else ""
+    over = ("; val of those tried: " + ", ".join(f"{k} {v}" for k, v in tried.items())) if len(tried) > 1 else ""
     if result.get("kind") == "head":
         return (f"{result.get('n_train')} rows, logistic regression on frozen embeddings, "
                 f"{result.get('train_s')} s, best val {result.get('best_val')}{over}")
@@ -95,7 +91,19 @@ def view(result: dict[str, Any]) -> str:
             f"{result.get('examples_per_s')} ex/s, best val {result.get('best_val')}{head}{over}")
 
 
-SPEC = ToolSpec(name="train", run=train, args=TrainArgs, unavailable=unavailable, refuse=refuse, view=view,
+def suggest(state: State, ctx: RunContext) -> Suggestion:
+    if unavailable(state, ctx) is None and state.get("trained_rows", -1) != state.get("n_train") \
+            and state.get("failures", {}).get("train", 0) < MAX_TOOL_FAILURES:
+        return {"epochs": 0}, "the data changed since the last training"
+    return None
+
+
+STATE = {"trained_rows": StateKey(-1, "n_train when the current model was trained (-1: none)",
+                                 lambda v, safe: f"trained: {v >= 0}"),
+         "needs_eval": StateKey(False, "a model was trained and not yet evaluated",
+                               lambda v, safe: f"awaiting evaluation: {v}")}
+
+SPEC = ToolSpec(state=STATE, suggest=suggest, name="train", run=train, unavailable=unavailable, refuse=refuse, view=view,
                 narrow=narrow,
                 update=lambda result, args, state, ctx: {"trained_rows": result["n_rows"],
                                                          "needs_eval": True})
