@@ -9,23 +9,17 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-TaskType = Literal["classification", "extractive_qa", "text2text", "ner"]
-TASK_TYPES: tuple[str, ...] = ("classification", "extractive_qa", "text2text", "ner")
-# Names that datasets in the wild use for the same families.
-TASK_TYPE_ALIASES = {
-    "text-classification": "classification",
-    "text2code": "text2text",
-    "generation": "text2text",
-    "question-answering": "extractive_qa",
-    "qa": "extractive_qa",
-    "token-classification": "ner",
-}
-DEFAULT_METRIC = {
-    "classification": "accuracy",
-    "extractive_qa": "f1",
-    "text2text": "chrf",
-    "ner": "entity_f1",
-}
+# The task families' names, filled by the families as they register (`p2m.tools.families`, which
+# `import p2m` loads): the family's default metric, and the names datasets in the wild use for it.
+DEFAULT_METRIC: dict[str, str] = {}
+TASK_TYPE_ALIASES: dict[str, str] = {}
+
+
+def add_task_type(name: str, default_metric: str, aliases: tuple[str, ...] = ()) -> None:
+    """Make `name` a valid `TaskSpec.task_type` (a family registering itself), with the metric a
+    task's target defaults to and other names that mean it."""
+    DEFAULT_METRIC[name] = default_metric
+    TASK_TYPE_ALIASES.update({alias: name for alias in aliases})
 
 
 MAX_UNLABELLED = 20_000  # unlabelled texts a task carries (the teacher labels what the budget allows)
@@ -61,7 +55,7 @@ class TaskSpec(BaseModel):
 
     instruction: str = Field(description="what the model must do, in plain language")
     examples: list[Demonstration] = Field(default_factory=list, description="demonstrations")
-    task_type: TaskType = Field(default="classification", description="the task family")
+    task_type: str = Field(default="classification", description="the task family (a registered one)")
     labels: Optional[list[str]] = Field(default=None, description="label set for classification")
     target: Optional[Target] = Field(default=None, description="metric to reach")
     test: list[Demonstration] = Field(default_factory=list, description=(
@@ -76,8 +70,8 @@ class TaskSpec(BaseModel):
         if isinstance(v, str):
             key = v.strip().lower()
             key = TASK_TYPE_ALIASES.get(key, key)
-            if key not in TASK_TYPES:
-                raise ValueError(f"unknown task type {v!r}; expected one of {', '.join(TASK_TYPES)}")
+            if key not in DEFAULT_METRIC:
+                raise ValueError(f"unknown task type {v!r}; expected one of {', '.join(DEFAULT_METRIC)}")
             return key
         return v
 

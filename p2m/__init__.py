@@ -9,3 +9,7 @@ _os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # chromadb
 _os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 __version__ = "0.1.0"
+
+# The task families register themselves (their task types, default metrics and aliases), so
+# that a TaskSpec can name any of them whatever was imported first.
+from p2m.tools import families as _families  # noqa: E402,F401

@@ -60,15 +60,19 @@ def test_ner_round_trip_and_training(tiny_model_dir, tmp_path):
 
 
 def test_every_family_is_registered_once_with_all_its_parts():
-    from p2m.core.schemas import TASK_TYPES
+    from p2m.core.schemas import DEFAULT_METRIC, TASK_TYPE_ALIASES
     from p2m.tools.families import FAMILIES, family, register
 
-    assert sorted(FAMILIES) == sorted(TASK_TYPES)
+    assert sorted(FAMILIES) == sorted(DEFAULT_METRIC)  # a family's registration makes its task type
+    assert {"classification", "extractive_qa", "text2text", "ner"} <= set(FAMILIES)
+    assert TASK_TYPE_ALIASES["qa"] == "extractive_qa" and DEFAULT_METRIC["ner"] == "entity_f1"
     for fam in FAMILIES.values():
         assert all(callable(f) for f in (fam.train, fam.predict, fam.score, fam.fit_baseline,
                                          fam.predict_baseline))
         assert fam.max_length > 0 and fam.search_words and fam.pipeline_tag
-        assert (fam.export_head is not None) == fam.encoder
+        assert fam.export_head is None or fam.encoder  # ONNX export loads an encoder with a head
+    assert all(FAMILIES[name].export_head for name in ("classification", "extractive_qa", "ner"))
+    assert FAMILIES["text2text"].export_head is None and not FAMILIES["text2text"].encoder
     with pytest.raises(ValueError, match="registered twice"):
         register(FAMILIES["ner"])
     with pytest.raises(ValueError, match="known: classification"):

@@ -3,9 +3,10 @@
 Everything family-specific lives in that family's folder (`classification/`, `extractive_qa/`,
 `ner/`, `text2text/`: its `Family` in `__init__.py`, its trainer and predictor in `model.py`, its
 metric in `metric.py`); the rest of p2m asks the registry (`family(task.task_type)`) instead of
-branching on family names. Adding a family = one folder here + its name in
-`schemas.TASK_TYPES` / `DEFAULT_METRIC` + its test. Every metric is a fraction in [0, 1], as
-accuracy is, so one target scale fits all families.
+branching on family names. Adding a family = one folder whose `__init__.py` registers its
+`Family` (with its default metric and aliases: the task type becomes valid in `TaskSpec`),
+imported from `families/__init__.py` or from anywhere (tests/toy_family is one), + its test.
+Every metric is a fraction in [0, 1], as accuracy is, so one target scale fits all families.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from p2m.core.schemas import Example, Metrics, TaskSpec
+from p2m.core.schemas import Example, Metrics, TaskSpec, add_task_type
 
 MAX_FAILURES = 50  # wrong rows kept per scoring, for the error view and error-driven generation
 
@@ -63,6 +64,10 @@ class Family:
     """The transformers AutoModel class that ONNX export loads (None: no ONNX export)."""
     export_outputs: tuple[str, ...] = ("logits",)
     """Output names of the exported graph."""
+    default_metric: str = "accuracy"
+    """The metric a task's target defaults to (the first of `score`'s metrics, by name)."""
+    aliases: tuple[str, ...] = ()
+    """Other names datasets and users give the family ("qa", "token-classification")."""
 
 
 FAMILIES: dict[str, Family] = {}
@@ -73,6 +78,7 @@ def register(fam: Family) -> Family:
     if fam.name in FAMILIES:
         raise ValueError(f"task family {fam.name!r} is registered twice")
     FAMILIES[fam.name] = fam
+    add_task_type(fam.name, fam.default_metric, fam.aliases)
     return fam
 
 

@@ -37,4 +37,6 @@ FAMILY = register(Family(
     hub_tags=("text-classification",),
     pipeline_tag="text-classification",
     export_head="AutoModelForSequenceClassification",
+    default_metric="accuracy",
+    aliases=("text-classification",),
 ))

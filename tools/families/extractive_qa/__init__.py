@@ -48,4 +48,6 @@ FAMILY = register(Family(
     pipeline_tag="question-answering",
     export_head="AutoModelForQuestionAnswering",
     export_outputs=("start_logits", "end_logits"),
+    default_metric="f1",
+    aliases=("question-answering", "qa"),
 ))

@@ -46,4 +46,6 @@ FAMILY = register(Family(
     hub_tags=("token-classification",),
     pipeline_tag="token-classification",
     export_head="AutoModelForTokenClassification",
+    default_metric="entity_f1",
+    aliases=("token-classification",),
 ))

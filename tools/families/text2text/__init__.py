@@ -33,4 +33,6 @@ FAMILY = register(Family(
     hub_tags=("summarization", "text2text-generation", "translation"),
     pipeline_tag="text-generation",
     encoder=False,
+    default_metric="chrf",
+    aliases=("text2code", "generation"),
 ))
