@@ -16,6 +16,7 @@ from p2m.prompts import render
 from p2m.runfolder.context import RunContext
 from p2m.runfolder.run_files import FAILURES
 from p2m.tools.specs import REGISTRY, offered_tools, tool_options, usual_order
+from p2m.tools.specs.generate_examples import time_for_a_round
 
 
 def _state_summary(state: AgentState, ctx: RunContext, gate: PlannerGate) -> str:
@@ -23,6 +24,9 @@ def _state_summary(state: AgentState, ctx: RunContext, gate: PlannerGate) -> str
     store's counts, each tool's view of its own state keys, the last tool's result."""
     lines = [f"training rows: {state.get('n_train', 0)}, test rows: {state.get('n_test', 0)}"]
     lines += planner_lines(dict(state), gate.text)
+    # a yes/no, not seconds: a prompt holding wall time would not replay from the reply cache
+    lines.append(f"time left for another round of writing, training and scoring: "
+                 f"{'yes' if time_for_a_round(state, ctx) else 'no'}")
     if state.get("last"):
         lines.append(f"last tool: {json.dumps(_facts(state['last'], gate), default=str)[:600]}")
     return "\n".join("- " + line for line in lines)

@@ -199,7 +199,8 @@ def test_the_planner_sees_what_each_option_cost_and_what_it_bought(tmp_path):
              "rows": {"user": 8, "retrieved": 0, "generated": 80}, "llm_calls": 170,
              "estimate": {"gold": True, "value": 0.6, "lower": 0.3, "baseline": 0.5}}
     second = {**first, "iteration": 2, "value": 0.65, "rows": {"user": 8, "retrieved": 0, "generated": 120},
-              "llm_calls": 260, "estimate": {"gold": True, "value": 0.65, "lower": 0.4, "baseline": 0.5}}
+              "llm_calls": 260, "estimate": {"gold": True, "value": 0.65, "lower": 0.4, "baseline": 0.5,
+                                             "agreement": {"n": 200, "student": 0.875, "baseline": 0.505}}}
     state = {**initial_state(), "history": [first, second],
              "spent": {"generate_examples": {"runs": 2, "llm_calls": 250}},
              "last": {"tool": "train", "summary": {"n_rows": 120, "train_s": 71.3, "examples_per_s": 8.1,
@@ -213,6 +214,9 @@ def test_the_planner_sees_what_each_option_cost_and_what_it_bought(tmp_path):
     assert " s," not in prompt and "71.3" not in prompt and "1796325918" not in prompt  # no wall time: prompts replay
     assert "runs/a" not in prompt and "path" not in prompt  # nor the run directory's name
     assert '"n_rows": 120' in prompt
+    # issue 38: the teacher's agreement with the student, and whether time is left for a round
+    assert "the teacher's labels agree with the student on 0.875 and with the baseline on 0.505 of 200" in prompt
+    assert "time left for another round of writing, training and scoring: yes" in prompt
 
 
 def test_the_policy_plans_beside_the_embedded_model_unless_asked_otherwise(tmp_path):

@@ -140,8 +140,12 @@ def estimate_line(h: dict[str, Any], safe: Any) -> str:
     est = h.get("estimate") or {}
     if not est.get("gold"):
         return f"{safe(h['name'])}: no gold estimate (neither demonstration folds nor gold validation rows)"
+    agreement = est.get("agreement") or {}
+    teacher = (f"; the teacher's labels agree with the student on {agreement['student']} and with the baseline "
+               f"on {agreement.get('baseline')} of {agreement['n']} held-out inputs") \
+        if agreement.get("n") and agreement.get("student") is not None else ""
     return (f"{safe(h['name'])} = {est.get('value')} (95% lower bound {est.get('lower')}) estimated on gold "
-            f"rows; demonstrations-only baseline {est.get('baseline')}")
+            f"rows; demonstrations-only baseline {est.get('baseline')}{teacher}")
 
 
 def estimated(h: dict[str, Any]) -> Any:
