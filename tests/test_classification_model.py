@@ -185,7 +185,7 @@ def test_auto_fine_tunes_the_rival_whose_head_won_when_the_time_left_pays_for_it
                                                0.75 if path == rival else 0.5, 1.0))
     monkeypatch.setattr(train_module, "epoch_seconds", lambda *a: 10.0)
     handed = recording_finetune(monkeypatch, tmp_path, best_val=0.9)
-    cfg = quick(rival_heads=(rival,))  # 8 rows, batch 8: the schedule makes it 2 epochs (min_steps 2)
+    cfg = quick(rival_heads=(rival,), finetune_rival=True)  # 8 rows, batch 8: 2 epochs (min_steps 2)
     result = train_classifier(minilm_path(), train, LABELS, tmp_path / "a", cfg,
                               progress=False, val_rows=val, seconds_left=100.0)
     assert handed == [(rival, 2)] and result.kind == "finetuned" and result.rival_estimate_s == 20.0
@@ -200,11 +200,17 @@ def test_auto_fine_tunes_the_rival_whose_head_won_when_the_time_left_pays_for_it
         assert result.rival_estimate_s == (20.0 if left else None)
 
 
-def test_a_rival_is_timed_only_when_its_head_won(tmp_path, monkeypatch):
+def test_a_rival_is_timed_only_when_its_head_won_and_the_setting_asks(tmp_path, monkeypatch):
+    """Off by default: on bench.unseen SST-2 (three seeds) it won validation every time and the
+    published students did not read higher on the gold rows (docs/students.md)."""
     train, val = split()
     monkeypatch.setattr(train_module, "epoch_seconds", lambda *a: pytest.fail("no rival to time"))
-    head, cfg = {"encoder": "minilm", "constant": "positive"}, quick()
+    head, cfg = {"encoder": "minilm", "constant": "positive"}, quick(finetune_rival=True)
     assert train_module.encoder_to_finetune(minilm_path(), head, train, 4, cfg, 1e9) == (minilm_path(), cfg, None)
+    rival_head, default = {"encoder": "mpnet", "constant": "positive"}, quick()
+    assert not default.finetune_rival
+    assert train_module.encoder_to_finetune(minilm_path(), rival_head, train, 4, default, 1e9) == \
+        (minilm_path(), default, None)
 
 
 def test_an_epoch_is_forward_seconds_per_row_times_the_passes(monkeypatch):

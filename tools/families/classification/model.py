@@ -109,14 +109,15 @@ def encoder_to_finetune(model_path: str, head: dict[str, Any], train_rows: list[
                         cfg: TrainConfig, seconds_left: Optional[float]
                         ) -> tuple[str, TrainConfig, Optional[float]]:
     """What "auto" fine-tunes: the encoder, its settings, and the estimated seconds when a rival
-    was weighed. The winning head's encoder when it is a rival's and at least one epoch of it fits
+    was weighed. With `cfg.finetune_rival` (off by default: no gain measured on SST-2's gold
+    rows), the winning head's encoder when it is a rival's and at least one epoch of it fits
     `FINETUNE_TIME_SHARE` of `seconds_left` (the schedule's epochs, or as many as fit); else the
     chosen encoder as configured (always so without `seconds_left`: fold students, calls with no
     deadline). On SST-2 development rows fine-tuned mpnet read 0.901 where its head read 0.865
     and fine-tuned MiniLM 0.851, for 6x MiniLM's seconds (docs/students.md)."""
     encoder = str(head.get("encoder", "minilm"))
     rival = embedder_path(encoder) if encoder in ("minilm", "mpnet") else encoder
-    if seconds_left is None or Path(rival).resolve() == Path(model_path).resolve():
+    if not cfg.finetune_rival or seconds_left is None or Path(rival).resolve() == Path(model_path).resolve():
         return model_path, cfg, None
     per_epoch = epoch_seconds(rival, train_rows, n_val)
     _, epochs = schedule(len(train_rows), cfg)
