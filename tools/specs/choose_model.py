@@ -97,8 +97,7 @@ def suggest(state: State, ctx: RunContext) -> Suggestion:
 STATE = {"model": StateKey(None, "the ModelChoice",
                           lambda v, safe: f"model chosen: {safe((v or {}).get('name', 'none'))}")}
 
-SPEC = ToolSpec(state=STATE, suggest=suggest, name="choose_model", run=choose_model, refuse=refuse, view=view,
-                unavailable=unavailable,
-                narrow=narrow,
+SPEC = ToolSpec(name="choose_model", run=choose_model, state=STATE, suggest=suggest, refuse=refuse, view=view,
+                unavailable=unavailable, narrow=narrow,
                 update=lambda result, args, state, ctx: {"model": result, "trained_rows": -1})  # a new
 # student has seen no rows yet, whatever the previous one was trained on

@@ -48,7 +48,7 @@ def suggest(state: State, ctx: RunContext) -> Suggestion:
     return {"reason": why}, short
 
 
-SPEC = ToolSpec(suggest=suggest, name="finish", run=finish, unavailable=unavailable,
+SPEC = ToolSpec(name="finish", run=finish, suggest=suggest, unavailable=unavailable,
                 view=lambda result: str(result.get("reason")),
                 update=lambda result, args, state, ctx: {
                     "done": True, "stop_reason": state.get("stop_reason") or result["reason"]})

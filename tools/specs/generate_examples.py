@@ -203,7 +203,8 @@ STATE = {"gen_rounds": StateKey(0, "generate_examples calls that kept something"
          "empty_rounds": StateKey(0, "generate_examples calls in a row that kept nothing"),
          "last_round_s": StateKey(0.0, "seconds the last generation round took")}
 
-SPEC = ToolSpec(state=STATE, suggest=suggest, when="if there is too little data", name="generate_examples", run=generate_examples,
+SPEC = ToolSpec(name="generate_examples", run=generate_examples, when="if there is too little data",
+                state=STATE, suggest=suggest,
                 unavailable=unavailable, refuse=refuse, view=view, repeatable=True, narrow=narrow,
                 update=lambda result, args, state, ctx: {
                     "gen_rounds": state.get("gen_rounds", 0) + (1 if result["kept"] else 0),

@@ -123,5 +123,6 @@ def suggest(state: State, ctx: RunContext) -> Suggestion:
 
 STATE = {"labelled_inputs": StateKey(0, "the task's unlabelled texts label_inputs went through")}
 
-SPEC = ToolSpec(state=STATE, suggest=suggest, when="if the user gave unlabelled texts", name="label_inputs", run=label_inputs, unavailable=unavailable, narrow=narrow,
+SPEC = ToolSpec(name="label_inputs", run=label_inputs, when="if the user gave unlabelled texts",
+                state=STATE, suggest=suggest, unavailable=unavailable, narrow=narrow,
                 update=update, view=view, repeatable=True)

@@ -155,5 +155,6 @@ STATE = {"loaded": StateKey([], "datasets loaded into the run",
                            lambda v, safe: "datasets loaded: " + (", ".join(safe(n) for n in v) or "none")),
          "rejected": StateKey({}, "dataset name -> why it was rejected")}
 
-SPEC = ToolSpec(state=STATE, suggest=suggest, when="if a dataset fits", name="load_dataset", run=load_dataset, unavailable=unavailable, narrow=narrow,
+SPEC = ToolSpec(name="load_dataset", run=load_dataset, when="if a dataset fits", state=STATE, suggest=suggest,
+                unavailable=unavailable, narrow=narrow,
                 refuse=refuse, update=update, on_failure=on_failure, view=view)

@@ -103,7 +103,7 @@ STATE = {"trained_rows": StateKey(-1, "n_train when the current model was traine
          "needs_eval": StateKey(False, "a model was trained and not yet evaluated",
                                lambda v, safe: f"awaiting evaluation: {v}")}
 
-SPEC = ToolSpec(state=STATE, suggest=suggest, name="train", run=train, unavailable=unavailable, refuse=refuse, view=view,
-                narrow=narrow,
+SPEC = ToolSpec(name="train", run=train, state=STATE, suggest=suggest, unavailable=unavailable, refuse=refuse,
+                view=view, narrow=narrow,
                 update=lambda result, args, state, ctx: {"trained_rows": result["n_rows"],
                                                          "needs_eval": True})
