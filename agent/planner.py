@@ -10,12 +10,13 @@ from typing import Any, Optional
 from p2m.agent.gate import PlannerGate
 from p2m.agent.policy import default_step
 from p2m.agent.state import AgentState, RunState, planner_lines
-from p2m.agent.router import budget_stop, score_before_stopping, target_met
+from p2m.agent.router import budget_stop, score_before_stopping
 from p2m.llm.llm import LLMBudgetExceeded
 from p2m.prompts import render
 from p2m.runfolder.context import RunContext
 from p2m.runfolder.run_files import FAILURES
 from p2m.tools.specs import REGISTRY, offered_tools, tool_options, usual_order
+from p2m.tools.specs.evaluate import target_met
 from p2m.tools.specs.generate_examples import time_for_a_round
 
 

@@ -6,7 +6,7 @@ from typing import Optional
 from p2m.runfolder.context import RunContext
 from p2m.agent.state import AgentState, RunState
 from p2m.tools.specs import REGISTRY
-from p2m.tools.specs.evaluate import target_met  # noqa: F401  (the router's reading of the target)
+from p2m.tools.specs.evaluate import target_met
 
 
 def budget_stop(state: AgentState, ctx: RunContext) -> Optional[str]:

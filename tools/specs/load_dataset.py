@@ -138,13 +138,13 @@ def suggest(state: State, ctx: RunContext) -> Suggestion:
     label scheme, for the teacher to relabel. Only while nothing is loaded."""
     if state.get("loaded"):
         return None
-    done = set(state.get("rejected", {}))
+    open_names = {c["name"] for c in loadable(state, ctx)}
     candidates = state.get("candidates", [])
-    usable = [c["name"] for c in candidates if c.get("compatible") and c["name"] not in done]
+    usable = [c["name"] for c in candidates if c.get("compatible") and c["name"] in open_names]
     if usable:
         return {"name": usable[0], "relabel": False}, f"{usable[0]} matches the task's type and labels"
-    relabel = [c["name"] for c in candidates[:3] if c.get("relabel") and c["name"] not in done]
-    if relabel and ctx.llm is not None:
+    relabel = [c["name"] for c in candidates[:3] if c.get("relabel") and c["name"] in open_names]
+    if relabel:
         return ({"name": relabel[0], "relabel": True},
                 f"{relabel[0]} has fitting inputs under another label scheme: the teacher labels them in the "
                 "task's scheme")

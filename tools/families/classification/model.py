@@ -116,7 +116,7 @@ def encoder_to_finetune(model_path: str, head: dict[str, Any], train_rows: list[
     deadline). On SST-2 development rows fine-tuned mpnet read 0.901 where its head read 0.865
     and fine-tuned MiniLM 0.851, for 6x MiniLM's seconds (docs/students.md)."""
     encoder = str(head.get("encoder", "minilm"))
-    rival = embedder_path(encoder) if encoder in ("minilm", "mpnet") else encoder
+    rival = embedder_path(encoder)
     if not cfg.finetune_rival or seconds_left is None or Path(rival).resolve() == Path(model_path).resolve():
         return model_path, cfg, None
     per_epoch = epoch_seconds(rival, train_rows, n_val)
