@@ -24,10 +24,25 @@ _LOAD_LOCK = threading.Lock()
 _CALL_LOCK = threading.Lock()  # llama.cpp contexts are not thread-safe
 SCORING_CTX = 512  # the scoring context keeps n_ctx x vocabulary logits: 512 x 152k floats, 311 MB
 SCORED_TOKENS = 160  # a long task text is scored on its first tokens
+# llama.cpp refuses a grammar whose bounded repetition exceeds 2,000 rules ("exceeds sane
+# defaults"), and llama-cpp-python then crashes the process (signal 11): a string's maxLength
+# of 1,001 already does (a character is 2 rules), 1,000 passes. Bounds above are lowered to it.
+MAX_GRAMMAR_REPEAT = 1000
 
 
 def threads() -> int:
     return max(1, int(os.environ.get("P2M_THREADS", "1")))
+
+
+def grammar_safe(schema: Any) -> Any:
+    """`schema` with every maxLength / maxItems above MAX_GRAMMAR_REPEAT lowered to it: a
+    grammar llama.cpp compiles. Only stricter, so a reply still validates against the original."""
+    if isinstance(schema, list):
+        return [grammar_safe(v) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    return {k: min(v, MAX_GRAMMAR_REPEAT) if k in ("maxLength", "maxItems") and isinstance(v, int)
+            else grammar_safe(v) for k, v in schema.items()}
 
 
 def load_llama(path: Path, n_ctx: int = 4096, n_threads: Optional[int] = None,
@@ -118,7 +133,7 @@ class LocalLLM(LLM):
         kwargs: dict[str, Any] = dict(messages=messages, temperature=temperature,
                                       max_tokens=max_tokens, seed=seed)
         if schema is not None:
-            kwargs["response_format"] = {"type": "json_object", "schema": schema}
+            kwargs["response_format"] = {"type": "json_object", "schema": grammar_safe(schema)}
         with _CALL_LOCK:
             out = self.llama.create_chat_completion(**kwargs)
         usage = out.get("usage") or {}

@@ -123,3 +123,33 @@ def test_loaded_models_are_closed_before_the_interpreter_tears_down(monkeypatch)
     monkeypatch.setattr(local_llm, "_MODELS", {("a", 1, 1, False): Model(), ("b", 1, 1, False): Model()})
     local_llm.close_models()
     assert len(closed) == 2 and local_llm._MODELS == {}
+
+
+def test_long_string_bounds_decode_instead_of_crashing_the_process():
+    """bench.unseen SQuAD: the generated passage's maxLength of 1,500 made llama.cpp refuse the
+    grammar ("exceeds sane defaults") and the process die of signal 11. The bound is lowered for
+    the grammar; the reply still validates against the row's own model. Run in a child process,
+    as a crash would take the test session with it."""
+    import subprocess
+    import sys
+
+    code = ("from p2m.llm.local_llm import LocalLLM\n"
+            "from p2m.tools.generation.row_shapes import GeneratedQA\n"
+            "out = LocalLLM().structured([{'role': 'user', 'content': 'Write a one-sentence passage, a question and its answer. Be brief.'}],"
+            " GeneratedQA, purpose='t', max_tokens=400)\n"
+            "print('validated', type(out).__name__)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and "validated GeneratedQA" in done.stdout, done.stderr[-500:]
+
+
+def test_grammar_bounds_above_what_llama_cpp_compiles_are_lowered_only():
+    from p2m.llm.local_llm import MAX_GRAMMAR_REPEAT, grammar_safe
+
+    schema = {"type": "object", "properties": {
+        "context": {"type": "string", "maxLength": 1500}, "answer": {"type": "string", "maxLength": 200},
+        "items": {"type": "array", "maxItems": 5000, "items": {"type": "string", "maxLength": 2000}}}}
+    safe = grammar_safe(schema)
+    props = safe["properties"]
+    assert props["context"]["maxLength"] == MAX_GRAMMAR_REPEAT == 1000 and props["answer"]["maxLength"] == 200
+    assert props["items"]["maxItems"] == 1000 and props["items"]["items"]["maxLength"] == 1000
+    assert schema["properties"]["context"]["maxLength"] == 1500  # the caller's schema is untouched
