@@ -298,6 +298,48 @@ def test_when_the_gold_folds_cannot_tell_them_apart_held_out_teacher_labelled_in
     assert run("unlabelled", 30)[1]["published"] == "baseline"
 
 
+def test_when_the_gold_folds_tie_two_iterations_held_out_teacher_labelled_inputs_keep_the_better(
+        tmp_path, monkeypatch):
+    """Issue 32: on SST-2 the 4 gold fold rows tied every iteration, so the newer student (an
+    mpnet head) was kept over the first iteration's fine-tuned mpnet, which agreed more with the
+    teacher on the held-out texts (0.893-0.917 against 0.857-0.883). Held-out teacher-labelled
+    real inputs break such a tie; generated rows never do; gold rows that tell the two apart win."""
+    demos, task = FILM_DEMOS, film_task()
+    names = ("S", "S0", "S1", "T", "T0", "T1")
+    dirs = {name: student_dir(tmp_path, name) for name in names}
+    flip = {"positive": "negative", "negative": "positive"}
+    wrong_on_demos: set[str] = set()
+
+    def student(task_, model_dir, texts):  # S agrees with the teacher on held-out texts, T never
+        name = Path(model_dir).name[0]
+        return [(t.split("|")[1] if name == "S" else flip[t.split("|")[1]]) if "|" in t
+                else flip[dict(demos)[t]] if name in wrong_on_demos else dict(demos)[t] for t in texts]
+
+    patch_predict(monkeypatch, student)
+    monkeypatch.setattr(assess, "predict_baseline", lambda spec, texts: ["positive"] * len(texts))
+    monkeypatch.setattr(assess, "confident", lambda model, texts: (["positive"] * len(texts), [0.5] * len(texts)))
+
+    def run(kind):
+        ctx = context(tmp_path / f"{kind}-{''.join(sorted(wrong_on_demos))}", task)
+        ctx.store.add([Example(input=f"{kind} text {i}|{LABELS[i % 2]}", output=LABELS[i % 2], split="validation",
+                               source={"kind": kind, "row": i}) for i in range(30)])
+        for first in "ST":
+            ctx.write_json("train.json", {"path": str(dirs[first]), "n_rows": 6, "trained_at": float(ord(first)),
+                                          "folds": {"0": str(dirs[first + "0"]), "1": str(dirs[first + "1"])}})
+            evaluate_tool(ctx)
+        return ctx.read_json("selection.json")["best_student"]
+
+    best = run("unlabelled")
+    assert best["path"] == str(dirs["S"]) and best["iteration"] == 1
+    assert best["kept_over"]["kind"] == "earlier" and best["kept_over"]["agreement"] == {
+        "n": 30, "newer": 0.0, "earlier": 1.0}
+    assert "30 held-out inputs the teacher labelled" in best["kept_over"]["decided_on"]
+    assert run("generated")["path"] == str(dirs["T"])  # generated rows never decide: the newer
+    wrong_on_demos.add("S")  # the gold folds tell them apart (S wrong on all 6): gold decides
+    best = run("unlabelled")
+    assert best["path"] == str(dirs["T"]) and best["kept_over"]["decided_on"] == "demonstrations (2-fold)"
+
+
 def test_a_teacher_one_fold_row_behind_the_baseline_still_breaks_the_tie_one_clearly_behind_does_not(
         tmp_path, monkeypatch):
     """bench.unseen SST-2 seed 2 (1d04945): the teacher read 3 of 4 fold rows and the baseline 4,
