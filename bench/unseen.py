@@ -17,6 +17,7 @@ the last line printed is the mean and spread over seeds per task.
     python -m bench.unseen --shared ../shared [--tasks sst2,agnews,trec] [--limit 500] [--seeds 0,1,2]
         [--sources generated]   # no catalog: generated rows and demonstrations only
         [--model all-mpnet-base-v2] [--classifier auto|head|finetune]   # the student's settings
+        [--finetune-rival]   # TrainConfig.finetune_rival: fine-tune a rival encoder whose head won
         [--unlabelled 300]   # inputs of the train split, labels withheld: the user's own texts
         [--calibrate 200]    # then p2m calibrate on 200 more: the cascade's threshold needs 149+
     python -m bench.unseen --tasks trec_fine   # 11 close answer types no setting was tuned on
@@ -137,10 +138,10 @@ def by_source(run: Path) -> dict[str, int]:
 
 
 def run_config(llm_spec: str, catalog: list[str], planner: str = "auto", model: str | None = None,
-               classifier: str = "auto", seed: int = 0) -> RunConfig:
+               classifier: str = "auto", seed: int = 0, finetune_rival: bool = False) -> RunConfig:
     """The run's settings: the defaults, but for what the bench's flags name; the bench's seed
     shifts the run's seed (generation, training), 0 keeping the default."""
-    train = TrainConfig(classifier=classifier, seed=TrainConfig().seed + seed)
+    train = TrainConfig(classifier=classifier, seed=TrainConfig().seed + seed, finetune_rival=finetune_rival)
     return RunConfig(llm=llm_spec, catalog=catalog, planner=planner, model=model, train=train)
 
 
@@ -267,7 +268,8 @@ def peak_rss_gb() -> float:
 
 def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed: int,
              sources: str = "all", planner: str = "auto", model: str | None = None,
-             classifier: str = "auto", n_unlabelled: int = 0, n_calibrate: int = 0) -> dict:
+             classifier: str = "auto", n_unlabelled: int = 0, n_calibrate: int = 0,
+             finetune_rival: bool = False) -> dict:
     train = task_rows(shared, name, "train")
     demos = build_task(name, train, seed).model_dump()["examples"]
     rows, dropped = test_rows(task_rows(shared, name, "test"), demos, limit)
@@ -287,7 +289,7 @@ def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed
     task_file.write_text(json.dumps(task.model_dump(exclude={"test"}), ensure_ascii=False))
     catalog = [str(catalog_without(shared, source_dataset(name), out / f"catalog-{name}"))] \
         if sources == "all" else []
-    config = run_config(llm_spec, catalog, planner, model, classifier, seed)
+    config = run_config(llm_spec, catalog, planner, model, classifier, seed, finetune_rival)
     run_dir = out / (f"run-{name}-seed{seed}" if planner == "auto" else f"run-{name}-seed{seed}-{planner}")
     started = time.perf_counter()
     report = start(None, str(task_file), config, run_dir, progress=False)
@@ -340,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", help="force the student model (e.g. all-mpnet-base-v2); default: the run's choice")
     p.add_argument("--classifier", choices=CLASSIFIERS, default="auto",
                    help="how the classification student is trained (TrainConfig.classifier)")
+    p.add_argument("--finetune-rival", action="store_true",
+                   help="fine-tune a rival encoder whose head wins validation (TrainConfig.finetune_rival)")
     p.add_argument("--calibrate", type=int, default=0,
                    help="after each run, label this many more train-split inputs with the teacher and "
                         "refit the cascade's threshold on them (p2m calibrate)")
@@ -361,11 +365,11 @@ def main(argv: list[str] | None = None) -> int:
         for seed in seeds:
             line = run_task(name, shared, out, args.llm, args.limit, seed, args.sources,
                             model=args.model, classifier=args.classifier, n_unlabelled=args.unlabelled,
-                            n_calibrate=args.calibrate)
+                            n_calibrate=args.calibrate, finetune_rival=args.finetune_rival)
             results.setdefault(name, []).append(line)
             record = {"bench": "unseen", "code": code, "task": name, "llm": args.llm, "sources": args.sources,
                       "model": args.model, "classifier": args.classifier, "unlabelled": args.unlabelled,
-                      "calibrate": args.calibrate, **line}
+                      "calibrate": args.calibrate, "finetune_rival": args.finetune_rival, **line}
             append(results_file, record)
             print(json.dumps(record), file=sys.stderr, flush=True)
     tasks = {name: summary(lines) for name, lines in results.items()}

@@ -15,6 +15,8 @@ def test_flags_reach_the_run_config():
     config = run_config("local", [], model="all-mpnet-base-v2", classifier="finetune")
     assert config.model == "all-mpnet-base-v2" and config.train.classifier == "finetune"
     assert run_config("none", ["cat"]).model is None and run_config("none", []).train.classifier == "auto"
+    assert run_config("none", [], finetune_rival=True).train.finetune_rival
+    assert not run_config("none", []).train.finetune_rival  # off by default, as in TrainConfig
 
 
 def test_unknown_classifier_is_refused(capsys):
