@@ -9,9 +9,10 @@ asked of the LLM as a JSON schema, and turned into an input/output pair.
 """
 from __future__ import annotations
 
-from typing import Optional
+from functools import lru_cache
+from typing import Literal, Optional
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from p2m.core.schemas import TaskSpec
 from p2m.tools.generation.verify import entity_types
@@ -47,8 +48,23 @@ class GeneratedSentence(BaseModel):
 
 
 def row_schema(task: TaskSpec) -> type[BaseModel]:
-    """What the LLM is asked to write for one row of `task` (free-text families)."""
+    """What the LLM is asked to write for one row of `task` (free-text families). For NER with
+    known entity types, a mention's type is one of them (an enum a grammar enforces): on
+    WNUT-17 the generator wrote "company" for "corporation" and lost 11 rows of 80."""
+    if task.task_type == "ner" and entity_types(task):
+        return typed_sentence(tuple(sorted(entity_types(task))))
     return {"extractive_qa": GeneratedQA, "ner": GeneratedSentence}.get(task.task_type, GeneratedPair)
+
+
+@lru_cache(maxsize=32)
+def typed_sentence(types: tuple[str, ...]) -> type[BaseModel]:
+    """GeneratedSentence whose mentions take one of `types`."""
+    kind = Literal[types]  # type: ignore[valid-type]
+    mention = create_model("Mention", __base__=Mention,
+                           type=(kind, Field(description="the entity type")))
+    return create_model("GeneratedSentence", __base__=GeneratedSentence,
+                        entities=(list[mention], Field(default_factory=list, max_length=12,  # type: ignore[valid-type]
+                                                       description="every named entity of the sentence (empty when none)")))
 
 
 def to_pair(reply: BaseModel) -> tuple[str, str]:

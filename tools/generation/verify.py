@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import Counter
 from functools import lru_cache
 from typing import Optional
 
@@ -54,14 +55,40 @@ def similarity(task: TaskSpec, answer: str, written: str) -> float:
     if task.task_type == "extractive_qa":
         return squad_f1(answer, written) if normalize_answer(written) else float(not normalize_answer(answer))
     if task.task_type == "ner":
-        mine, theirs = set(parse_entities(answer)), set(parse_entities(written))
-        if not mine and not theirs:
-            return 1.0
-        same = len(mine & theirs)
-        return 2 * same / (len(mine) + len(theirs))
+        return span_overlap(parse_entities(answer), parse_entities(written))
     if answer.strip() == written.strip():
         return 1.0
     return _chrf().sentence_score(answer, [written]).score / 100
+
+
+def span_overlap(mine: list[tuple[str, str]], theirs: list[tuple[str, str]]) -> float:
+    """Entity F1 with partial credit: mentions are paired one to one, best first, each pair
+    scoring its words' F1 (case, @ and # ignored), halved when the types differ. Exact (type,
+    text) matching scored 0.091 on WNUT-17's first round ("group: group of friends" against
+    "group: friends", "product: iPhone" against "product: iPhone; person: Apple")."""
+    if not mine or not theirs:
+        return float(not mine and not theirs)
+    pairs = sorted(((_words_f1(a[1], b[1]) * (1.0 if _kind(a[0]) == _kind(b[0]) else 0.5), i, j)
+                    for i, a in enumerate(mine) for j, b in enumerate(theirs)), reverse=True)
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    total = 0.0
+    for score, i, j in pairs:
+        if score > 0 and i not in used_a and j not in used_b:
+            used_a.add(i)
+            used_b.add(j)
+            total += score
+    return 2 * total / (len(mine) + len(theirs))
+
+
+def _words_f1(a: str, b: str) -> float:
+    wa, wb = re.findall(r"\w+", a.lower()), re.findall(r"\w+", b.lower())
+    same = sum((Counter(wa) & Counter(wb)).values())
+    return 2 * same / (len(wa) + len(wb)) if same else 0.0
+
+
+def _kind(kind: str) -> str:
+    return re.sub(r"[\s_-]+", "-", kind.strip().lower())
 
 
 @lru_cache(maxsize=1)
