@@ -215,6 +215,35 @@ def test_qa_and_ner_rows_are_written_in_their_structure_and_checked_against_it()
     assert "Entity types: location, person." in llm.seen[0][0]["content"]
 
 
+def test_a_qa_answer_that_is_no_span_takes_the_verifiers_span_when_they_agree():
+    """bench.unseen SQuAD: 36 of 80 first-round rows were dropped because the written answer was
+    a sentence, not a span of its passage. The verifier's answer replaces it when that is a span
+    and agrees with it (token F1 at AGREE); an answer it contradicts still drops the row."""
+    qa = TaskSpec(instruction="Answer from the context", task_type="extractive_qa",
+                  examples=[{"input": "Context: Bern is the Swiss capital.\nQuestion: What is the Swiss capital?",
+                             "output": "Bern"}])
+    gen = [{"purpose": "generate", "json": {"context": "The court has nine justices appointed for life.",
+                                            "question": "How many justices does the court have?",
+                                            "answer": "The court has 9 justices in total."}},
+           {"purpose": "generate", "json": {"context": "The bridge opened in 1932 after six years of work.",
+                                            "question": "When did the bridge open?",
+                                            "answer": "It opened in the year 1930."}},
+           {"purpose": "generate", "json": {"context": "Ada wrote the first program.",
+                                            "question": "Who wrote the first program?", "answer": "Ada"}}]
+    votes = [{"purpose": "verify", "json": {"output": "nine justices"}},   # a span sharing "justices"
+             {"purpose": "verify", "json": {"output": "1932"}},            # a span, but no word in common
+             {"purpose": "verify", "json": {"output": "Ada"}}]
+    result = generate_examples(qa, ScriptedLLM(gen + votes), 3, existing=[], concurrency=1, verify_votes=1)
+    assert [e.output for e in result.kept] == ["nine justices", "Ada"]
+    respanned = result.kept[0].source
+    assert respanned["relabelled_by"] == "verifier span" and respanned["original_output"].startswith("The court")
+    assert "unspanned" not in respanned and result.verified["respanned"] == 1
+    assert result.dropped == {"answer_not_in_context": 1}
+    assert "unspanned" not in result.rejected[0].source
+    unverified = generate_examples(qa, ScriptedLLM(gen[:1]), 1, existing=[], concurrency=1)  # no votes: dropped
+    assert unverified.kept == [] and unverified.dropped == {"answer_not_in_context": 1}
+
+
 def test_written_rows_that_are_dropped_are_kept_aside_with_their_reason():
     """Issue 36 item 2: the rows a round dropped can be read, each with why."""
     gen = [{"purpose": "generate", "json": {"input": "a sad, slow film"}},       # asked as negative
