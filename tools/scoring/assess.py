@@ -331,20 +331,19 @@ def student_or_baseline(ctx: RunContext, plan: Optional[dict[str, Any]], gold: d
         low, high = out["difference"]["ci"]
         if low > 0 or high < 0:
             return {**out, "kind": "student" if low > 0 else "baseline", "decided_on": gold["source"]}
-    held = [e for e in val if teacher_labelled_real(e)]
     behind = teacher_behind(ctx, plan, base_preds, rows)
     if behind:
         out["teacher_vs_baseline"] = behind
-    elif len(held) >= MIN_TEACHER_VALIDATION:
-        texts = [e.input for e in held]
-        agreement = {"n": len(held), "student": metric_value(task, predict_for(task, best["path"], texts), held),
-                     "baseline": metric_value(task, predict_baseline(fit_baseline(task, demo_rows(task)), texts),
-                                              held)}
-        out["agreement"] = agreement
-        if agreement["student"] != agreement["baseline"]:
-            return {**out, "kind": "student" if agreement["student"] > agreement["baseline"] else "baseline",
-                    "decided_on": f"{len(held)} held-out inputs the teacher labelled (the {gold['n']} gold rows "
-                                  "could not tell the two apart)"}
+    else:
+        agreement = held_out_agreement(task, val, {
+            "student": lambda texts: predict_for(task, best["path"], texts),
+            "baseline": lambda texts: predict_baseline(fit_baseline(task, demo_rows(task)), texts)})
+        if agreement:
+            out["agreement"] = agreement
+            if agreement["student"] != agreement["baseline"]:
+                return {**out, "kind": "student" if agreement["student"] > agreement["baseline"] else "baseline",
+                        "decided_on": f"{agreement['n']} held-out inputs the teacher labelled (the {gold['n']} "
+                                      "gold rows could not tell the two apart)"}
     ahead = base["value"] > best["estimate"] or (demos_only and base["value"] >= best["estimate"])
     return {**out, "kind": "baseline" if ahead else "student", "decided_on": gold["source"]}
 
@@ -359,27 +358,36 @@ def newer_or_earlier(ctx: RunContext, plan: Optional[dict[str, Any]], gold: dict
        inputs it labelled, unless the teacher is clearly behind the baseline on the gold rows.
     3. Else the gold point estimates, the newer on a tie. On SST-2 the 4 gold fold rows tied every
        iteration, so the newer student was kept over one that agreed more with the teacher."""
-    task, out = ctx.task, {}
+    task, out = ctx.task, {"iteration": earlier.get("iteration")}
     new_preds, base_preds, rows = _gold_predictions(ctx, plan, gold, newer)
-    old_preds = _gold_predictions(ctx, plan, gold, earlier)[0] if rows else []
+    old_preds = _student_gold_predictions(ctx, plan, gold, earlier)[0] if rows else []
     if rows and len(old_preds) == len(rows):
         out["difference"] = paired_difference(task, new_preds, old_preds, rows)
         low, high = out["difference"]["ci"]
         if low > 0 or high < 0:
-            return {**out, "kind": "newer" if low > 0 else "earlier", "iteration": earlier.get("iteration"),
-                    "decided_on": gold["source"]}
-    held = [e for e in val if teacher_labelled_real(e)]
-    if len(held) >= MIN_TEACHER_VALIDATION and not teacher_behind(ctx, plan, base_preds, rows):
-        texts = [e.input for e in held]
-        agreement = {"n": len(held), "newer": metric_value(task, predict_for(task, newer["path"], texts), held),
-                     "earlier": metric_value(task, predict_for(task, earlier["path"], texts), held)}
+            return {**out, "kind": "newer" if low > 0 else "earlier", "decided_on": gold["source"]}
+    agreement = None if teacher_behind(ctx, plan, base_preds, rows) else held_out_agreement(task, val, {
+        "newer": lambda texts: predict_for(task, newer["path"], texts),
+        "earlier": lambda texts: predict_for(task, earlier["path"], texts)})
+    if agreement:
         out["agreement"] = agreement
         if agreement["newer"] != agreement["earlier"]:
             return {**out, "kind": "newer" if agreement["newer"] > agreement["earlier"] else "earlier",
-                    "iteration": earlier.get("iteration"),
-                    "decided_on": f"{len(held)} held-out inputs the teacher labelled"}
+                    "decided_on": f"{agreement['n']} held-out inputs the teacher labelled"}
     return {**out, "kind": "earlier" if earlier["estimate"] > newer["estimate"] else "newer",
-            "iteration": earlier.get("iteration"), "decided_on": gold["source"]}
+            "decided_on": gold["source"]}
+
+
+def held_out_agreement(task: TaskSpec, val: list[Example],
+                       answers: dict[str, Callable[[list[str]], list[str]]]) -> Optional[dict[str, Any]]:
+    """{"n", name: agreement with the teacher, ...} of each model (`answers`: name -> texts ->
+    outputs) on the real inputs the teacher labelled that were held out from training (never
+    generated rows); None with fewer than MIN_TEACHER_VALIDATION of them."""
+    held = [e for e in val if teacher_labelled_real(e)]
+    if len(held) < MIN_TEACHER_VALIDATION:
+        return None
+    texts = [e.input for e in held]
+    return {"n": len(held), **{name: metric_value(task, answer(texts), held) for name, answer in answers.items()}}
 
 
 def teacher_behind(ctx: RunContext, plan: Optional[dict[str, Any]], base_preds: list[str],
@@ -404,16 +412,25 @@ def _gold_predictions(ctx: RunContext, plan: Optional[dict[str, Any]], gold: dic
     """The best student's and the baseline's answers on the gold rows the estimate read (empty
     when the student's fold models are gone, e.g. a selection written by an older p2m)."""
     task = ctx.task
-    if gold.get("rows"):  # gold validation rows: one model each
-        rows = gold["rows"]
-        texts = [e.input for e in rows]
-        return (predict_for(task, best["path"], texts),
-                predict_baseline(fit_baseline(task, demo_rows(task)), texts), rows)
-    if plan is None or plan["mode"] != "folds" or not best.get("folds"):
+    preds, rows = _student_gold_predictions(ctx, plan, gold, best)
+    if not rows:
         return [], [], []
-    base = baseline_predictor(task, plan)
+    if gold.get("rows"):  # gold validation rows: one model each
+        return preds, predict_baseline(fit_baseline(task, demo_rows(task)), [e.input for e in rows]), rows
+    base = baseline_predictor(task, plan)  # folds: the plan
     assert base is not None
-    return predict_plan(plan, student_predictor(task, best)), predict_plan(plan, base), plan["rows"]
+    return preds, predict_plan(plan, base), rows
+
+
+def _student_gold_predictions(ctx: RunContext, plan: Optional[dict[str, Any]], gold: dict[str, Any],
+                              best: dict[str, Any]) -> tuple[list[str], list[Example]]:
+    """The student's answers on the gold rows the estimate read, and those rows (empty when the
+    student's fold models are gone)."""
+    if gold.get("rows"):
+        return predict_for(ctx.task, best["path"], [e.input for e in gold["rows"]]), gold["rows"]
+    if plan is None or plan["mode"] != "folds" or not best.get("folds"):
+        return [], []
+    return predict_plan(plan, student_predictor(ctx.task, best)), plan["rows"]
 
 
 def _publish_on_gold(ctx: RunContext, trained: dict[str, Any], iteration: int, gold: dict[str, Any],
