@@ -167,14 +167,13 @@ def respan(task: TaskSpec, example: Example, share: float, top: str, keep_at: fl
     Court." for a passage that says "nine Justices"): kept under the verifier's answer when that
     is a span and agrees with the written one by the family's metric, else dropped as
     `answer_not_in_context`. On SQuAD's first round 36 rows of 80 were dropped so."""
-    source = {k: v for k, v in example.source.items() if k != "unspanned"}
     spanned = example.model_copy(update={"output": top, "source": {
-        **source, "agreement": share, "original_output": example.output, "relabelled_by": "verifier span"}})
+        **example.source, "agreement": share, "original_output": example.output, "relabelled_by": "verifier span"}})
     if top and share >= keep_at and structural_problem(task, spanned) is None:
         result.verified["respanned"] = result.verified.get("respanned", 0) + 1
         checked.append(spanned)
     else:
-        result.drop("answer_not_in_context", example.model_copy(update={"source": source}))
+        result.drop("answer_not_in_context", example)
 
 
 def distribution_verdict(dist: dict[str, float], output: str) -> tuple[float, str]:
@@ -313,10 +312,8 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
     seen = {normalize(e.input) for e in existing}
     fresh: list[Example] = []
     for example, why in outcomes:
-        if example is not None and why == "answer_not_in_context" and verify_votes > 0:
-            # the written answer is no span of its passage: the verifier's may be (see below)
-            example = example.model_copy(update={"source": {**example.source, "unspanned": True}})
-        elif example is None or why:
+        # a written answer that is no span of its passage goes on: the verifier's may be (`respan`)
+        if (example is None or why) and not (why == "answer_not_in_context" and verify_votes > 0):
             result.drop(why, example)
             continue
         key = normalize(example.input)
@@ -350,7 +347,7 @@ def generate_examples(task: TaskSpec, llm: Any, n: int, *, existing: list[Exampl
         checked = []
         keep_at = AGREE.get(task.task_type, 0.5)
         for example, (share, top), dist in zip(fresh, verdicts, dists):
-            if example.source.get("unspanned"):
+            if structural_problem(task, example) == "answer_not_in_context":
                 respan(task, example, share, top, keep_at, checked, result)
                 continue
             extra = {"teacher_probs": dist} if dist else {}

@@ -51,8 +51,9 @@ def row_schema(task: TaskSpec) -> type[BaseModel]:
     """What the LLM is asked to write for one row of `task` (free-text families). For NER with
     known entity types, a mention's type is one of them (an enum a grammar enforces): on
     WNUT-17 the generator wrote "company" for "corporation" and lost 11 rows of 80."""
-    if task.task_type == "ner" and entity_types(task):
-        return typed_sentence(tuple(sorted(entity_types(task))))
+    types = entity_types(task) if task.task_type == "ner" else set()
+    if types:
+        return typed_sentence(tuple(sorted(types)))
     return {"extractive_qa": GeneratedQA, "ner": GeneratedSentence}.get(task.task_type, GeneratedPair)
 
 
@@ -62,9 +63,8 @@ def typed_sentence(types: tuple[str, ...]) -> type[BaseModel]:
     kind = Literal[types]  # type: ignore[valid-type]
     mention = create_model("Mention", __base__=Mention,
                            type=(kind, Field(description="the entity type")))
-    return create_model("GeneratedSentence", __base__=GeneratedSentence,
-                        entities=(list[mention], Field(default_factory=list, max_length=12,  # type: ignore[valid-type]
-                                                       description="every named entity of the sentence (empty when none)")))
+    return create_model("GeneratedSentence", __base__=GeneratedSentence,  # the same field, typed mentions
+                        entities=(list[mention], GeneratedSentence.model_fields["entities"]))  # type: ignore[valid-type]
 
 
 def to_pair(reply: BaseModel) -> tuple[str, str]:
