@@ -106,6 +106,31 @@ def test_lora_adapters_are_trained_merged_and_reloaded(tiny_gpt, tmp_path):
                                   ["double a"])[0], str)
 
 
+def test_the_trained_decoder_is_released_before_its_saved_copy_is_scored(tiny_gpt, tmp_path, monkeypatch):
+    """Validation rows are scored from the saved model: the trained one in memory beside it held
+    two copies of a 0.5B decoder at once (7.8 GiB with the teacher loaded)."""
+    import p2m.tools.families.text2text.model as t2t
+
+    loaded, devices = [], []
+    load, score = t2t.load_causal, t2t._score
+
+    def loading(path):
+        tokenizer, model = load(path)
+        loaded.append(model)
+        return tokenizer, model
+
+    def scoring(model_dir, rows):
+        devices.append({p.device.type for p in loaded[0].parameters()})
+        return score(model_dir, rows)
+
+    monkeypatch.setattr(t2t, "load_causal", loading)
+    monkeypatch.setattr(t2t, "_score", scoring)
+    pairs = [ex(f"double {v}", f"{v} {v}") for v in ["a", "b", "c", "d"] * 4]
+    result = t2t.train_seq2seq(str(tiny_gpt), pairs, tmp_path, CFG, progress=False, val_rows=[ex("double e", "e e")])
+    assert devices == [{"meta"}]  # the trained copy holds no weights while the saved one is scored
+    assert result.best_val is not None and len(loaded) == 2
+
+
 def _evaluated(out_dir):
     """The validation losses the Trainer logged (from its last checkpoint's state)."""
     import json

@@ -2,7 +2,8 @@
 import pytest
 from transformers import BertConfig, BertForSequenceClassification, Qwen2Config, Qwen2ForCausalLM
 
-from p2m.tools.training.memory import GB, MemoryBudgetError, budget_bytes, estimate_bytes, plan_memory
+from p2m.tools.training.memory import (GB, PROCESS_PEAK_GB, UNCOUNTED_GB, MemoryBudgetError, budget_bytes,
+                                      estimate_bytes, plan_memory)
 
 
 def tiny_lm():
@@ -54,3 +55,25 @@ def test_the_0_5b_decoder_at_batch_32_is_estimated_near_what_killed_it():
     assert 20 * GB < estimate_bytes(model, 32, 192) < 32 * GB
     plan = plan_memory(model, 32, 192, budget=10 * GB)
     assert plan.batch_size <= 8 and plan.batch_size * plan.grad_accum == 32
+
+
+def test_the_cpu_budget_counts_what_the_process_already_holds_besides_the_model(monkeypatch):
+    """A CoNaLa run budgeted its training as if alone (6 GiB beside a loaded teacher): 12.6 GB."""
+    import types
+
+    import psutil
+
+    monkeypatch.delenv("P2M_MEMORY_GB", raising=False)
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: types.SimpleNamespace(available=100 * GB))
+    rss = {"bytes": 1 * GB}
+    monkeypatch.setattr(psutil, "Process", lambda: types.SimpleNamespace(
+        memory_info=lambda: types.SimpleNamespace(rss=rss["bytes"])))
+    lm = tiny_lm()
+    weights = sum(p.numel() * p.element_size() for p in lm.parameters())
+    alone = budget_bytes(lm)
+    assert alone == int((PROCESS_PEAK_GB - UNCOUNTED_GB) * GB - (1 * GB - weights))  # its weights are estimated
+    rss["bytes"] = 4 * GB  # a teacher and its caches loaded beside the model
+    assert alone - budget_bytes(lm) == 3 * GB
+    rss["bytes"] = 9 * GB
+    with pytest.raises(MemoryBudgetError, match="under 8 GiB with what it holds already"):
+        plan_memory(lm, 32, 64)

@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 from p2m.core.config import TrainConfig
 from p2m.core.schemas import Example
-from p2m.tools.training.memory import plan_memory
+from p2m.tools.training.memory import plan_memory, release_memory
 
 logger = logging.getLogger(__name__)
 
@@ -211,13 +211,29 @@ def fit_and_save(trainer: Any, tokenizer: Any, out_dir: Path, n_train: int, val_
     if before_save is not None:
         before_save(trainer)
     model_dir = save_atomically(trainer, tokenizer, out_dir / "model")
-    val = score_val(model_dir, val_rows) if (score_val and val_rows) else trainer.state.best_metric
+    if score_val and val_rows:
+        release_model(trainer)  # scored from disk: two copies of a 0.5B decoder once held 7.8 GiB
+        val = score_val(model_dir, val_rows)
+    else:
+        val = trainer.state.best_metric
     curve = [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
     return TrainResult(path=str(model_dir), train_s=round(train_s, 2),
                        examples_per_s=examples_per_second(trainer, n_train, train_s),
                        n_train=n_train, n_val=len(val_rows), best_val=val,
                        epochs_run=round(float(trainer.state.epoch or 0), 2),
                        batch_size=used_batch_size(trainer), loss_curve=curve)
+
+
+def release_model(trainer: Any) -> None:
+    """Free a saved model's weights, optimiser and accelerator references. The weights move to
+    the meta device in place, so a family's own reference to the module keeps nothing resident;
+    the Trainer keeps its state (log history, best metric) but can no longer train or predict."""
+    model = trainer.model
+    trainer.accelerator.free_memory()
+    trainer.model = trainer.model_wrapped = trainer.optimizer = trainer.lr_scheduler = None
+    if model is not None:
+        model.to("meta")
+    release_memory()
 
 
 def silence_logs(trainer: Any) -> None:
