@@ -119,6 +119,26 @@ def test_each_generation_round_asks_the_teacher_for_new_subjects(tmp_path):
     assert len(c.read_json("data/attributes.json", {})["rounds"]) == 2
 
 
+def test_a_blind_round_of_a_code_task_asks_for_programming_topics_without_its_demonstrations(tmp_path):
+    """Blind (demonstration folds score the run), the proposal saw an instruction only and the
+    1.5B listed Art, History, Music for a Python task: the rows written about them were prose."""
+    from p2m.llm.scripted_llm import ScriptedLLM
+    from p2m.tools.specs.generate_examples import round_subjects
+
+    code = TaskSpec(instruction="Write the Python code the English says", task_type="text2text",
+                    examples=[{"input": "reverse list x", "output": "x[::-1]"},
+                              {"input": "sum of list x", "output": "sum(x)"}])
+    teacher = ScriptedLLM([{"purpose": "attributes", "json": {"subjects": ["sorting", "file paths"]}}])
+    c = replace(ctx(tmp_path), task=code, llm=ScriptedLLM([]), teacher_llm=teacher)
+    assert round_subjects(c, 0, blind=True) == {"": ["sorting", "file paths"]}
+    prompt = teacher.seen[-1][0]["content"]
+    assert "Python code works on" in prompt and "many areas of life" not in prompt
+    assert "x[::-1]" not in prompt and "reverse list x" not in prompt  # still blind
+    teacher.replies = [{"purpose": "attributes", "json": {"subjects": ["plot"]}}] * 2
+    round_subjects(replace(c, task=TASK), 0, blind=True)
+    assert "many areas of life" in teacher.seen[-1][0]["content"]  # other tasks: as before
+
+
 def test_the_planner_is_offered_only_calls_that_are_legal_now(tmp_path):
     from p2m.llm.llm import decision_schema
     from p2m.tools.retrieval.models import local_models

@@ -21,6 +21,10 @@ LENGTH_SPREAD = (0.6, 1.6)  # a drawn length is a demonstration's word count tim
 LENGTH_CAP, MIN_CHARS, MAX_CHARS = 2.0, 80, 400
 REGISTERS = ("plain", "casual", "formal", "emotional", "matter-of-fact", "detailed")
 SUBJECTS_PER_LABEL = 12
+SCOPE_ANY = "drawn from many areas of life"
+SCOPE_CODE = ("each a different thing Python code works on or does (a data structure, text, dates, "
+              "files, numbers, a library of Python), since every input asks for Python code; "
+              "no other programming language or tool")
 
 
 class Subjects(BaseModel):
@@ -29,18 +33,30 @@ class Subjects(BaseModel):
     subjects: list[str] = Field(description="short, varied subjects", max_length=24)
 
 
+def subject_scope(task: TaskSpec) -> str:
+    """Where subjects come from: many areas of life, or programming topics when the task's
+    outputs are code. Asked for subjects of a code task without its demonstrations, the 1.5B
+    listed Art, History, Music, and the rows written about them were prose (6 of 12 did not parse);
+    asked for programming topics it listed languages (java, bash, git), and the rows were those."""
+    from p2m.tools.generation.verify import writes_python
+
+    return SCOPE_CODE if task.task_type == "text2text" and writes_python(task) else SCOPE_ANY
+
+
 def propose_subjects(task: TaskSpec, llm: Any, label: str, n: int = SUBJECTS_PER_LABEL,
-                     avoid: Sequence[str] = (), round_no: int = 0) -> list[str]:
+                     avoid: Sequence[str] = (), round_no: int = 0, scope: Optional[str] = None) -> list[str]:
     """Up to `n` distinct subjects for inputs of `label`, none of them in `avoid` (the subjects of
     earlier rounds) and none a copy of a demonstration (an empty list when the LLM fails).
-    `round_no` numbers the request, so each round is its own call (and its own cache entry)."""
+    `round_no` numbers the request, so each round is its own call (and its own cache entry).
+    `scope` says where they come from (default `subject_scope(task)`; a caller hiding the
+    demonstrations passes the scope of the task that has them)."""
     demos = [d.input for d in task.examples if d.output == label] if label else \
         [d.input for d in task.examples]  # label "": a family without labels
     listed = "\n".join(f"- {d}" for d in demos) or "(none)"
     avoid_text = ("Do not repeat any of these subjects, used already: " + "; ".join(avoid) + "."
                   if avoid else "")
     prompt = render("propose_attributes", instruction=task.instruction, label=label or "(any)",
-                    demonstrations=listed, n=n, avoid=avoid_text)
+                    demonstrations=listed, n=n, avoid=avoid_text, scope=scope or subject_scope(task))
     try:
         reply = llm.structured([{"role": "user", "content": prompt}], Subjects, purpose="attributes",
                                temperature=0.7, max_tokens=384, sample=round_no)

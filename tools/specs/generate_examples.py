@@ -8,7 +8,7 @@ from pydantic import Field
 
 from p2m.runfolder.context import RunContext
 from p2m.tools.scoring.folds import demo_folds, fold_count
-from p2m.tools.generation.attributes import propose_subjects
+from p2m.tools.generation.attributes import propose_subjects, subject_scope
 from p2m.tools.generation.generate import generate_examples as generate
 from .base import narrowed, MAX_TOOL_FAILURES, State, StateKey, Suggestion, ToolArgs, ToolSpec
 from .evaluate import target_met
@@ -120,7 +120,7 @@ def round_subjects(ctx: RunContext, round_no: int, blind: bool) -> dict[str, lis
     task = ctx.task.model_copy(update={"examples": []}) if blind else ctx.task
     labels = ctx.task.label_set or [""]
     subjects = {label: propose_subjects(task, ctx.teacher, label, avoid=used.get(label, []),
-                                        round_no=round_no)
+                                        round_no=round_no, scope=subject_scope(ctx.task))
                 for label in labels}
     ctx.write_json("data/attributes.json", {"rounds": rounds + [subjects], "blind": blind})
     return subjects
