@@ -417,3 +417,18 @@ def test_a_few_rows_all_right_do_not_make_a_certain_interval():
     preds = [r.output if i % 5 else LABELS[1 - i % 2] for i, r in enumerate(many)]  # 80% right
     low, high = assess.bootstrap_ci(task, preds, many)
     assert 0.75 < low < 0.8 < high < 0.85  # with many rows the two intervals agree
+
+
+def test_an_entity_task_whose_demonstrations_name_no_entity_is_told_to_add_some():
+    """WNUT-17's demonstrations drawn with seed 1 all read none, and 43 of the 48 generated rows
+    the run kept named none: the report says what to add."""
+    from p2m.graph.report import unnamed_entity_types
+
+    def task(*outputs):
+        return TaskSpec(instruction="Find entities", task_type="ner", labels=["person", "location"],
+                        examples=[{"input": f"row {i}", "output": o} for i, o in enumerate(outputs)])
+
+    assert "none of yours does, so the teacher" in unnamed_entity_types(task("none", "none"))[0]
+    assert unnamed_entity_types(task("none", "Person: Ada")) == ["demonstrations naming a location: none of yours does"]
+    assert unnamed_entity_types(task("person: Ada", "location: Paris")) == []
+    assert unnamed_entity_types(TaskSpec(instruction="x", labels=["a", "b"])) == []  # not an entity task
