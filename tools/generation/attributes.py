@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from p2m.prompts import render
 from p2m.core.schemas import TaskSpec
+from p2m.tools.generation.verify import writes_python
 
 LENGTHS = ("a few words", "one short sentence", "one long sentence", "two or three sentences")
 LENGTH_SPREAD = (0.6, 1.6)  # a drawn length is a demonstration's word count times this range
@@ -38,8 +39,6 @@ def subject_scope(task: TaskSpec) -> str:
     outputs are code. Asked for subjects of a code task without its demonstrations, the 1.5B
     listed Art, History, Music, and the rows written about them were prose (6 of 12 did not parse);
     asked for programming topics it listed languages (java, bash, git), and the rows were those."""
-    from p2m.tools.generation.verify import writes_python
-
     return SCOPE_CODE if task.task_type == "text2text" and writes_python(task) else SCOPE_ANY
 
 
