@@ -22,7 +22,7 @@ LENGTH_SPREAD = (0.6, 1.6)  # a drawn length is a demonstration's word count tim
 LENGTH_CAP, MIN_CHARS, MAX_CHARS = 2.0, 80, 400
 REGISTERS = ("plain", "casual", "formal", "emotional", "matter-of-fact", "detailed")
 SUBJECTS_PER_LABEL = 12
-SCOPE_ANY = "drawn from many areas of life"
+SCOPE_ANY = "drawn\nfrom many areas of life"  # the prompt as it was before code tasks had a scope
 SCOPE_CODE = ("each a different thing Python code works on or does (a data structure, text, dates, "
               "files, numbers, a library of Python), since every input asks for Python code; "
               "no other programming language or tool")
@@ -39,7 +39,7 @@ def subject_scope(task: TaskSpec) -> str:
     outputs are code. Asked for subjects of a code task without its demonstrations, the 1.5B
     listed Art, History, Music, and the rows written about them were prose (6 of 12 did not parse);
     asked for programming topics it listed languages (java, bash, git), and the rows were those."""
-    return SCOPE_CODE if task.task_type == "text2text" and writes_python(task) else SCOPE_ANY
+    return SCOPE_CODE if writes_python(task) else SCOPE_ANY
 
 
 def propose_subjects(task: TaskSpec, llm: Any, label: str, n: int = SUBJECTS_PER_LABEL,

@@ -45,7 +45,7 @@ def structural_problem(task: TaskSpec, example: Example) -> Optional[str]:
                 return "unknown_entity_type"
             if _squash(mention).lower() not in sentence:
                 return "span_not_in_sentence"
-    elif task.task_type == "text2text" and writes_python(task) and not parses(example.output):
+    elif writes_python(task) and not parses(example.output):
         return "code_does_not_parse"
     return None
 
@@ -106,9 +106,11 @@ def entity_types(task: TaskSpec) -> set[str]:
 
 
 def writes_python(task: TaskSpec) -> bool:
-    """Every demonstration's output parses as Python and at least one is more than a name."""
+    """A text-to-text task whose every demonstration's output parses as Python, at least one of
+    them more than a name."""
     outputs = [e.output for e in task.examples]
-    return bool(outputs) and all(parses(o) for o in outputs) and any(re.search(r"[(\[.=]", o) for o in outputs)
+    return task.task_type == "text2text" and bool(outputs) and all(parses(o) for o in outputs) \
+        and any(re.search(r"[(\[.=]", o) for o in outputs)
 
 
 def parses(code: str) -> bool:
