@@ -3,7 +3,9 @@ import pytest
 from pydantic import ValidationError
 
 from p2m.core.schemas import TaskSpec
-from p2m.tools.generation.row_shapes import GeneratedPair, GeneratedQA, GeneratedSentence, row_schema, to_pair, type_hint
+from p2m.llm.scripted_llm import ScriptedLLM
+from p2m.tools.generation.generate import generate_examples
+from p2m.tools.generation.row_shapes import GeneratedPair, GeneratedQA, GeneratedSentence, row_rule, row_schema, to_pair
 
 QA = TaskSpec(instruction="Answer from the context", task_type="extractive_qa")
 NER = TaskSpec(instruction="Tag people and places", task_type="ner", labels=["person", "location"])
@@ -25,7 +27,7 @@ def test_replies_become_pairs_in_the_family_format():
                                                          {"type": "", "text": "x"}]})
     assert to_pair(ner) == ("Ada met Charles in London", "person: Ada; location: London")
     assert to_pair(GeneratedSentence(sentence="Nothing here", entities=[])) == ("Nothing here", "none")
-    assert type_hint(NER) == "Entity types: location, person." and type_hint(QA) is None
+    assert row_rule(NER) == "Entity types: location, person." and row_rule(QA) is None
 
 
 def test_a_generated_mention_takes_one_of_the_tasks_entity_types():
@@ -39,3 +41,19 @@ def test_a_generated_mention_takes_one_of_the_tasks_entity_types():
     with pytest.raises(ValidationError):
         schema.model_validate({"sentence": "Acme hired Ada", "entities": [{"type": "company", "text": "Acme"}]})
     assert row_schema(NER) is schema  # one model per set of types
+
+
+def test_a_code_task_is_told_its_rows_are_requests_in_words_and_only_code():
+    """CoNaLa's first round at 8273a7d (seed 1): 43 of 80 rows did not parse: a sentence echoed as
+    its own output, an explanation, statements run together on one line."""
+    code = TaskSpec(instruction="Write the code", task_type="text2text",
+                    examples=[{"input": "first word of s", "output": "s.split()[0]"},
+                              {"input": "sort a", "output": "sorted(a)"}])
+    prose = TaskSpec(instruction="Summarise", task_type="text2text",
+                     examples=[{"input": "A long story.", "output": "A story."}, {"input": "b c.", "output": "b."}])
+    assert "only the Python code" in row_rule(code)
+    assert row_rule(prose) is None  # any other text-to-text task's prompt is as it was
+    for task, told in ((code, True), (prose, False)):
+        llm = ScriptedLLM([{"json": {"input": "last word of s", "output": "s.split()[-1]"}}])
+        generate_examples(task, llm, 1, existing=[], concurrency=1)
+        assert ("only the Python code" in llm.seen[0][0]["content"]) is told

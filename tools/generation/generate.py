@@ -19,7 +19,7 @@ from p2m.runfolder.data_store import normalize
 from p2m.tools.scoring.folds import row_fold, task_seeing
 from p2m.tools.scoring.predictions import _answer_model, scores_labels, teacher_distributions, teacher_messages, top_label
 from p2m.tools.encoders.embed import embed
-from p2m.tools.generation.row_shapes import row_schema, to_pair, type_hint
+from p2m.tools.generation.row_shapes import row_rule, row_schema, to_pair
 from p2m.tools.generation.verify import AGREE, similarity, structural_problem
 
 
@@ -93,7 +93,7 @@ def _one(task: TaskSpec, llm: Any, i: int, sample: int, pool: list[Example],
                         focus=focus,
                         attributes=describe(attrs))
     else:
-        prompt = render("generate", instruction=task.instruction, label_rule=type_hint(task) or "",
+        prompt = render("generate", instruction=task.instruction, label_rule=row_rule(task) or "",
                         demonstrations=_demonstrations(task, pool, rng), focus=focus,
                         attributes=describe(attrs))
     messages = [{"role": "user", "content": prompt}]

@@ -5,7 +5,8 @@ asked of the LLM as a JSON schema, and turned into an input/output pair.
   (input "Context: ...\\nQuestion: ...", as SQuAD-style rows and `tools/families/extractive_qa/model.py` read it);
 - NER: a sentence and its typed entity mentions, each a span of the sentence (output
   "type: text; type: text", or "none");
-- text2text: an input and its output.
+- text2text: an input and its output; when the demonstrations' outputs are Python, the prompt
+  says the input is a request in words and the output only code (`row_rule`).
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from typing import Literal, Optional
 from pydantic import BaseModel, Field, create_model
 
 from p2m.core.schemas import TaskSpec
-from p2m.tools.generation.verify import entity_types
+from p2m.prompts import render
+from p2m.tools.generation.verify import entity_types, writes_python
 
 
 class GeneratedPair(BaseModel):
@@ -78,8 +80,14 @@ def to_pair(reply: BaseModel) -> tuple[str, str]:
     return getattr(reply, "input", "").strip(), getattr(reply, "output", "").strip()
 
 
-def type_hint(task: TaskSpec) -> Optional[str]:
-    """For NER, the entity types to use, said in the prompt (None for other families)."""
+def row_rule(task: TaskSpec) -> Optional[str]:
+    """What the generation prompt says a row must be beyond its demonstrations: for NER the
+    entity types to use; for a task whose demonstrations write Python, a request in words and
+    only code (`prompts/code_rows.md`); None otherwise. Shown demonstrations alone, the 1.5B
+    wrote CoNaLa rows whose input was a sentence and whose output the same sentence, or an
+    explanation, or several statements run together on one line: 43 of 80 did not parse."""
+    if writes_python(task):
+        return render("code_rows").strip()
     if task.task_type != "ner":
         return None
     types = sorted(entity_types(task))
