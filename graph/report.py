@@ -7,7 +7,7 @@ from typing import Any, Optional
 from p2m.runfolder.context import RunContext
 from p2m.core.schemas import TaskSpec
 from p2m.tools.families.baselines import NAME as BASELINE
-from p2m.tools.families.ner.metric import parse_entities
+from p2m.tools.generation.verify import demonstrated_entity_types
 from p2m.tools.specs.label_inputs import per_minute, progress_of
 from p2m.runfolder.run_files import CHOICE, METRICS, MODEL, REPORT
 
@@ -102,7 +102,7 @@ def unnamed_entity_types(task: TaskSpec) -> list[str]:
     43 of the 48 rows a run kept named none."""
     if task.task_type != "ner":
         return []
-    named = {kind for d in task.examples for kind, _ in parse_entities(d.output)}
+    named = demonstrated_entity_types(task)
     if not named:
         return ["demonstrations that name entities: none of yours does, so the teacher and the rows "
                 "it writes learn to answer none"]

@@ -102,6 +102,11 @@ def entity_types(task: TaskSpec) -> set[str]:
     """The entity types the task knows: its labels, else those its demonstrations use."""
     if task.labels:
         return {label.strip().lower() for label in task.labels}
+    return demonstrated_entity_types(task)
+
+
+def demonstrated_entity_types(task: TaskSpec) -> set[str]:
+    """The entity types the task's demonstrations name."""
     return {kind for e in task.examples for kind, _ in parse_entities(e.output)}
 
 
