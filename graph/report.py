@@ -27,8 +27,12 @@ def verdict(student: Optional[dict[str, Any]], baselines: dict[str, Any], n: int
     kind = published.get("kind", "student")
     why = ""
     other_name = "baseline" if kind == "student" else "student"
-    agreement = published.get("agreement")
-    if agreement and "teacher labelled" in (published.get("decided_on") or ""):
+    agreement, written = published.get("agreement"), published.get("teacher_rows")
+    if written and "teacher wrote or labelled" in (published.get("decided_on") or ""):
+        why = (f" (chosen on {published['decided_on']}: it agrees with the teacher on "
+               f"{round(written[kind], 4)} of them, the {other_name} on {round(written[other_name], 4)}, "
+               f"difference interval {written['ci']})")
+    elif agreement and "teacher labelled" in (published.get("decided_on") or ""):
         why = (f" (chosen on {published['decided_on']}: it agrees with the teacher on "
                f"{round(agreement[kind], 4)} of them, the {other_name} on {round(agreement[other_name], 4)})")
     elif published.get("decided_on") and published.get("estimate") is not None:
@@ -145,6 +149,11 @@ def build_report(ctx: RunContext, state: dict[str, Any]) -> dict[str, Any]:
                      "difference": published.get("difference"), "agreement": published.get("agreement"),
                      # teacher - baseline on the gold rows, when clearly below 0 (no agreement step)
                      "teacher_vs_baseline": published.get("teacher_vs_baseline"),
+                     # when neither could: each one's agreement with the teacher on the held-out
+                     # validation rows it wrote or labelled, and the paired difference
+                     "teacher_rows": published.get("teacher_rows"),
+                     # what the gold point estimates alone would have published
+                     "point_estimates": published.get("point_estimates"),
                      "decided_on": published.get("decided_on")}
         if estimate else None,
         "test": test,

@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import functools
 import math
 import random
 import shutil
@@ -34,6 +35,7 @@ from p2m.runfolder.run_files import CHOICE, METRICS, MODEL, SELECTION, TEACHER
 BOOTSTRAP_SAMPLES = 300
 MIN_GOLD_VALIDATION = 20  # gold validation rows enough to decide on (fewer: too wide an interval)
 MIN_TEACHER_VALIDATION = 20  # held-out real inputs the teacher labelled, enough to break a gold tie
+MIN_TEACHER_ROWS = 8  # held-out rows the teacher wrote or labelled, before their interval may decide
 Predictor = Callable[[Optional[int], list[str]], list[str]]  # (fold or None, texts) -> outputs
 
 
@@ -313,7 +315,7 @@ def select_and_publish(ctx: RunContext, trained: dict[str, Any], iteration: int,
 def student_or_baseline(ctx: RunContext, plan: Optional[dict[str, Any]], gold: dict[str, Any],
                         best: dict[str, Any], val: list[Example], demos_only: bool) -> dict[str, Any]:
     """Which of the best student and the demonstrations-only model the evidence supports:
-    {"kind", "decided_on", "difference"?, "agreement"?}.
+    {"kind", "decided_on", "point_estimates", "difference"?, "agreement"?, "teacher_rows"?}.
 
     1. The gold rows decide when they can tell the two apart: the paired 95% interval of
        (student - baseline) on them excludes 0 (a few fold rows rarely can: 1 row in 8 is 0.125).
@@ -321,10 +323,14 @@ def student_or_baseline(ctx: RunContext, plan: Optional[dict[str, Any]], gold: d
        (the user's texts, retrieved inputs; never generated rows), unless the teacher is clearly
        behind the baseline on the gold rows (`teacher_behind`): the model that agrees more with
        the teacher on them.
-    3. Else the gold point estimates (the baseline on a tie when the student saw only the
-       demonstrations)."""
+    3. Else, the teacher not clearly behind, the held-out validation rows it wrote or labelled
+       (`teacher_rows_difference`) when their paired interval excludes 0: they score the two
+       models that would be published, where fold rows score weaker fold models.
+    4. Else the gold point estimates (the baseline on a tie when the student saw only the
+       demonstrations); `point_estimates` records their choice whichever step decided."""
     task, base = ctx.task, gold["baseline"]
-    out: dict[str, Any] = {}
+    ahead = base["value"] > best["estimate"] or (demos_only and base["value"] >= best["estimate"])
+    out: dict[str, Any] = {"point_estimates": "baseline" if ahead else "student"}
     mine_preds, base_preds, rows = _gold_predictions(ctx, plan, gold, best)
     if rows:
         out["difference"] = paired_difference(task, mine_preds, base_preds, rows)
@@ -334,18 +340,26 @@ def student_or_baseline(ctx: RunContext, plan: Optional[dict[str, Any]], gold: d
     behind = teacher_behind(ctx, plan, base_preds, rows)
     if behind:
         out["teacher_vs_baseline"] = behind
-    else:
-        agreement = held_out_agreement(task, val, {
-            "student": lambda texts: predict_for(task, best["path"], texts),
-            "baseline": lambda texts: predict_baseline(fit_baseline(task, demo_rows(task)), texts)})
-        if agreement:
-            out["agreement"] = agreement
-            if agreement["student"] != agreement["baseline"]:
-                return {**out, "kind": "student" if agreement["student"] > agreement["baseline"] else "baseline",
-                        "decided_on": f"{agreement['n']} held-out inputs the teacher labelled (the {gold['n']} "
-                                      "gold rows could not tell the two apart)"}
-    ahead = base["value"] > best["estimate"] or (demos_only and base["value"] >= best["estimate"])
-    return {**out, "kind": "baseline" if ahead else "student", "decided_on": gold["source"]}
+        return {**out, "kind": out["point_estimates"], "decided_on": gold["source"]}
+    baseline_model = functools.cache(lambda: fit_baseline(task, demo_rows(task)))
+    answers = {"student": lambda texts: predict_for(task, best["path"], texts),
+               "baseline": lambda texts: predict_baseline(baseline_model(), texts)}
+    agreement = held_out_agreement(task, val, answers)
+    if agreement:
+        out["agreement"] = agreement
+        if agreement["student"] != agreement["baseline"]:
+            return {**out, "kind": "student" if agreement["student"] > agreement["baseline"] else "baseline",
+                    "decided_on": f"{agreement['n']} held-out inputs the teacher labelled (the {gold['n']} "
+                                  "gold rows could not tell the two apart)"}
+    written = teacher_rows_difference(task, val, answers)
+    if written:
+        out["teacher_rows"] = written
+        low, high = written["ci"]
+        if low > 0 or high < 0:
+            return {**out, "kind": "student" if low > 0 else "baseline",
+                    "decided_on": f"{written['n']} held-out validation rows the teacher wrote or labelled "
+                                  f"(the {gold['n']} gold rows could not tell the two apart)"}
+    return {**out, "kind": out["point_estimates"], "decided_on": gold["source"]}
 
 
 def newer_or_earlier(ctx: RunContext, plan: Optional[dict[str, Any]], gold: dict[str, Any],
@@ -388,6 +402,20 @@ def held_out_agreement(task: TaskSpec, val: list[Example],
         return None
     texts = [e.input for e in held]
     return {"n": len(held), **{name: metric_value(task, answer(texts), held) for name, answer in answers.items()}}
+
+
+def teacher_rows_difference(task: TaskSpec, val: list[Example],
+                            answers: dict[str, Callable[[list[str]], list[str]]]) -> Optional[dict[str, Any]]:
+    """{"n", "student", "baseline", "value", "ci"}: each model's agreement with the teacher on the
+    validation rows it wrote or labelled (held out from training), and the paired difference
+    (student - baseline) with its 95% interval; None with fewer than MIN_TEACHER_ROWS of them."""
+    held = [e for e in val if not is_gold(e)]
+    if len(held) < MIN_TEACHER_ROWS:
+        return None
+    texts = [e.input for e in held]
+    mine, base = answers["student"](texts), answers["baseline"](texts)
+    return {"n": len(held), "student": metric_value(task, mine, held), "baseline": metric_value(task, base, held),
+            **paired_difference(task, mine, base, held)}
 
 
 def teacher_behind(ctx: RunContext, plan: Optional[dict[str, Any]], base_preds: list[str],
@@ -468,7 +496,8 @@ def _publish_on_gold(ctx: RunContext, trained: dict[str, Any], iteration: int, g
                          "estimate": base["value"], "lower": base["ci"][0],
                          "test": (baseline_test or {}).get("value")}
         published["baseline_estimate"] = base["value"]
-        published.update({k: choice[k] for k in ("difference", "agreement", "teacher_vs_baseline") if k in choice})
+        published.update({k: choice[k] for k in ("difference", "agreement", "teacher_vs_baseline", "teacher_rows",
+                                                 "point_estimates") if k in choice})
         decided_on = choice["decided_on"]
     published.update(decided_on=decided_on, estimate_n=gold["n"])
     return _finish_selection(ctx, state, best, published)
