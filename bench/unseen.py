@@ -23,6 +23,10 @@ the last line printed is the mean and spread over seeds per task.
     python -m bench.unseen --tasks trec_fine   # 11 close answer types no setting was tuned on
     python -m bench.unseen --tasks squad,wnut17_ner,conala_en   # the other families (issue 34):
         # their own metric (SQuAD F1, entity F1, chrF++), kept/asked per generation round
+    python -m bench.unseen --tasks bench/tasks/pandas.yaml,bench/tasks/dates.yaml
+        # task files no run has read: their own demonstrations (the seed changes the run's seed
+        # only), the gold rows in NAME.gold.jsonl beside each file as the test, every shared
+        # dataset in the catalog
 """
 from __future__ import annotations
 
@@ -47,6 +51,7 @@ from p2m.core.config import CLASSIFIERS, RunConfig, TrainConfig  # noqa: E402
 from p2m.runner import start  # noqa: E402
 from p2m.core.schemas import Example, TaskSpec  # noqa: E402
 from p2m.runfolder.data_store import DataStore, read_jsonl  # noqa: E402
+from p2m.tools.data.task import load_task_file  # noqa: E402
 from p2m.tools.scoring.cascade import cascade_answers, routed  # noqa: E402
 from p2m.tools.scoring.predictions import teacher_predict  # noqa: E402
 from p2m.tools.training.head import is_head, load_head  # noqa: E402
@@ -92,14 +97,39 @@ def known_tasks() -> list[str]:
     return [*TASKS, *DERIVED_TASKS, *FAMILY_TASKS]
 
 
+def is_task_file(name: str) -> bool:
+    return name.endswith((".yaml", ".yml", ".json"))
+
+
+def gold_file(task_file: str) -> Path:
+    """A task file's gold rows: NAME.gold.jsonl beside NAME.yaml."""
+    path = Path(task_file)
+    return path.with_name(f"{path.name.rsplit('.', 1)[0]}.gold.jsonl")
+
+
+def slug(name: str) -> str:
+    """A task's name in file names (a task file's stem)."""
+    return Path(name).stem if is_task_file(name) else name
+
+
 def source_dataset(name: str) -> str:
-    """The shared dataset folder a task's rows come from (its own name, but for a derived task)."""
+    """The shared dataset folder a task's rows come from (its own name, but for a derived task;
+    none for a task file, whose gold rows lie beside it)."""
+    if is_task_file(name):
+        return ""
     return DERIVED_TASKS[name][0] if name in DERIVED_TASKS else name
 
 
 def task_rows(shared: Path, name: str, split: str) -> list[dict]:
     """The task's rows of `split`: a dataset's as they are, a derived task's with the field it
-    reads mapped to its label names and the rows of other labels left out."""
+    reads mapped to its label names and the rows of other labels left out; a task file has no
+    train rows and its gold rows as the test."""
+    if is_task_file(name):
+        if split != "test":
+            return []
+        if not gold_file(name).is_file():
+            raise SystemExit(f"{name}: no gold rows to score on; write them to {gold_file(name)}")
+        return read_jsonl(gold_file(name))
     rows = read_jsonl(shared / "datasets" / source_dataset(name) / f"{split}.jsonl")
     if name not in DERIVED_TASKS:
         return rows
@@ -180,6 +210,11 @@ def build_task(name: str, train: list[dict], seed: int, unlabelled: list[str] | 
     """The task a user would write for a benchmark dataset: its instruction, demonstrations drawn
     with the seed (2 per label for classification, FAMILY_DEMOS rows otherwise) and, for NER,
     the entity types its rows use."""
+    if is_task_file(name):
+        task = load_task_file(name)
+        if task.test:
+            raise SystemExit(f"{name}: the run would see its test rows; move them to {gold_file(name)}")
+        return task.model_copy(update={"unlabelled": unlabelled or []})
     if name in TASKS or name in DERIVED_TASKS:
         instruction = TASKS[name] if name in TASKS else DERIVED_TASKS[name][3]
         return TaskSpec(instruction=instruction, task_type="classification",
@@ -259,6 +294,16 @@ def cascade_figures(model_dir: Path, texts: list[str], teacher_preds: list[str],
                                     / n_alone, 4) if n_alone else None}
 
 
+def point_estimates_choice(report: dict, student: float | None, baseline: float) -> tuple[str | None, float | None]:
+    """What the gold point estimates alone would have published ("student" | "baseline", from
+    the run's report) and its figure on the bench's gold rows: the publish rule's step 3 is read
+    against them on the same runs (docs/evaluation.md)."""
+    point = (report.get("estimate") or {}).get("point_estimates")
+    if point is None:
+        return None, None
+    return point, student if point == "student" and student is not None else baseline
+
+
 def peak_rss_gb() -> float:
     """Peak resident memory of this process so far, in GB (the run happens in process)."""
     import resource
@@ -285,12 +330,12 @@ def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed
     def score(preds: list[str]) -> float:
         return score_for(task, preds, golds, texts, answers if all(answers) else None).value
 
-    task_file = out / f"{name}-seed{seed}.yaml"
+    task_file = out / f"{slug(name)}-seed{seed}.yaml"
     task_file.write_text(json.dumps(task.model_dump(exclude={"test"}), ensure_ascii=False))
-    catalog = [str(catalog_without(shared, source_dataset(name), out / f"catalog-{name}"))] \
+    catalog = [str(catalog_without(shared, source_dataset(name), out / f"catalog-{slug(name)}"))] \
         if sources == "all" else []
     config = run_config(llm_spec, catalog, planner, model, classifier, seed, finetune_rival)
-    run_dir = out / (f"run-{name}-seed{seed}" if planner == "auto" else f"run-{name}-seed{seed}-{planner}")
+    run_dir = out / (f"run-{slug(name)}-seed{seed}" if planner == "auto" else f"run-{slug(name)}-seed{seed}-{planner}")
     started = time.perf_counter()
     report = start(None, str(task_file), config, run_dir, progress=False)
     wall = time.perf_counter() - started
@@ -310,8 +355,11 @@ def run_task(name: str, shared: Path, out: Path, llm_spec: str, limit: int, seed
     teacher = score(teacher_preds)
     cascade = cascade_figures(run_dir / "model", texts, teacher_preds, score) if task.label_set else None
     mine = student if student is not None else published
+    point, by_points = point_estimates_choice(report, student, baseline)
     return {"seed": seed, "student": None if student is None else round(student, 4),
             "published": round(published, 4), "published_kind": selection["published"]["kind"],
+            "point_estimates_kind": point, "point_estimates_published": None if by_points is None
+            else round(by_points, 4),
             "demonstrations_only": round(baseline, 4), "teacher": round(teacher, 4),
             "gap_vs_teacher": round(mine - teacher, 4), "cascade": cascade,
             "gap_vs_best_baseline": round(mine - max(baseline, teacher), 4),
@@ -360,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     code = commit()
     results: dict[str, list[dict]] = {}
     for name in args.tasks.split(","):
-        if name not in known_tasks():
+        if name not in known_tasks() and not is_task_file(name):
             raise SystemExit(f"unknown task {name!r}; known: {', '.join(known_tasks())}")
         for seed in seeds:
             line = run_task(name, shared, out, args.llm, args.limit, seed, args.sources,

@@ -170,3 +170,56 @@ def test_a_derived_task_maps_its_field_to_label_names_and_withholds_its_source(t
     assert task.labels == ["definition", "person"] and "another place" in task.instruction
     catalog = catalog_without(shared, source_dataset("trec_fine"), tmp_path / "catalog")
     assert sorted(p.name for p in catalog.iterdir()) == ["sst2"]
+
+
+def test_a_task_file_brings_its_own_demonstrations_and_its_gold_rows_beside_it(tmp_path):
+    """Tasks no run has read (bench/tasks/*.yaml): the file's demonstrations whatever the seed, the
+    gold rows in NAME.gold.jsonl as the test, never a file whose test rows the run would see."""
+    import json
+
+    import pytest
+
+    from bench.unseen import build_task, catalog_without, gold_file, slug, source_dataset, task_rows
+
+    shared = tmp_path / "shared"
+    (shared / "datasets" / "sst2").mkdir(parents=True)
+    task_file = tmp_path / "dates.yaml"
+    task_file.write_text("instruction: Rewrite the date as YYYY-MM-DD.\ntask_type: text2text\nexamples:\n"
+                         "  - {input: 'July 4, 1976', output: '1976-07-04'}\n"
+                         "  - {input: '31 October 2013', output: '2013-10-31'}\n")
+    name = str(task_file)
+    with pytest.raises(SystemExit, match="no gold rows"):
+        task_rows(shared, name, "test")
+    gold = [{"input": "5 March 2021", "output": "2021-03-05"}, {"input": "June 1, 1999", "output": "1999-06-01"}]
+    gold_file(name).write_text("".join(json.dumps(r) + "\n" for r in gold))
+    assert gold_file(name).name == "dates.gold.jsonl" and slug(name) == "dates"
+    assert task_rows(shared, name, "train") == [] and task_rows(shared, name, "test") == gold
+    tasks = [build_task(name, [], seed) for seed in (0, 1)]
+    assert tasks[0].examples == tasks[1].examples and len(tasks[0].examples) == 2 and not tasks[0].test
+    catalog = catalog_without(shared, source_dataset(name), tmp_path / "catalog")
+    assert [p.name for p in catalog.iterdir()] == ["sst2"]  # every shared dataset
+    task_file.write_text(task_file.read_text() + "test:\n  - {input: '1 May 2000', output: '2000-05-01'}\n")
+    with pytest.raises(SystemExit, match="would see its test rows"):
+        build_task(name, [], 0)
+
+
+def test_the_repository_task_files_have_gold_rows_none_of_them_a_demonstration():
+    from pathlib import Path
+
+    from bench.unseen import build_task, task_rows
+
+    for name in ("pandas", "dates"):
+        path = str(Path(__file__).resolve().parents[1] / "bench" / "tasks" / f"{name}.yaml")
+        demos = {e.input for e in build_task(path, [], 0).examples}
+        gold = task_rows(Path("unused"), path, "test")
+        assert len(gold) >= 40 and not demos & {r["input"] for r in gold}
+        assert len({r["input"] for r in gold}) == len(gold)
+
+
+def test_the_line_gives_what_the_point_estimates_alone_would_have_published():
+    from bench.unseen import point_estimates_choice
+
+    report = {"estimate": {"point_estimates": "baseline", "decided_on": "9 held-out validation rows"}}
+    assert point_estimates_choice(report, 0.42, 0.105) == ("baseline", 0.105)
+    assert point_estimates_choice({"estimate": {"point_estimates": "student"}}, 0.42, 0.105) == ("student", 0.42)
+    assert point_estimates_choice({"estimate": None}, 0.42, 0.105) == (None, None)
