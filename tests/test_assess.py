@@ -219,6 +219,17 @@ def test_a_run_with_nothing_gold_to_score_on_is_refused_before_it_starts(tmp_pat
         create_run(task, RunConfig(test_file=str(gold)), tmp_path / "run")
 
 
+def evaluate_with_held_out(tmp_path, task, dirs, kind, n_rows):
+    """Evaluate student S (fold models S0, S1) on the demonstration folds, with `n_rows` held-out
+    validation rows of source `kind` ("KIND text i|label", labelled as the teacher would)."""
+    ctx = context(tmp_path, task)
+    ctx.store.add([Example(input=f"{kind} text {i}|{LABELS[i % 2]}", output=LABELS[i % 2], split="validation",
+                           source={"kind": kind, "row": i}) for i in range(n_rows)])
+    ctx.write_json("train.json", {"path": str(dirs["S"]), "n_rows": 6,
+                                  "folds": {"0": str(dirs["S0"]), "1": str(dirs["S1"])}})
+    return ctx, evaluate_tool(ctx)
+
+
 def test_the_fold_estimate_publishes_the_baseline_when_it_is_ahead_whatever_generated_rows_say(
         tmp_path, monkeypatch):
     """Issue 32: a student at 0.633 on the demonstration folds (baseline 0.90) was published
@@ -276,12 +287,7 @@ def test_when_the_gold_folds_cannot_tell_them_apart_held_out_teacher_labelled_in
     monkeypatch.setattr(assess, "confident", lambda model, texts: (["positive"] * len(texts), [0.5] * len(texts)))
 
     def run(kind, n_held):
-        ctx = context(tmp_path / f"{kind}{n_held}", task)
-        ctx.store.add([Example(input=f"{kind} text {i}|{LABELS[i % 2]}", output=LABELS[i % 2], split="validation",
-                               source={"kind": kind, "row": i}) for i in range(n_held)])
-        ctx.write_json("train.json", {"path": str(dirs["S"]), "n_rows": 6,
-                                      "folds": {"0": str(dirs["S0"]), "1": str(dirs["S1"])}})
-        return ctx, evaluate_tool(ctx)
+        return evaluate_with_held_out(tmp_path / f"{kind}{n_held}", task, dirs, kind, n_held)
 
     ctx, result = run("unlabelled", 30)
     assert result["metric"]["value"] < result["baselines"]["demonstrations-only"]  # behind on the folds
@@ -325,12 +331,7 @@ def test_when_the_gold_folds_cannot_tell_them_apart_held_out_rows_the_teacher_wr
     monkeypatch.setattr(assess, "confident", lambda model, texts: (["positive"] * len(texts), [0.5] * len(texts)))
 
     def run(name, n_rows):
-        ctx = context(tmp_path / name, task)
-        ctx.store.add([Example(input=f"generated text {i}|{LABELS[i % 2]}", output=LABELS[i % 2],
-                               split="validation", source={"kind": "generated", "call": i}) for i in range(n_rows)])
-        ctx.write_json("train.json", {"path": str(dirs["S"]), "n_rows": 6,
-                                      "folds": {"0": str(dirs["S0"]), "1": str(dirs["S1"])}})
-        return ctx, evaluate_tool(ctx)
+        return evaluate_with_held_out(tmp_path / name, task, dirs, "generated", n_rows)
 
     ctx, result = run("nine", 9)
     assert result["metric"]["value"] < result["baselines"]["demonstrations-only"]  # behind on the folds
