@@ -35,7 +35,6 @@ from p2m.runfolder.trace import TraceWriter  # noqa: E402
 from p2m.core.config import RunConfig  # noqa: E402
 from p2m.core.schemas import Example, TaskSpec  # noqa: E402
 from p2m.tools.families import fit_baseline, predict_baseline  # noqa: E402
-from p2m.tools.data.task import load_task_file  # noqa: E402
 from p2m.tools.specs.generate_examples import generate_examples  # noqa: E402
 
 
@@ -51,9 +50,9 @@ def baseline_failures(task: TaskSpec, train: list[dict], seed: int, n: int = 30)
 
 def task_for(name: str, task_file: str | None, shared: Path, seed: int) -> tuple[TaskSpec, list[dict]]:
     """(the task, its train rows): a bench.unseen task drawn with `seed`, or a task file's task
-    (no train rows: it has only its own demonstrations)."""
+    with its demonstrations drawn as bench.unseen draws them (no train rows)."""
     if task_file:
-        return load_task_file(task_file), []
+        return build_task(task_file, [], seed), []
     train = task_rows(shared, name, "train")
     return build_task(name, train, seed), train
 

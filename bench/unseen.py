@@ -24,9 +24,10 @@ the last line printed is the mean and spread over seeds per task.
     python -m bench.unseen --tasks squad,wnut17_ner,conala_en   # the other families (issue 34):
         # their own metric (SQuAD F1, entity F1, chrF++), kept/asked per generation round
     python -m bench.unseen --tasks bench/tasks/pandas.yaml,bench/tasks/dates.yaml
-        # task files no run has read: their own demonstrations (the seed changes the run's seed
-        # only), the gold rows in NAME.gold.jsonl beside each file as the test, every shared
-        # dataset in the catalog
+        # task files no run has read: FAMILY_DEMOS of their demonstrations drawn with the seed
+        # (generation is deterministic given the demonstrations, so a file of only 4 would give
+        # every seed the same rows), the gold rows in NAME.gold.jsonl beside each file as the
+        # test, every shared dataset in the catalog
 """
 from __future__ import annotations
 
@@ -214,7 +215,9 @@ def build_task(name: str, train: list[dict], seed: int, unlabelled: list[str] | 
         task = load_task_file(name)
         if task.test:
             raise SystemExit(f"{name}: the run would see its test rows; move them to {gold_file(name)}")
-        return task.model_copy(update={"unlabelled": unlabelled or []})
+        n = len(task.examples)  # the drawn demonstrations in the file's order
+        shown = [task.examples[i] for i in sorted(random.Random(seed).sample(range(n), min(FAMILY_DEMOS, n)))]
+        return task.model_copy(update={"examples": shown, "unlabelled": unlabelled or []})
     if name in TASKS or name in DERIVED_TASKS:
         instruction = TASKS[name] if name in TASKS else DERIVED_TASKS[name][3]
         return TaskSpec(instruction=instruction, task_type="classification",

@@ -196,6 +196,11 @@ def test_a_task_file_brings_its_own_demonstrations_and_its_gold_rows_beside_it(t
     assert task_rows(shared, name, "train") == [] and task_rows(shared, name, "test") == gold
     tasks = [build_task(name, [], seed) for seed in (0, 1)]
     assert tasks[0].examples == tasks[1].examples and len(tasks[0].examples) == 2 and not tasks[0].test
+    more = "".join(f"  - {{input: '{d} May 2000', output: '2000-05-0{d}'}}\n" for d in range(1, 7))
+    task_file.write_text(task_file.read_text() + more)  # 8 demonstrations: 4 of them, drawn with the seed
+    drawn = [build_task(name, [], seed).examples for seed in range(4)]
+    assert all(len(d) == 4 for d in drawn) and drawn[0] == build_task(name, [], 0).examples
+    assert len({tuple(e.input for e in d) for d in drawn}) > 1  # seeds show other demonstrations
     catalog = catalog_without(shared, source_dataset(name), tmp_path / "catalog")
     assert [p.name for p in catalog.iterdir()] == ["sst2"]  # every shared dataset
     task_file.write_text(task_file.read_text() + "test:\n  - {input: '1 May 2000', output: '2000-05-01'}\n")
@@ -210,7 +215,7 @@ def test_the_repository_task_files_have_gold_rows_none_of_them_a_demonstration()
 
     for name in ("pandas", "dates"):
         path = str(Path(__file__).resolve().parents[1] / "bench" / "tasks" / f"{name}.yaml")
-        demos = {e.input for e in build_task(path, [], 0).examples}
+        demos = {e.input for seed in range(8) for e in build_task(path, [], seed).examples}
         gold = task_rows(Path("unused"), path, "test")
         assert len(gold) >= 40 and not demos & {r["input"] for r in gold}
         assert len({r["input"] for r in gold}) == len(gold)
