@@ -27,15 +27,18 @@ def verdict(student: Optional[dict[str, Any]], baselines: dict[str, Any], n: int
     kind = published.get("kind", "student")
     why = ""
     other_name = "baseline" if kind == "student" else "student"
-    agreement, written = published.get("agreement"), published.get("teacher_rows")
-    if written and "teacher wrote or labelled" in (published.get("decided_on") or ""):
-        why = (f" (chosen on {published['decided_on']}: it agrees with the teacher on "
-               f"{round(written[kind], 4)} of them, the {other_name} on {round(written[other_name], 4)}, "
-               f"difference interval {written['ci']})")
-    elif agreement and "teacher labelled" in (published.get("decided_on") or ""):
-        why = (f" (chosen on {published['decided_on']}: it agrees with the teacher on "
-               f"{round(agreement[kind], 4)} of them, the {other_name} on {round(agreement[other_name], 4)})")
-    elif published.get("decided_on") and published.get("estimate") is not None:
+    decided_on = published.get("decided_on") or ""
+    # the teacher's rows that decided, when they did: held-out real inputs it labelled (step 2),
+    # or held-out validation rows it wrote or labelled, with their interval (step 3)
+    shares, interval = None, ""
+    if published.get("teacher_rows") and "teacher wrote or labelled" in decided_on:
+        shares, interval = published["teacher_rows"], f", difference interval {published['teacher_rows']['ci']}"
+    elif published.get("agreement") and "teacher labelled" in decided_on:
+        shares = published["agreement"]
+    if shares:
+        why = (f" (chosen on {decided_on}: it agrees with the teacher on {round(shares[kind], 4)} of them, "
+               f"the {other_name} on {round(shares[other_name], 4)}{interval})")
+    elif decided_on and published.get("estimate") is not None:
         decided = student.get("estimate") or {}
         other = ((decided.get("baseline") if kind == "student" else decided.get("student")) or {}).get("value")
         why = (f" (chosen on {published['decided_on']}: {published['estimate']}"
